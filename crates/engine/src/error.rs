@@ -1,0 +1,78 @@
+//! Errors are values with a stable code (for programs) and a message a user can act on.
+
+use std::fmt;
+
+/// Stable machine-readable error kinds; the wasm bindings expose them as `error.code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// The input is not an image archive at all (empty, not a tar, no manifest).
+    NotAnImage,
+    /// The input is damaged: truncated, corrupt compression, bad tar headers, bad JSON.
+    Corrupt,
+    /// A layer's content does not match the digest its config promises.
+    DigestMismatch,
+    /// The archive holds several images and the choice is ambiguous, or none matches.
+    ImageChoice,
+    /// `-from` names no layer or several.
+    FromChoice,
+    /// The tag given with `-t` is not a valid image reference.
+    BadTag,
+    /// A limit that protects memory or time was hit (decompression bomb, absurd sizes).
+    TooLarge,
+    /// A layer holds something Docker would refuse to apply.
+    Unsupported,
+    /// Reading the input or writing the output failed.
+    Io,
+    /// The caller asked to stop.
+    Cancelled,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::NotAnImage => "NOT_AN_IMAGE",
+            ErrorCode::Corrupt => "CORRUPT",
+            ErrorCode::DigestMismatch => "DIGEST_MISMATCH",
+            ErrorCode::ImageChoice => "IMAGE_CHOICE",
+            ErrorCode::FromChoice => "FROM_CHOICE",
+            ErrorCode::BadTag => "BAD_TAG",
+            ErrorCode::TooLarge => "TOO_LARGE",
+            ErrorCode::Unsupported => "UNSUPPORTED",
+            ErrorCode::Io => "IO",
+            ErrorCode::Cancelled => "CANCELLED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl Error {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Error { code, message: message.into() }
+    }
+    pub fn corrupt(message: impl Into<String>) -> Self {
+        Error::new(ErrorCode::Corrupt, message)
+    }
+    pub fn io(context: &str, err: std::io::Error) -> Self {
+        Error::new(ErrorCode::Io, format!("{context}: {err}"))
+    }
+    /// Prefixes the message with where the problem was found.
+    pub fn context(mut self, place: impl fmt::Display) -> Self {
+        self.message = format!("{place}: {}", self.message);
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,146 @@
+//! What the engine tells its callers: the facts `inspect` prints, progress, and the
+//! outcome of a squash. Serializable so the wasm bindings hand them to JavaScript as is.
+
+use serde::Serialize;
+
+/// Everything `docker-squash inspect` shows about an archive.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Inspection {
+    /// The archive's format, e.g. "docker-save (1.10-24)", "oci-archive", "docker-save (pre-1.10)".
+    pub format: String,
+    /// Whether the whole archive was compressed ("gzip", "zstd") or not ("none").
+    pub compression: String,
+    pub images: Vec<ImageInfo>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageInfo {
+    /// Position in the archive, from 0.
+    pub index: usize,
+    /// The image id: `sha256:` digest of its config.
+    pub id: String,
+    pub tags: Vec<String>,
+    /// "linux/amd64" and the like.
+    pub platform: String,
+    /// History rows, oldest first, like `docker history` upside down.
+    pub history: Vec<HistoryRow>,
+    /// Sum of the uncompressed layer sizes.
+    pub total_size: u64,
+    /// The squash point chosen when no `-from` is given.
+    pub default_from: SquashPointChoice,
+    /// For each possible squash point ("root" first, then every layer but the top one):
+    /// what squashing from there would give. Filled by `inspect`; empty in `images()`.
+    pub squash_points: Vec<SquashPointEstimate>,
+    /// The largest files that later layers delete or overwrite (wasted space), largest first.
+    pub largest_wasted: Vec<WastedFile>,
+    /// Bytes of file content that later layers delete or overwrite.
+    pub wasted_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryRow {
+    pub index: usize,
+    /// The layer this step made, or None for metadata-only steps (ENV, CMD, ...).
+    pub layer: Option<LayerInfo>,
+    pub created: Option<String>,
+    pub created_by: String,
+    pub comment: Option<String>,
+    pub empty_layer: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LayerInfo {
+    /// Position among the image's layers, from 0 (bottom).
+    pub index: usize,
+    /// The id `-from` takes and `inspect` prints: the diff_id's hex, short form shown by the CLI.
+    pub id: String,
+    /// `sha256:` of the uncompressed layer tar.
+    pub diff_id: String,
+    /// `sha256:` of the layer as stored in the archive (compressed or not), when known.
+    pub digest: Option<String>,
+    /// The `<id>/layer.tar` directory name of pre-1.10 and 1.10-24 archives.
+    pub legacy_id: Option<String>,
+    /// Uncompressed size of the layer tar, in bytes.
+    pub size: u64,
+    /// Size as stored in the archive.
+    pub stored_size: u64,
+    /// "none", "gzip" or "zstd".
+    pub compression: String,
+    /// Number of entries in the layer.
+    pub entries: u64,
+    /// Bytes of file content in this layer that later layers delete or overwrite.
+    pub wasted_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SquashPointChoice {
+    /// "root" or a layer id.
+    pub from: String,
+    /// Index of the layer kept at the top of the base, None for root.
+    pub layer_index: Option<usize>,
+    /// Why this point: e.g. "first layer created by ADD file: (history step 0)".
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SquashPointEstimate {
+    /// "root" or a layer id, as `-from` takes it.
+    pub from: String,
+    pub layer_index: Option<usize>,
+    /// Layers in the image after squashing from here.
+    pub layers_after: usize,
+    /// Approximate total uncompressed size after squashing (tar overhead included).
+    pub size_after: u64,
+    /// Bytes that squashing from here removes.
+    pub reclaimed_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WastedFile {
+    /// Path inside the image, lossily shown as UTF-8.
+    pub path: String,
+    pub size: u64,
+    /// Layer that holds the bytes.
+    pub layer_index: usize,
+    /// Layer that deletes or overwrites them.
+    pub removed_by: usize,
+    /// "deleted" or "overwritten".
+    pub how: String,
+}
+
+/// Progress of long work, for progress bars.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    /// "read" (indexing the layers), "write" (writing the output).
+    pub phase: &'static str,
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+}
+
+/// What a squash did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SquashReport {
+    /// The new image id (`sha256:` of the written config).
+    pub image_id: String,
+    pub tags: Vec<String>,
+    pub from: SquashPointChoice,
+    pub layers_before: usize,
+    pub layers_after: usize,
+    /// Uncompressed layer bytes before and after.
+    pub size_before: u64,
+    pub size_after: u64,
+    /// `sha256:` of the new layer, None when nothing was squashed.
+    pub new_layer_diff_id: Option<String>,
+    pub new_layer_size: u64,
+    /// Bytes written to the output.
+    pub output_bytes: u64,
+}

@@ -1,0 +1,88 @@
+//! Random-access input. The engine never needs the whole archive in memory: it reads
+//! what it needs by offset, from a file, a slice, or (in wasm) a JavaScript `Blob`.
+
+use std::io;
+
+/// Input that can be read at any offset, like `pread`.
+pub trait ReadAt {
+    /// Total length in bytes.
+    fn size(&self) -> u64;
+    /// Reads up to `buf.len()` bytes at `offset`; returns 0 only at the end.
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
+}
+
+/// Input held in memory.
+pub struct SliceSource<T: AsRef<[u8]>>(pub T);
+
+impl<T: AsRef<[u8]>> ReadAt for SliceSource<T> {
+    fn size(&self) -> u64 {
+        self.0.as_ref().len() as u64
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let data = self.0.as_ref();
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(data.len());
+        let n = buf.len().min(data.len() - start);
+        buf[..n].copy_from_slice(&data[start..start + n]);
+        Ok(n)
+    }
+}
+
+impl<R: ReadAt + ?Sized> ReadAt for Box<R> {
+    fn size(&self) -> u64 {
+        (**self).size()
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        (**self).read_at(offset, buf)
+    }
+}
+
+impl<R: ReadAt + ?Sized> ReadAt for &R {
+    fn size(&self) -> u64 {
+        (**self).size()
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        (**self).read_at(offset, buf)
+    }
+}
+
+/// Fills `buf` completely or fails with `UnexpectedEof`.
+pub fn read_exact_at(src: &dyn ReadAt, mut offset: u64, mut buf: &mut [u8]) -> io::Result<()> {
+    while !buf.is_empty() {
+        let n = src.read_at(offset, buf)?;
+        if n == 0 {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "unexpected end of input"));
+        }
+        offset += n as u64;
+        buf = &mut buf[n..];
+    }
+    Ok(())
+}
+
+/// A sequential reader over `[start, end)` of a source.
+pub struct RangeReader<'a> {
+    src: &'a dyn ReadAt,
+    pos: u64,
+    end: u64,
+}
+
+impl<'a> RangeReader<'a> {
+    pub fn new(src: &'a dyn ReadAt, start: u64, len: u64) -> Self {
+        RangeReader { src, pos: start, end: start.saturating_add(len) }
+    }
+}
+
+impl io::Read for RangeReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.end.saturating_sub(self.pos);
+        if left == 0 || buf.is_empty() {
+            return Ok(0);
+        }
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = self.src.read_at(self.pos, &mut buf[..want])?;
+        if n == 0 {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "input ends early"));
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
