@@ -46,3 +46,44 @@ pub struct SquashOptions {
 
 /// Called during long work; return false to cancel (the call then fails with `Cancelled`).
 pub type ProgressFn<'p> = dyn FnMut(&Progress) -> bool + 'p;
+
+/// An opened image archive: its images and layers are found, no layer is read yet.
+pub struct Archive<'s> {
+    #[allow(dead_code)]
+    src: Box<dyn ReadAt + 's>,
+}
+
+impl<'s> Archive<'s> {
+    /// Opens an archive: detects whole-archive gzip/zstd, finds manifest.json, index.json
+    /// or the pre-1.10 `<id>/json` chain, and the images in it.
+    pub fn open(src: Box<dyn ReadAt + 's>) -> Result<Archive<'s>> {
+        Ok(Archive { src })
+    }
+
+    /// The images, tags and history, without reading layer contents: fast.
+    /// `squash_points`, `largest_wasted` and the wasted/entries counts are left empty.
+    pub fn list(&self) -> Result<Inspection> {
+        Err(Error::new(ErrorCode::Unsupported, "engine under construction"))
+    }
+
+    /// Everything `inspect` prints: reads every layer of the chosen image (all images when
+    /// `image` is None), verifying each against its diff_id.
+    pub fn inspect(
+        &self,
+        _image: Option<&str>,
+        _platform: Option<&str>,
+        _progress: &mut ProgressFn,
+    ) -> Result<Inspection> {
+        Err(Error::new(ErrorCode::Unsupported, "engine under construction"))
+    }
+
+    /// Squashes and streams the resulting archive to `out`.
+    pub fn squash(
+        &self,
+        _opts: &SquashOptions,
+        _out: &mut dyn std::io::Write,
+        _progress: &mut ProgressFn,
+    ) -> Result<SquashReport> {
+        Err(Error::new(ErrorCode::Unsupported, "engine under construction"))
+    }
+}
