@@ -1,0 +1,431 @@
+// Helpers for the page tests: the static server, headless Chromium, a writer of real
+// `docker save` archives (Docker 1.10-24 layout: manifest.json, <id>/layer.tar, config),
+// and the native CLI for byte-for-byte comparison.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const WEB = path.join(ROOT, 'web');
+export const WORK = path.join(ROOT, 'tests/.work');
+export const SHOTS = path.join(WORK, 'screenshots');
+export const CLI = path.join(ROOT, 'target/release/docker-squash');
+export const FIXTURES = path.resolve(ROOT, '../shared/fixtures');
+
+export function workDir(name) {
+  const d = path.join(WORK, name);
+  fs.mkdirSync(d, { recursive: true });
+  return d;
+}
+
+/** Fails with a clear message when the build the page needs is missing. */
+export function requireBuild({ cli = true } = {}) {
+  const wasm = path.join(WEB, 'pkg/docker_squash_wasm_bg.wasm');
+  if (!fs.existsSync(wasm)) throw new Error(`${wasm} is missing: run "make wasm" first`);
+  if (cli && !fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run "make cli" first`);
+}
+
+// ------------------------------------------------------------------ server
+
+/** Starts tests/support/serve.py on a free port; returns { url, stop, requests }. */
+export async function startServer(dir = WEB) {
+  const child = spawn('python3', [path.join(ROOT, 'tests/support/serve.py'), dir, '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const requests = [];
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (s) => {
+    for (const line of s.split('\n')) if (line.trim()) requests.push(line);
+  });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`serve.py did not start: ${out}`)), 10000);
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (s) => {
+      out += s;
+      const m = out.match(/on (http:\/\/127\.0\.0\.1:\d+\/)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`serve.py exited with ${code}: ${out}`)); });
+  });
+  child.removeAllListeners('exit');
+  let stopped = false;
+  const stop = () => new Promise((resolve) => {
+    if (stopped || child.exitCode !== null) { stopped = true; resolve(); return; }
+    stopped = true;
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+  return { url, stop, requests, pid: child.pid };
+}
+
+// ------------------------------------------------------------------ browser
+
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+/** A fresh Chromium profile; records every request any page, worker or service worker makes. */
+export async function launch({ viewport = { width: 1280, height: 900 }, name = 'profile' } = {}) {
+  const profile = fs.mkdtempSync(path.join(workDir('profiles'), `${name}-`));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport,
+    acceptDownloads: true,
+    serviceWorkers: 'allow',
+  });
+  const requests = [];
+  context.on('request', (r) => requests.push(r.url()));
+  const page = context.pages()[0] || (await context.newPage());
+  const consoleErrors = [];
+  const watch = (p) => {
+    p.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    p.on('pageerror', (e) => consoleErrors.push(String(e)));
+  };
+  watch(page);
+  context.on('page', watch);
+  const close = async () => {
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  };
+  return { context, page, requests, consoleErrors, close, profile };
+}
+
+/** Requests that went anywhere but `origin` (blob: and data: URLs stay in the browser). */
+export function foreignRequests(requests, origin) {
+  return requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
+}
+
+export async function screenshot(page, name) {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const file = path.join(SHOTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+// ------------------------------------------------------------------ the page, driven
+
+/** Chooses `file` with the page's file input and waits for the history. */
+export async function openArchive(page, file, { analysed = true } = {}) {
+  await page.setInputFiles('#file', file);
+  await page.waitForSelector('#history-body tr', { state: 'attached' });
+  if (analysed) await waitReady(page);
+}
+
+/** Waits until no work runs (list and inspect are done, or failed). */
+export async function waitReady(page, timeout = 600000) {
+  await page.waitForFunction(() => ['ready', 'error', 'done'].includes(document.body.dataset.state), null, { timeout });
+}
+
+/** Clicks Squash, waits for the result, downloads it to `dest`. Returns facts shown. */
+export async function squashAndDownload(page, dest, { timeout = 1800000, onProgress } = {}) {
+  await page.click('#squash');
+  if (onProgress) await onProgress();
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout, polling: 250 });
+  const state = await page.evaluate(() => document.body.dataset.state);
+  if (state !== 'done') {
+    const err = await page.textContent('#error');
+    throw new Error(`squash failed in the page: ${err.replace(/\s+/g, ' ')}`);
+  }
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 600000 }), page.click('#download')]);
+  await download.saveAs(dest);
+  const facts = await page.$$eval('#result-facts dd', (dds) => Object.fromEntries(dds.map((d) => [d.dataset.key, d.dataset.value])));
+  return { facts, suggestedName: download.suggestedFilename() };
+}
+
+// ------------------------------------------------------------------ the CLI
+
+/** Runs the native CLI on `input` with the same choices the page made. */
+export function cliSquash(input, output, { from, tag, image } = {}) {
+  const args = ['squash', '-i', input, '-o', output];
+  if (from) args.push('-from', from);
+  if (tag) args.push('-t', tag);
+  if (image) args.push('-image', image);
+  const r = spawnSync(CLI, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`${CLI} ${args.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
+  return r;
+}
+
+export function sha256File(file) {
+  const h = createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(8 << 20);
+  try {
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+/** First offset where two files differ, or -1. */
+export function firstDifference(a, b) {
+  const fa = fs.openSync(a, 'r');
+  const fb = fs.openSync(b, 'r');
+  const ba = Buffer.allocUnsafe(1 << 20);
+  const bb = Buffer.allocUnsafe(1 << 20);
+  try {
+    for (let pos = 0; ; pos += ba.length) {
+      const na = fs.readSync(fa, ba, 0, ba.length, pos);
+      const nb = fs.readSync(fb, bb, 0, bb.length, pos);
+      const n = Math.min(na, nb);
+      for (let i = 0; i < n; i++) if (ba[i] !== bb[i]) return pos + i;
+      if (na !== nb) return pos + n;
+      if (na === 0) return -1;
+    }
+  } finally {
+    fs.closeSync(fa);
+    fs.closeSync(fb);
+  }
+}
+
+// ------------------------------------------------------------------ docker-save archives
+
+const BLOCK = 512;
+const pad = (n) => (BLOCK - (n % BLOCK)) % BLOCK;
+const MTIME = 1700000000;
+
+function octal(n, width) {
+  return n.toString(8).padStart(width - 1, '0') + '\0';
+}
+
+/** A ustar header. type: '0' file, '5' directory, '2' symlink. */
+export function tarHeader(name, size, { type = '0', mode, linkname = '', mtime = MTIME } = {}) {
+  const h = Buffer.alloc(BLOCK);
+  let prefix = '';
+  if (Buffer.byteLength(name) > 100) {
+    const cut = name.lastIndexOf('/', name.length - 2);
+    prefix = name.slice(0, cut);
+    name = name.slice(cut + 1);
+    if (Buffer.byteLength(name) > 100 || Buffer.byteLength(prefix) > 155) throw new Error(`name too long: ${prefix}/${name}`);
+  }
+  h.write(name, 0, 100, 'utf8');
+  h.write(octal(mode ?? (type === '5' ? 0o755 : 0o644), 8), 100, 'ascii');
+  h.write(octal(0, 8), 108, 'ascii');
+  h.write(octal(0, 8), 116, 'ascii');
+  h.write(octal(size, 12), 124, 'ascii');
+  h.write(octal(mtime, 12), 136, 'ascii');
+  h.write('        ', 148, 'ascii');
+  h.write(type, 156, 'ascii');
+  h.write(linkname, 157, 100, 'utf8');
+  h.write('ustar\0', 257, 'ascii');
+  h.write('00', 263, 'ascii');
+  h.write('root', 265, 'ascii');
+  h.write('root', 297, 'ascii');
+  h.write(prefix, 345, 155, 'utf8');
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+  return h;
+}
+
+/** Size of a layer tar holding `entries` ({ size }), end blocks included. */
+function layerTarSize(entries) {
+  let n = 0;
+  for (const e of entries) n += BLOCK + (e.size || 0) + pad(e.size || 0);
+  return n + 2 * BLOCK;
+}
+
+class Out {
+  constructor(file) {
+    this.fd = fs.openSync(file, 'w');
+    this.pos = 0;
+  }
+  write(buf, hash) {
+    fs.writeSync(this.fd, buf);
+    if (hash) hash.update(buf);
+    this.pos += buf.length;
+  }
+  close() {
+    fs.closeSync(this.fd);
+  }
+}
+
+/** Deterministic filler: a 4 MB pseudo-random pattern, each block marked by its position. */
+const PATTERN = (() => {
+  const b = Buffer.alloc(4 << 20);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < b.length; i += 4) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    b.writeUInt32LE(x, i);
+  }
+  return b;
+})();
+
+function writeContent(out, hash, entry) {
+  if (entry.content !== undefined) {
+    const c = Buffer.from(entry.content);
+    out.write(c, hash);
+    out.write(Buffer.alloc(pad(c.length)), hash);
+    return;
+  }
+  let left = entry.size;
+  let block = 0;
+  const seed = entry.seed ?? 0;
+  while (left > 0) {
+    const n = Math.min(left, PATTERN.length);
+    const chunk = Buffer.from(PATTERN.subarray(0, n));
+    chunk.writeUInt32LE((seed * 1000003 + block) >>> 0, 0);
+    out.write(chunk, hash);
+    left -= n;
+    block++;
+  }
+  out.write(Buffer.alloc(pad(entry.size)), hash);
+}
+
+/**
+ * Writes a real `docker save` archive (Docker 1.10-24 layout) to `file`.
+ * spec: { tag, steps: [{ createdBy, entries?: [{ name, type?, size?, content?, seed?, linkname? }] }] }
+ * A step without `entries` is a metadata-only step (empty_layer). Layers stream to disk:
+ * sizes of several GB are fine. Returns { diffIds, layerIds, configDigest, size }.
+ */
+export function writeDockerSave(file, spec) {
+  const out = new Out(file);
+  const diffIds = [];
+  const layerIds = [];
+  const history = [];
+  const dirHeader = (name) => tarHeader(name, 0, { type: '5' });
+  let created = Date.UTC(2024, 0, 1) / 1000;
+  try {
+    spec.steps.forEach((step, i) => {
+      created += 60;
+      const when = new Date(created * 1000).toISOString().replace('.000Z', 'Z');
+      if (!step.entries) {
+        history.push({ created: when, created_by: step.createdBy, empty_layer: true });
+        return;
+      }
+      history.push({ created: when, created_by: step.createdBy });
+      const id = createHash('sha256').update(`${spec.tag}/${i}/${step.createdBy}`).digest('hex');
+      layerIds.push(id);
+      const entries = step.entries.map((e) => ({ ...e, size: e.type && e.type !== '0' ? 0 : (e.content !== undefined ? Buffer.byteLength(e.content) : e.size || 0) }));
+      const tarSize = layerTarSize(entries);
+      out.write(dirHeader(`${id}/`));
+      const version = Buffer.from('1.0');
+      out.write(tarHeader(`${id}/VERSION`, version.length));
+      out.write(version);
+      out.write(Buffer.alloc(pad(version.length)));
+      out.write(tarHeader(`${id}/layer.tar`, tarSize));
+      const hash = createHash('sha256');
+      for (const e of entries) {
+        out.write(tarHeader(e.name, e.size, { type: e.type || '0', linkname: e.linkname || '' }), hash);
+        if (e.size) writeContent(out, hash, e);
+      }
+      out.write(Buffer.alloc(2 * BLOCK), hash);
+      out.write(Buffer.alloc(pad(tarSize)));
+      diffIds.push(`sha256:${hash.digest('hex')}`);
+      const json = Buffer.from(JSON.stringify({ id, created: when, container_config: { Cmd: [step.createdBy] }, os: 'linux' }));
+      out.write(tarHeader(`${id}/json`, json.length));
+      out.write(json);
+      out.write(Buffer.alloc(pad(json.length)));
+    });
+    const config = Buffer.from(JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      created: new Date(created * 1000).toISOString().replace('.000Z', 'Z'),
+      config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'], WorkingDir: '/app' },
+      history,
+      rootfs: { type: 'layers', diff_ids: diffIds },
+    }));
+    const configHex = createHash('sha256').update(config).digest('hex');
+    out.write(tarHeader(`${configHex}.json`, config.length));
+    out.write(config);
+    out.write(Buffer.alloc(pad(config.length)));
+    const manifest = Buffer.from(JSON.stringify([{
+      Config: `${configHex}.json`,
+      RepoTags: spec.tag ? [spec.tag] : null,
+      Layers: layerIds.map((id) => `${id}/layer.tar`),
+    }]));
+    out.write(tarHeader('manifest.json', manifest.length));
+    out.write(manifest);
+    out.write(Buffer.alloc(pad(manifest.length)));
+    if (spec.tag) {
+      const [repo, tag] = [spec.tag.slice(0, spec.tag.lastIndexOf(':')), spec.tag.slice(spec.tag.lastIndexOf(':') + 1)];
+      const repos = Buffer.from(`${JSON.stringify({ [repo]: { [tag]: layerIds[layerIds.length - 1] } })}\n`);
+      out.write(tarHeader('repositories', repos.length));
+      out.write(repos);
+      out.write(Buffer.alloc(pad(repos.length)));
+    }
+    out.write(Buffer.alloc(2 * BLOCK));
+    return { diffIds, layerIds, configDigest: `sha256:${configHex}`, size: out.pos };
+  } finally {
+    out.close();
+  }
+}
+
+const dirs = (...names) => names.map((name) => ({ name, type: '5' }));
+
+/**
+ * A small app image like one built from a Dockerfile: a base from `ADD file:`, metadata
+ * steps, packages installed then their cache deleted, app files overwritten. `scale`
+ * multiplies the file sizes (1 → about 2 MB in all).
+ */
+export function appImageSpec({ tag = 'example.com/team/webapp:1.4', scale = 1 } = {}) {
+  const kb = (n) => Math.round(n * 1024 * scale);
+  return {
+    tag,
+    steps: [
+      {
+        createdBy: '/bin/sh -c #(nop) ADD file:6a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f in / ',
+        entries: [
+          ...dirs('bin/', 'etc/', 'usr/', 'usr/lib/', 'var/', 'var/cache/', 'var/cache/apt/', 'var/cache/apt/archives/'),
+          { name: 'bin/sh', size: kb(90), seed: 1 },
+          { name: 'bin/busybox', type: '1', linkname: 'bin/sh' },
+          { name: 'etc/os-release', content: 'NAME="Test Linux"\nVERSION_ID=1\n' },
+          { name: 'usr/lib/libc.so.6', size: kb(300), seed: 2 },
+        ],
+      },
+      { createdBy: '/bin/sh -c #(nop)  CMD ["sh"]' },
+      {
+        createdBy: '/bin/sh -c apt-get update && apt-get install -y build-essential',
+        entries: [
+          ...dirs('usr/', 'usr/bin/', 'var/', 'var/cache/', 'var/cache/apt/', 'var/cache/apt/archives/'),
+          { name: 'usr/bin/gcc', size: kb(250), seed: 3 },
+          { name: 'var/cache/apt/archives/gcc_12.deb', size: kb(600), seed: 4 },
+          { name: 'var/cache/apt/archives/libc-dev_2.36.deb', size: kb(350), seed: 5 },
+        ],
+      },
+      { createdBy: '/bin/sh -c #(nop) WORKDIR /app' },
+      {
+        createdBy: '/bin/sh -c #(nop) COPY dir:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0 in /app ',
+        entries: [
+          ...dirs('app/', 'app/data/'),
+          { name: 'app/server.js', content: 'console.log("v1");\n' },
+          { name: 'app/data/model.bin', size: kb(400), seed: 6 },
+        ],
+      },
+      {
+        createdBy: '/bin/sh -c rm -rf /var/cache/apt/archives/*.deb && echo \'console.log("v2")\' > /app/server.js',
+        entries: [
+          ...dirs('app/', 'var/', 'var/cache/', 'var/cache/apt/', 'var/cache/apt/archives/'),
+          { name: 'app/server.js', content: 'console.log("v2");\n' },
+          { name: 'var/cache/apt/archives/.wh.gcc_12.deb', size: 0 },
+          { name: 'var/cache/apt/archives/.wh.libc-dev_2.36.deb', size: 0 },
+        ],
+      },
+      { createdBy: '/bin/sh -c #(nop)  EXPOSE 8080/tcp' },
+      { createdBy: '/bin/sh -c #(nop)  ENTRYPOINT ["node", "server.js"]' },
+    ],
+  };
+}
+
+/** Random bytes named like an archive: not an image at all. */
+export function writeGarbage(file, size = 64 * 1024) {
+  fs.writeFileSync(file, randomBytes(size));
+}
+
+/** A copy of `src` cut to `fraction` of its length: a truncated archive. */
+export function writeTruncated(src, dest, fraction = 0.6) {
+  const buf = fs.readFileSync(src);
+  fs.writeFileSync(dest, buf.subarray(0, Math.floor(buf.length * fraction)));
+}
