@@ -58,20 +58,29 @@ pub fn read_exact_at(src: &dyn ReadAt, mut offset: u64, mut buf: &mut [u8]) -> i
     Ok(())
 }
 
+impl<R: ReadAt + ?Sized> ReadAt for std::rc::Rc<R> {
+    fn size(&self) -> u64 {
+        (**self).size()
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        (**self).read_at(offset, buf)
+    }
+}
+
 /// A sequential reader over `[start, end)` of a source.
-pub struct RangeReader<'a> {
-    src: &'a dyn ReadAt,
+pub struct RangeReader<S: ReadAt> {
+    src: S,
     pos: u64,
     end: u64,
 }
 
-impl<'a> RangeReader<'a> {
-    pub fn new(src: &'a dyn ReadAt, start: u64, len: u64) -> Self {
+impl<S: ReadAt> RangeReader<S> {
+    pub fn new(src: S, start: u64, len: u64) -> Self {
         RangeReader { src, pos: start, end: start.saturating_add(len) }
     }
 }
 
-impl io::Read for RangeReader<'_> {
+impl<S: ReadAt> io::Read for RangeReader<S> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let left = self.end.saturating_sub(self.pos);
         if left == 0 || buf.is_empty() {
@@ -84,5 +93,19 @@ impl io::Read for RangeReader<'_> {
         }
         self.pos += n as u64;
         Ok(n)
+    }
+}
+
+impl<S: ReadAt> io::Seek for RangeReader<S> {
+    /// Only relative seeks forward or back within the range are needed (BufReader::seek_relative).
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        let new = match pos {
+            io::SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+            io::SeekFrom::Start(p) => Some(p),
+            io::SeekFrom::End(d) => self.end.checked_add_signed(d),
+        };
+        let new = new.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek out of range"))?;
+        self.pos = new;
+        Ok(new)
     }
 }

@@ -1,0 +1,231 @@
+//! Reads one layer: every entry's path, kind and where its bytes are, plus the layer's
+//! digest, verified against the config's diff_id. Contents are not kept: they are copied
+//! from the input again when the output is written.
+
+use std::cell::Cell;
+use std::io::{self, BufReader, Read};
+use std::rc::Rc;
+
+use crate::compression::{decoder, Compression, READ_CHUNK};
+use crate::digest::HashingReader;
+use crate::error::{Error, ErrorCode, Result};
+use crate::images::LayerDesc;
+use crate::path;
+use crate::source::{RangeReader, ReadAt};
+use crate::tarwalk::{SeqStream, TarEntry, Walker};
+
+/// A layer may decompress to at most this many times its stored size (deflate's own
+/// limit is 1032:1), or this many bytes, whichever is more: beyond, it is a bomb.
+const MAX_RATIO: u64 = 1100;
+const MIN_EXPANSION_LIMIT: u64 = 4 << 30;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Regular,
+    Dir,
+    Symlink,
+    Hardlink,
+    Char,
+    Block,
+    Fifo,
+}
+
+impl Kind {
+    fn of(typeflag: u8) -> Option<Kind> {
+        Some(match typeflag {
+            b'0' | b'\0' => Kind::Regular,
+            b'1' => Kind::Hardlink,
+            b'2' => Kind::Symlink,
+            b'3' => Kind::Char,
+            b'4' => Kind::Block,
+            b'5' => Kind::Dir,
+            b'6' => Kind::Fifo,
+            _ => return None,
+        })
+    }
+}
+
+/// What one tar entry does to the filesystem.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// Creates or replaces the path.
+    Put(Put),
+    /// `.wh.<name>`: deletes the path from the layers below.
+    Whiteout,
+    /// `.wh..wh..opq`: hides everything below in this directory.
+    Opaque,
+}
+
+#[derive(Debug, Clone)]
+pub struct Put {
+    pub kind: Kind,
+    /// Where the entry's header sequence starts in the uncompressed layer.
+    pub seq_start: u64,
+    pub header_len: u32,
+    /// Data bytes (0 but for regular files).
+    pub size: u64,
+    /// Clean target path of a hardlink.
+    pub link: Option<Vec<u8>>,
+    /// The header sequence as written, kept for directories and hardlinks (written out of
+    /// layer order); other entries are read again from the input.
+    pub raw: Option<Box<[u8]>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LayerEntry {
+    /// Clean path (for whiteouts, the path deleted; for opaque markers, the directory).
+    pub path: Vec<u8>,
+    pub op: Op,
+}
+
+#[derive(Debug, Clone)]
+pub struct LayerIndex {
+    pub entries: Vec<LayerEntry>,
+    pub diff_id: String,
+    /// Uncompressed size.
+    pub size: u64,
+    pub compression: Compression,
+}
+
+/// Opens a layer's uncompressed stream, reading the source in large slices and counting
+/// stored bytes read into `counter`.
+pub fn open_layer<'a>(src: &'a dyn ReadAt, desc: &LayerDesc, compression: Compression, counter: Rc<Cell<u64>>) -> Result<Box<dyn Read + 'a>> {
+    let raw = CountingReader { inner: RangeReader::new(src, desc.file.offset, desc.file.size), counter };
+    let limit = desc.file.size.saturating_mul(MAX_RATIO).max(MIN_EXPANSION_LIMIT);
+    let dec = decoder(BufReader::with_capacity(READ_CHUNK, raw), compression).map_err(|e| Error::corrupt(format!("cannot decompress: {e}")))?;
+    Ok(match compression {
+        Compression::None => dec,
+        _ => Box::new(LimitedReader { inner: dec, left: limit, limit }),
+    })
+}
+
+/// Reads and verifies a layer, calling `tick(stored_bytes_read)` now and then.
+pub fn read_layer(src: &dyn ReadAt, desc: &LayerDesc, tick: &mut dyn FnMut(u64) -> Result<()>) -> Result<LayerIndex> {
+    let compression = Compression::sniff(src, desc.file.offset, desc.file.size).map_err(|e| Error::io("reading a layer", e))?;
+    let counter = Rc::new(Cell::new(0u64));
+    let stream = open_layer(src, desc, compression, counter.clone())?;
+    let hashing = HashingReader::new(stream);
+    let mut walker = Walker::new(SeqStream::new(BufReader::with_capacity(256 << 10, hashing)), 0);
+    let mut entries = Vec::new();
+    let mut last_tick = 0u64;
+    while let Some(e) = walker.next().map_err(|e| in_layer(e, compression))? {
+        if let Some(entry) = to_layer_entry(e)? {
+            entries.push(entry);
+        }
+        let done = counter.get();
+        if done - last_tick >= (1 << 20) {
+            last_tick = done;
+            tick(done)?;
+        }
+    }
+    walker.drain().map_err(|e| in_layer(e, compression))?;
+    let hashing = walker.stream.inner.into_inner();
+    let diff_id = hashing.digest();
+    tick(counter.get())?;
+    Ok(LayerIndex { entries, diff_id, size: hashing.count, compression })
+}
+
+fn in_layer(e: Error, c: Compression) -> Error {
+    match (c, e.code) {
+        (Compression::None, _) | (_, ErrorCode::TooLarge) => e,
+        (_, ErrorCode::Io) | (_, ErrorCode::Corrupt) => Error::corrupt(format!("{} (the {}-compressed layer is damaged or truncated)", e.message, c.name())),
+        _ => e,
+    }
+}
+
+fn to_layer_entry(e: TarEntry) -> Result<Option<LayerEntry>> {
+    if e.typeflag == b'g' {
+        return Ok(None); // global PAX headers: Docker ignores them
+    }
+    let Some(parts) = path::clean(&e.path) else {
+        return Err(Error::new(
+            ErrorCode::Unsupported,
+            format!("the entry `{}` points outside the image root; Docker refuses such layers", path::show(&e.path)),
+        ));
+    };
+    let name = parts.last().copied().unwrap_or(b"");
+    if let Some(rest) = name.strip_prefix(b".wh.") {
+        let parent = path::join(&parts[..parts.len() - 1]);
+        if rest == b".wh..opq" {
+            return Ok(Some(LayerEntry { path: parent, op: Op::Opaque }));
+        }
+        if rest.starts_with(b".wh.") {
+            return Ok(None); // other AUFS metadata (.wh..wh.plnk...), skipped as Docker does
+        }
+        let mut target = parent;
+        if !target.is_empty() {
+            target.push(b'/');
+        }
+        target.extend_from_slice(rest);
+        return Ok(Some(LayerEntry { path: target, op: Op::Whiteout }));
+    }
+    let kind = match Kind::of(e.typeflag) {
+        Some(k) => k,
+        None if e.typeflag == b'S' => {
+            return Err(Error::new(ErrorCode::Unsupported, format!("`{}` is a GNU sparse file, which this tool does not expand", path::show(&e.path))))
+        }
+        None => {
+            return Err(Error::new(
+                ErrorCode::Unsupported,
+                format!("`{}` has tar entry type `{}`, which Docker cannot apply", path::show(&e.path), e.typeflag.escape_ascii()),
+            ))
+        }
+    };
+    let link = match kind {
+        Kind::Hardlink => {
+            let target = e.link.as_deref().unwrap_or(b"");
+            let parts = path::clean(target).filter(|p| !p.is_empty()).ok_or_else(|| {
+                Error::new(ErrorCode::Unsupported, format!("the hardlink `{}` points outside the image root", path::show(&e.path)))
+            })?;
+            Some(path::join(&parts))
+        }
+        _ => None,
+    };
+    let header_len = u32::try_from(e.header_len()).map_err(|_| Error::corrupt("a tar header sequence is too long"))?;
+    let keep_raw = matches!(kind, Kind::Dir | Kind::Hardlink);
+    Ok(Some(LayerEntry {
+        path: path::join(&parts),
+        op: Op::Put(Put {
+            kind,
+            seq_start: e.seq_start,
+            header_len,
+            size: if kind == Kind::Regular { e.size } else { 0 },
+            link,
+            raw: keep_raw.then(|| e.raw.into_boxed_slice()),
+        }),
+    }))
+}
+
+pub struct CountingReader<R> {
+    pub inner: R,
+    pub counter: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.counter.set(self.counter.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// Stops a decompression bomb: fails once more than `limit` bytes come out.
+struct LimitedReader<R> {
+    inner: R,
+    left: u64,
+    limit: u64,
+}
+
+impl<R: Read> Read for LimitedReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n as u64 > self.left {
+            return Err(io::Error::other(format!(
+                "the layer decompresses to more than {} bytes, far more than its stored size: a decompression bomb?",
+                self.limit
+            )));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
