@@ -144,7 +144,7 @@ export async function squashAndDownload(page, dest, { timeout = 1800000, onProgr
 
 /** Runs the native CLI on `input` with the same choices the page made. */
 export function cliSquash(input, output, { from, tag, image } = {}) {
-  const args = ['squash', '-i', input, '-o', output];
+  const args = ['-i', input, '-o', output];
   if (from) args.push('-from', from);
   if (tag) args.push('-t', tag);
   if (image) args.push('-image', image);
