@@ -113,6 +113,9 @@ pub fn rewrite(raw: &[u8], name: Option<&[u8]>, link: Option<&[u8]>) -> Result<V
             .and_then(|b| b.try_into().ok())
             .ok_or_else(|| Error::corrupt("internal: short header sequence"))?;
         pos += 512;
+        if !matches!(block[156], b'x' | b'X' | b'L' | b'K') {
+            break block;
+        }
         let size = tar::Header::from_byte_slice(&block).entry_size().map_err(|_| Error::corrupt("bad size in tar header"))?;
         let data_end = pos + size as usize;
         let data = raw.get(pos..data_end).ok_or_else(|| Error::corrupt("internal: short header sequence"))?;
