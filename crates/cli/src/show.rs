@@ -65,8 +65,12 @@ pub fn inspection(out: &mut dyn Write, f: &Inspection) -> io::Result<()> {
         }
         if !img.largest_wasted.is_empty() {
             writeln!(out, "  largest wasted files:")?;
+            // Say where by history step (the # column), which is what users see.
+            let step = |layer: usize| {
+                img.history.iter().find(|h| h.layer.as_ref().is_some_and(|l| l.index == layer)).map_or(layer, |h| h.index)
+            };
             for w in img.largest_wasted.iter().take(10) {
-                writeln!(out, "    {:>9}  {}  (layer {}, {} by layer {})", bytes(w.size), w.path, w.layer_index, w.how, w.removed_by)?;
+                writeln!(out, "    {:>9}  {}  (written by #{}, {} by #{})", bytes(w.size), w.path, step(w.layer_index), w.how, step(w.removed_by))?;
             }
         }
     }
