@@ -591,7 +591,7 @@ function renderChart() {
       label.className = 'bar-label';
       const id = document.createElement('span');
       id.className = 'mono';
-      id.textContent = `layer ${l.index}`;
+      id.textContent = shortId(l.diffId || l.id);
       const cmd = document.createElement('span');
       cmd.className = 'muted';
       cmd.textContent = ` ${cleanCreatedBy(h && h.createdBy).slice(0, 70)}`;
@@ -599,7 +599,7 @@ function renderChart() {
       const track = document.createElement('div');
       track.className = 'bar-track';
       track.setAttribute('role', 'img');
-      track.setAttribute('aria-label', `layer ${l.index}: ${fmtBytes(l.wastedBytes)} wasted of ${fmtBytes(l.size)}`);
+      track.setAttribute('aria-label', `layer ${shortId(l.diffId || l.id)}: ${fmtBytes(l.wastedBytes)} wasted of ${fmtBytes(l.size)}`);
       const whole = document.createElement('div');
       whole.className = 'bar-size';
       whole.style.width = `${(100 * Number(l.size)) / max}%`;
@@ -627,11 +627,17 @@ function renderChart() {
     const tr = document.createElement('tr');
     const p = document.createElement('td'); p.className = 'mono path'; p.textContent = f.path; p.title = f.path;
     const s = document.createElement('td'); s.className = 'num'; s.textContent = fmtBytes(f.size);
-    const l = document.createElement('td'); l.textContent = String(f.layerIndex);
-    const h = document.createElement('td'); h.textContent = `${f.how} by layer ${f.removedBy}`;
+    const l = document.createElement('td'); l.className = 'mono'; l.textContent = layerName(f.layerIndex);
+    const h = document.createElement('td'); h.textContent = `${f.how} by ${layerName(f.removedBy)}`;
     tr.append(p, s, l, h);
     return tr;
   }));
+}
+
+/** A layer as the history table shows it: its short id. */
+function layerName(index) {
+  const l = layersOf(state.image).find((x) => x.index === Number(index));
+  return l ? shortId(l.diffId || l.id) : `layer ${index}`;
 }
 
 async function copyCommand() {
