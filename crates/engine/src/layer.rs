@@ -120,9 +120,10 @@ pub fn read_layer(src: &dyn ReadAt, desc: &LayerDesc, tick: &mut dyn FnMut(u64) 
     }
     walker.drain().map_err(|e| in_layer(e, compression))?;
     let hashing = walker.stream.inner.into_inner();
-    let diff_id = hashing.digest();
+    let size = hashing.count;
+    let diff_id = hashing.finish();
     tick(counter.get())?;
-    Ok(LayerIndex { entries, diff_id, size: hashing.count, compression })
+    Ok(LayerIndex { entries, diff_id, size, compression })
 }
 
 fn in_layer(e: Error, c: Compression) -> Error {
