@@ -214,7 +214,7 @@ mod tests {
     #[test]
     fn pax_record_lengths_count_their_own_digits() {
         let r = pax_record(b"path", b"x");
-        assert_eq!(r, b"10 path=x\n");
+        assert_eq!(r, b"9 path=x\n");
         let long = vec![b'a'; 95];
         let r = pax_record(b"path", &long);
         assert_eq!(r.len().to_string().as_bytes(), &r[..r.iter().position(|&b| b == b' ').unwrap()]);
