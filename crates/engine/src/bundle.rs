@@ -117,7 +117,7 @@ fn index(src: &dyn ReadAt) -> Result<BTreeMap<Vec<u8>, Member>> {
     let mut cached_total = 0u64;
     let mut count = 0u64;
     loop {
-        let entry = match walker.next() {
+        let entry = match walker.next_entry() {
             Ok(Some(e)) => e,
             Ok(None) => break,
             Err(e) if count == 0 && e.code == ErrorCode::Corrupt => {

@@ -108,7 +108,7 @@ pub fn read_layer(src: &dyn ReadAt, desc: &LayerDesc, tick: &mut dyn FnMut(u64) 
     let mut walker = Walker::new(SeqStream::new(BufReader::with_capacity(256 << 10, hashing)), 0);
     let mut entries = Vec::new();
     let mut last_tick = 0u64;
-    while let Some(e) = walker.next().map_err(|e| in_layer(e, compression))? {
+    while let Some(e) = walker.next_entry().map_err(|e| in_layer(e, compression))? {
         if let Some(entry) = to_layer_entry(e)? {
             entries.push(entry);
         }

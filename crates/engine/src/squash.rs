@@ -45,7 +45,7 @@ pub struct Written {
     pub output_bytes: u64,
 }
 
-fn put_of<'l>(layers: &'l [LayerIndex], e: ERef) -> Result<&'l Put> {
+fn put_of(layers: &[LayerIndex], e: ERef) -> Result<&Put> {
     match layers.get(e.layer as usize).and_then(|l| l.entries.get(e.idx as usize)).map(|x| &x.op) {
         Some(Op::Put(p)) => Ok(p),
         _ => Err(Error::corrupt("internal: plan names an entry that is not a file")),

@@ -215,7 +215,7 @@ impl<S: TarStream> Walker<S> {
 
     /// The next entry, or None at the end of the archive (two zero blocks, one zero block,
     /// or a clean end of stream as Go's reader accepts).
-    pub fn next(&mut self) -> Result<Option<TarEntry>> {
+    pub fn next_entry(&mut self) -> Result<Option<TarEntry>> {
         if self.done {
             return Ok(None);
         }
