@@ -121,7 +121,8 @@ fn squash(args: &args::Args) -> Result<(), String> {
     match result {
         Ok(report) => {
             out.commit()?;
-            log.say(&format!("squash point: {}", report.from.reason));
+            // Always said (the original did): which layer was kept, and why.
+            eprintln!("docker-squash: {}", report.from.reason);
             let kept = report.from.layer_index.map_or(0, |k| k + 1);
             for i in 0..report.layers_before {
                 log.say(&format!("layer {i}: {}", if i < kept { "kept" } else { "squashed" }));
