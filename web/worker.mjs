@@ -1,9 +1,9 @@
 // The page's worker: all heavy work happens here, never on the page's thread.
 //
-// The archive is read in slices from the dropped File (FileReaderSync, a small read-ahead
-// window), so the archive is never held in memory. The squashed archive is written as it
-// is produced: into a file of the origin-private file system (File System Access API,
-// synchronous handle) where the browser has one, otherwise into a Blob made of 8 MB parts.
+// The archive is read in slices from the dropped File (FileReaderSync), so it is never
+// held in memory. The squashed archive is written as it is produced (4 MB chunks): into a
+// file of the origin-private file system (File System Access API, synchronous handle)
+// where the browser has one, otherwise into a Blob made of 8 MB parts.
 // Either way nothing big is ever contiguous in memory, and the page gets back a File/Blob.
 //
 // Messages in:  { id, op: 'list' | 'inspect' | 'squash', file, options }
@@ -14,7 +14,6 @@
 import init, * as squasher from './pkg/docker_squash_wasm.js';
 
 const PROGRESS_EVERY_MS = 100;
-const READ_WINDOW = 1 << 20; // small reads are served from one 1 MB window
 const BLOB_PART = 8 << 20;   // output is collected in parts of this size
 const OUT_PREFIX = 'squashed-';
 
@@ -42,27 +41,19 @@ function boot() {
   return booting;
 }
 
-/** The `source` the wasm reads: random access into the File, by slices. */
+/** The `source` the wasm reads: random access into the File, by slices (the bindings
+ * keep their own read-ahead window for small reads). */
 function fileSource(file) {
   const reader = new FileReaderSync();
-  let cacheStart = 0;
-  let cache = null;
   return {
     size: file.size,
     readAt(offset, length) {
       const start = Number(offset);
       const end = Math.min(file.size, start + Number(length));
       if (!(end > start)) return new Uint8Array(0);
-      if (cache && start >= cacheStart && end <= cacheStart + cache.length) {
-        return cache.subarray(start - cacheStart, end - cacheStart);
-      }
-      if (end - start >= READ_WINDOW / 4) {
-        return new Uint8Array(reader.readAsArrayBuffer(file.slice(start, end)));
-      }
-      cacheStart = start;
-      cache = new Uint8Array(reader.readAsArrayBuffer(file.slice(start, Math.min(file.size, start + READ_WINDOW))));
+      const bytes = new Uint8Array(reader.readAsArrayBuffer(file.slice(start, end)));
       sampleMemory();
-      return cache.subarray(0, end - start);
+      return bytes;
     },
   };
 }

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const WEB = path.join(ROOT, 'web');
+// The served folder: web/ (SQUASH_WEB_DIR may name a copy of it, e.g. with a wasm built elsewhere).
+export const WEB = process.env.SQUASH_WEB_DIR ? path.resolve(process.env.SQUASH_WEB_DIR) : path.join(ROOT, 'web');
 export const WORK = path.join(ROOT, 'tests/.work');
 export const SHOTS = path.join(WORK, 'screenshots');
 export const CLI = path.join(ROOT, 'target/release/docker-squash');
