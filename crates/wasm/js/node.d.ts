@@ -1,0 +1,35 @@
+// Types of the Node.js entry: the wrapper's, plus file paths and writing to a file.
+import type { Input as BaseInput, InspectOptions, SquashOptions, SquashResult, Source } from './index.js';
+import type { Inspection, SquashReport } from './index.js';
+
+export type {
+  Source, Progress, ProgressCallback, Inspection, ImageInfo, HistoryRow, LayerInfo,
+  SquashPointChoice, SquashPointEstimate, WastedFile, SquashReport, SquashError,
+  InspectOptions, SquashOptions, SquashResult,
+} from './index.js';
+
+/** As in browsers, plus a file path (or file: URL), read by offsets: never whole. */
+export type Input = BaseInput | string | URL;
+
+/** A `Source` over a file, with its descriptor and `close()`. */
+export interface FileSource extends Source {
+  readonly fd: number;
+  close(): void;
+}
+
+export function list(input: Input): Promise<Inspection>;
+export function inspect(input: Input, options?: InspectOptions): Promise<Inspection>;
+export function squash(input: Input, options?: SquashOptions): Promise<SquashResult>;
+/**
+ * Squashes into the file `outPath`, written under a temporary name beside it and renamed
+ * into place only when complete. Resolves to the report.
+ */
+export function squashToFile(input: Input, outPath: string, options?: Omit<SquashOptions, 'onChunk'>): Promise<SquashReport>;
+export function checkTag(tag: string): Promise<string>;
+export function version(): Promise<string>;
+/** A random-access source over a file path or an open descriptor (reads with fs.readSync). */
+export function fileSource(file: string | URL | number): FileSource;
+/** Writes all of `chunk` to the descriptor, waiting out EAGAIN. */
+export function writeAllSync(fd: number, chunk: Uint8Array): void;
+/** The low-level bindings wasm-bindgen generated (`list`, `inspect`, `squash`, ... on `Source`s). */
+export function lowLevel(): typeof import('./wasm/nodejs/@OUT_NAME@.js');

@@ -1,0 +1,149 @@
+// docker-squash-wasm for Node.js (>= 18): the engine in WebAssembly (wasm-pack's `nodejs`
+// target), plus what only Node has: file paths, read by offset with fs.readSync (never the
+// whole file), and writing the result to a file under a temporary name, renamed at the end.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { createApi, toSource, codedError } from './common.mjs';
+
+const require = createRequire(import.meta.url);
+let low = null;
+/** The low-level bindings (wasm-bindgen's exports), loaded on first use. */
+export function lowLevel() {
+  low ??= require('./wasm/nodejs/@OUT_NAME@.js');
+  return low;
+}
+
+const ioError = (message, cause) => codedError(message, 'IO', Error, cause);
+
+/**
+ * A random-access source over a file: a path, or a descriptor already open for reading.
+ * Reads at most `length` bytes per call into one reused buffer. Call `close()` when done
+ * (only descriptors it opened itself are closed).
+ */
+export function fileSource(file) {
+  let fd;
+  let owned = false;
+  if (typeof file === 'number') {
+    fd = file;
+  } else {
+    const p = file instanceof URL ? file : String(file);
+    try {
+      fd = fs.openSync(p, 'r');
+    } catch (e) {
+      throw ioError(`cannot open ${p}: ${e.message}`, e);
+    }
+    owned = true;
+  }
+  let st;
+  try {
+    st = fs.fstatSync(fd);
+  } catch (e) {
+    if (owned) fs.closeSync(fd);
+    throw ioError(`cannot read ${file}: ${e.message}`, e);
+  }
+  if (!st.isFile()) {
+    if (owned) fs.closeSync(fd);
+    throw ioError(st.isDirectory()
+      ? `${file} is a folder; give the .tar file \`docker save\` wrote`
+      : `${file} is not a regular file (for a pipe or stdin, copy it to a file first)`);
+  }
+  let buf = Buffer.alloc(0);
+  return {
+    size: st.size,
+    fd,
+    readAt(offset, length) {
+      if (buf.length < length) buf = Buffer.allocUnsafe(Math.max(length, 64 << 10));
+      let got = 0;
+      while (got < length) {
+        const n = fs.readSync(fd, buf, got, length - got, offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      return buf.subarray(0, got); // copied by the wasm before the next call
+    },
+    close() {
+      if (owned && fd !== undefined) {
+        const f = fd;
+        fd = undefined;
+        fs.closeSync(f);
+      }
+    },
+  };
+}
+
+async function open(input) {
+  if (typeof input === 'string' || input instanceof URL) {
+    const source = fileSource(input);
+    return { source, close: () => source.close() };
+  }
+  return { source: await toSource(input) };
+}
+
+const api = createApi({ load: lowLevel, open });
+
+/**
+ * Images, tags and history of an archive, without reading the layers.
+ * @param input a file path, Uint8Array, ArrayBuffer, Blob or `{ size, readAt }` source
+ */
+export const list = api.list;
+/** Everything `docker-squash inspect` shows: reads and verifies every layer. */
+export const inspect = api.inspect;
+/** Squashes: `{ chunks, report }` (chunks empty when `onChunk` is given). */
+export const squash = api.squash;
+export const checkTag = api.checkTag;
+export const version = api.version;
+
+/** Writes all of `chunk` to `fd`, waiting out EAGAIN on non-blocking pipes. */
+export function writeAllSync(fd, chunk) {
+  let done = 0;
+  while (done < chunk.length) {
+    try {
+      done += fs.writeSync(fd, chunk, done, chunk.length - done);
+    } catch (e) {
+      if (e.code !== 'EAGAIN') throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
+}
+
+/**
+ * Squashes into the file `outPath`: written under a temporary name in the same folder,
+ * flushed to disk and renamed into place only when complete, so a failure never leaves a
+ * partial archive. Resolves to the report.
+ */
+export async function squashToFile(input, outPath, opts = {}) {
+  if (typeof outPath !== 'string' || outPath === '') throw codedError('outPath must be a file path', 'BAD_ARGUMENT', TypeError);
+  const dir = path.dirname(outPath);
+  const tmp = path.join(dir, `.${path.basename(outPath)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+  let fd;
+  try {
+    fd = fs.openSync(tmp, 'wx');
+  } catch (e) {
+    throw ioError(`cannot write ${tmp}: ${e.message}`, e);
+  }
+  const onChunk = (chunk) => {
+    try {
+      writeAllSync(fd, chunk);
+    } catch (e) {
+      throw ioError(`writing ${outPath}: ${e.message}`, e);
+    }
+  };
+  try {
+    const { report } = await squash(input, { ...opts, onChunk });
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    try {
+      fs.renameSync(tmp, outPath);
+    } catch (e) {
+      throw ioError(`cannot move the result to ${outPath}: ${e.message}`, e);
+    }
+    return report;
+  } catch (e) {
+    if (fd !== undefined) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}
