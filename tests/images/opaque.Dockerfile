@@ -11,3 +11,4 @@ RUN rm -rf /op && mkdir -p /op/a/b/c && echo final > /op/a/f && echo deep > /op/
 RUN rm -rf /op/a/b/c && mkdir /op/a/b/c && rm -rf /op/keep && mkdir /op/keep
 RUN rm -rf /usr/share/base && mkdir /usr/share/base && echo replaced > /usr/share/base/only \
  && rm -rf /usr/share/stack && mkdir /usr/share/stack
+RUN rm -rf /op/a && mkdir /op/a && echo again > /op/a/again && echo top2 > /op/top
