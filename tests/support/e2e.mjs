@@ -37,7 +37,10 @@ export function run(cmd, args, { input, check = true, env, cwd, timeout = 600000
     maxBuffer: 2 ** 31 - 1,
     timeout,
   });
-  if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
+  // EPIPE: the command exited without reading all its input (an early error): not ours.
+  if (r.error && !(r.error.code === 'EPIPE' && (r.status !== null || r.signal))) {
+    throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
+  }
   const out = { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr.toString() };
   if (check && r.status !== 0) {
     throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status ?? r.signal}:\n${out.stderr.slice(-4000)}`);
