@@ -158,7 +158,7 @@ pub fn rewrite(raw: &[u8], name: Option<&[u8]>, link: Option<&[u8]>) -> Result<V
             data.extend_from_slice(&pax_record(k, v));
         }
         let mut h = [0u8; 512];
-        h[..13].copy_from_slice(b"././@PaxHeader");
+        h[..14].copy_from_slice(b"././@PaxHeader");
         octal(&mut h[100..108], 0o644);
         octal(&mut h[108..116], 0);
         octal(&mut h[116..124], 0);
