@@ -436,6 +436,7 @@ let phaseStart = null;
 
 function startProgress(label) {
   phaseStart = null;
+  phaseTimes = {};
   $('progress').hidden = false;
   $('progress-label').textContent = `${label}…`;
   $('progress-bar').removeAttribute('value');
@@ -443,11 +444,16 @@ function startProgress(label) {
   $('cancel').textContent = state.busy === 'inspect' ? 'Skip analysis' : 'Cancel';
 }
 
-const PHASES = { read: 'Reading layers', write: 'Writing the squashed image' };
+const PHASES = { read: 'Step 1 of 2: reading and checking the layers', write: 'Step 2 of 2: writing the squashed image' };
+/** Per phase of the running squash: { t0, t1, bytes } for the result's speed figures. */
+let phaseTimes = {};
 
 function onProgress(p) {
   const now = performance.now();
   if (!phaseStart || phaseStart.phase !== p.phase) phaseStart = { phase: p.phase, t: now, bytes: p.bytesDone };
+  const pt = (phaseTimes[p.phase] ??= { t0: now, t1: now, bytes: 0 });
+  pt.t1 = now;
+  pt.bytes = p.bytesDone;
   const label = state.busy === 'inspect' ? 'Analysing layers' : (PHASES[p.phase] || p.phase);
   $('progress-label').textContent = label;
   const bar = $('progress-bar');
@@ -461,7 +467,7 @@ function onProgress(p) {
   if (rate > 0) {
     parts.push(`${(rate / 1e6).toFixed(rate >= 1e8 ? 0 : 1)} MB/s`);
     const left = (p.bytesTotal - p.bytesDone) / rate;
-    if (p.bytesDone < p.bytesTotal) parts.push(`about ${fmtDuration(left)} left`);
+    if (p.bytesDone < p.bytesTotal) parts.push(left < 1 ? 'almost done' : `about ${fmtDuration(left)} left`);
   }
   $('progress-stats').textContent = parts.join(' · ');
   $('progress').dataset.phase = p.phase;
@@ -538,7 +544,13 @@ function showResult(msg, tag, seconds) {
 
   renderChart();
 
-  const mbps = seconds > 0 ? Number(r.outputBytes) / 1e6 / seconds : 0;
+  const mbps = seconds > 0 ? Number(state.file.size) / 1e6 / seconds : 0;
+  const rateOf = (ph) => {
+    const x = phaseTimes[ph];
+    const secs = x ? (x.t1 - x.t0) / 1000 : 0;
+    return secs > 0.05 ? `${fmtBytes(x.bytes)} at ${(x.bytes / 1e6 / secs).toFixed(1)} MB/s` : x ? fmtBytes(x.bytes) : '';
+  };
+  const phases = [['read', 'reading'], ['write', 'writing']].filter(([ph]) => phaseTimes[ph]).map(([ph, name]) => `${name} ${rateOf(ph)}`).join('; ');
   const facts = [
     ['image-id', 'New image ID', shortId(r.imageId), r.imageId],
     ['tags', 'Tags', r.tags && r.tags.length ? r.tags.join(', ') : 'none', ''],
@@ -546,7 +558,7 @@ function showResult(msg, tag, seconds) {
     ['new-layer', 'New layer', r.newLayerDiffId ? `${shortId(r.newLayerDiffId)}, ${fmtBytes(r.newLayerSize)}` : 'nothing was squashed', r.newLayerDiffId || ''],
     ['output-bytes', 'Archive size', fmtBytes(r.outputBytes), String(r.outputBytes)],
     ['time', 'Time', fmtDuration(seconds), String(seconds)],
-    ['speed', 'Average speed', `${mbps.toFixed(1)} MB/s of output`, String(mbps)],
+    ['speed', 'Average speed', `${mbps.toFixed(1)} MB/s of the ${fmtBytes(state.file.size)} archive${phases ? ` (${phases})` : ''}`, String(mbps)],
     ['peak-memory', 'Peak WebAssembly memory', fmtBytes(msg.memory ? msg.memory.peak : 0), String(msg.memory ? msg.memory.peak : 0)],
     ['sink', 'Written to', msg.stats && msg.stats.sink === 'opfs' ? 'browser file storage (on disk)' : 'browser memory (Blob)', msg.stats ? msg.stats.sink : ''],
   ];

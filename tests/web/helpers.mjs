@@ -138,7 +138,8 @@ export async function squashAndDownload(page, dest, { timeout = 1800000, onProgr
   const [download] = await Promise.all([page.waitForEvent('download', { timeout: 600000 }), page.click('#download')]);
   await download.saveAs(dest);
   const facts = await page.$$eval('#result-facts dd', (dds) => Object.fromEntries(dds.map((d) => [d.dataset.key, d.dataset.value])));
-  return { facts, suggestedName: download.suggestedFilename() };
+  const shown = await page.$$eval('#result-facts dd', (dds) => Object.fromEntries(dds.map((d) => [d.dataset.key, d.textContent])));
+  return { facts, shown, suggestedName: download.suggestedFilename() };
 }
 
 // ------------------------------------------------------------------ the CLI

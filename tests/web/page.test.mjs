@@ -3,9 +3,11 @@
 // Also: drop, root in one click, Cancel, bad files, offline use, no request off the origin.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import zlib from 'node:zlib';
 import {
   FIXTURES, appImageSpec, cliSquash, firstDifference, foreignRequests, launch, openArchive,
   requireBuild, screenshot, sha256File, squashAndDownload, startServer, waitReady, workDir,
@@ -239,6 +241,48 @@ describe('web page', () => {
     await openArchive(page, APP);
     await squashAndDownload(page, path.join(dir, 'page-after-cancel.tar'));
     fs.rmSync(big);
+  });
+
+  test('gzip- and zstd-compressed archives squash like the CLI', async (t) => {
+    const gz = path.join(dir, 'webapp.tar.gz');
+    fs.writeFileSync(gz, zlib.gzipSync(fs.readFileSync(APP)));
+    const inputs = [gz];
+    const zst = path.join(dir, 'webapp.tar.zst');
+    const z = spawnSync('zstd', ['-q', '-f', '-3', APP, '-o', zst]);
+    if (z.status === 0) inputs.push(zst);
+    else t.diagnostic('zstd is not installed: the .tar.zst case is left out');
+    for (const input of inputs) {
+      await page.goto(server.url);
+      await openArchive(page, input);
+      assert.equal(await page.isVisible('#error'), false, await page.textContent('#error'));
+      const facts = await page.textContent('#facts');
+      assert.match(facts, input.endsWith('.gz') ? /gzip/ : /zstd/);
+      await page.click('#root');
+      const out = path.join(dir, `page-${path.basename(input)}.tar`);
+      await squashAndDownload(page, out);
+      assertSameAsCli(input, out, { from: 'root', tag: 'example.com/team/webapp:squashed' }, path.basename(input));
+    }
+  });
+
+  test('an archive with two images: choose the second, squash it like the CLI', async (t) => {
+    const file = path.join(FIXTURES, 'go-containerregistry/v1_tarball__test_bundle.tar');
+    if (!fs.existsSync(file)) { t.skip(`${file} is absent`); return; }
+    await page.goto(server.url);
+    await openArchive(page, file);
+    assert.equal(await page.isVisible('#image-choice'), true);
+    const labels = await page.$$eval('#image-select option', (os) => os.map((o) => o.textContent));
+    assert.equal(labels.length, 2);
+    const firstHistory = await page.textContent('#history-body');
+    await page.selectOption('#image-select', '1');
+    await waitReady(page);
+    assert.match(await page.textContent('#facts'), new RegExp(labels[1].split(' ')[0]));
+    assert.notEqual(await page.textContent('#history-body'), firstHistory);
+    const id = await page.evaluate(() => document.querySelector('#facts').textContent.match(/ID([0-9a-f]{12})/)[1]);
+    await page.check('#history-body tr.root-row input');
+    await page.fill('#tag', 'second:squashed');
+    const out = path.join(dir, 'page-second-image.tar');
+    await squashAndDownload(page, out);
+    assertSameAsCli(file, out, { from: 'root', tag: 'second:squashed', image: id }, 'second-image');
   });
 
   test('no request left the origin during all of the above', () => {
