@@ -171,6 +171,25 @@ export function sha256File(file) {
   return h.digest('hex');
 }
 
+/** The member names of a plain tar file, in order (headers only; data is skipped). */
+export function tarMemberNames(file) {
+  const fd = fs.openSync(file, 'r');
+  const h = Buffer.alloc(BLOCK);
+  const names = [];
+  try {
+    for (let pos = 0; fs.readSync(fd, h, 0, BLOCK, pos) === BLOCK && h[0] !== 0; ) {
+      const field = (o, n) => h.subarray(o, o + n).toString('utf8').replace(/\0.*$/s, '');
+      const prefix = field(345, 155);
+      names.push(prefix ? `${prefix}/${field(0, 100)}` : field(0, 100));
+      const size = parseInt(field(124, 12).trim() || '0', 8);
+      pos += BLOCK + size + pad(size);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return names;
+}
+
 /** First offset where two files differ, or -1. */
 export function firstDifference(a, b) {
   const fa = fs.openSync(a, 'r');

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import {
   cliSquash, firstDifference, foreignRequests, launch, openArchive, requireBuild, screenshot,
-  squashAndDownload, startServer, waitReady, workDir, writeDockerSave,
+  squashAndDownload, startServer, tarMemberNames, waitReady, workDir, writeDockerSave,
 } from './helpers.mjs';
 
 const MB = 1e6;
@@ -101,7 +101,8 @@ test('a 3 GB archive squashes in the page with the wasm memory under 512 MB', { 
     cliSquash(input, expected, { from: 'root', tag: 'big/data:squashed' });
     times.cli = (Date.now() - t0) / 1000;
     const diff = firstDifference(download, expected);
-    assert.equal(diff, -1, `the page's download differs from the CLI output at byte ${diff}`);
+    assert.equal(diff, -1, `the page's download differs from the CLI output at byte ${diff}: ` +
+      `page [${tarMemberNames(download).join(', ')}], CLI [${tarMemberNames(expected).join(', ')}]`);
     assert.deepEqual(foreignRequests(browser.requests, server.url.replace(/\/$/, '')), []);
     t.diagnostic(`times: ${JSON.stringify(times)}`);
   } finally {

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import zlib from 'node:zlib';
 import {
   FIXTURES, appImageSpec, cliSquash, firstDifference, foreignRequests, launch, openArchive,
-  requireBuild, screenshot, sha256File, squashAndDownload, startServer, waitReady, workDir,
+  requireBuild, screenshot, sha256File, squashAndDownload, startServer, tarMemberNames, waitReady, workDir,
   writeDockerSave, writeGarbage, writeTruncated,
 } from './helpers.mjs';
 
@@ -24,8 +24,14 @@ function assertSameAsCli(input, downloaded, choices, name) {
   const expected = path.join(dir, `${name}.cli.tar`);
   cliSquash(input, expected, choices);
   const diff = firstDifference(downloaded, expected);
-  assert.equal(diff, -1, `${name}: the page's download differs from the CLI output at byte ${diff} ` +
-    `(page ${fs.statSync(downloaded).size} bytes, CLI ${fs.statSync(expected).size} bytes)`);
+  if (diff !== -1) {
+    const page = tarMemberNames(downloaded);
+    const cli = tarMemberNames(expected);
+    const names = page.join(' ') === cli.join(' ') ? 'same member names'
+      : `member names differ: page [${page.join(', ')}], CLI [${cli.join(', ')}]`;
+    assert.fail(`${name}: the page's download differs from the CLI output at byte ${diff} ` +
+      `(page ${fs.statSync(downloaded).size} bytes, CLI ${fs.statSync(expected).size} bytes; ${names})`);
+  }
   assert.equal(sha256File(downloaded), sha256File(expected));
 }
 
