@@ -1,0 +1,834 @@
+//! Every squash rule, pinned on synthetic images: each test builds layers, squashes, and
+//! checks (in `common::run_archive`) that the squashed image shows exactly the
+//! filesystem the original showed, applied with an independent reference of Docker's
+//! rules, plus what the squashed layer itself must hold.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use squash_engine::{ErrorCode, SquashOptions};
+
+fn layer_id(spec: &ImageSpec, k: usize) -> SqFrom {
+    SqFrom::Layer(spec.layers[k].diff_id())
+}
+
+fn whiteouts(s: &Squashed) -> Vec<String> {
+    s.new_layer
+        .iter()
+        .filter(|e| e.clean().rsplit(|&b| b == b'/').next().unwrap_or(b"").starts_with(b".wh."))
+        .map(|e| show(&e.clean()))
+        .collect()
+}
+
+fn content(fs: &Fs, p: &str) -> Vec<u8> {
+    match &fs.get(p).unwrap_or_else(|| panic!("{p} is missing; have {:?}", fs.paths())).kind {
+        NKind::File(d) => d.clone(),
+        k => panic!("{p} is {k:?}, not a file"),
+    }
+}
+
+// ------------------------------------------------------------------ whiteouts and opaque
+
+#[test]
+fn file_whiteouts_delete_files_and_whole_subtrees() {
+    let layers = vec![
+        vec![dir("etc"), file("etc/a", "a"), file("etc/b", "b"), dir("d"), dir("d/x"), file("d/x/y", "y")],
+        vec![whiteout("etc/a"), whiteout("d")],
+        vec![file("top", "t")],
+    ];
+    for s in run_all_points(&layers) {
+        assert!(s.after.get("etc/a").is_none() && s.after.get("d").is_none() && s.after.get("d/x/y").is_none());
+        assert_eq!(content(&s.after, "etc/b"), b"b");
+    }
+    let root = run_layers(&layers, SqFrom::Root);
+    assert!(whiteouts(&root).is_empty(), "from root nothing is below, no whiteout is needed: {:?}", whiteouts(&root));
+    assert!(!root.has("etc/a") && !root.has("d/x/y"));
+}
+
+#[test]
+fn whiteout_of_a_file_in_a_kept_layer_stays_a_whiteout() {
+    let spec = ImageSpec::from_entries(&[
+        vec![dir("etc"), file("etc/passwd", "root"), file("etc/shadow", "x")],
+        vec![whiteout("etc/shadow")],
+        vec![file("etc/new", "n")],
+    ]);
+    let s = run(&spec, layer_id(&spec, 0));
+    assert_eq!(whiteouts(&s), vec!["etc/.wh.shadow".to_string()]);
+    assert!(s.after.get("etc/shadow").is_none());
+    assert_eq!(s.report.layers_after, 2);
+}
+
+#[test]
+fn whiteouts_that_hide_nothing_below_are_dropped() {
+    let spec = ImageSpec::from_entries(&[
+        vec![file("kept", "k")],
+        vec![file("t", "tmp"), dir("tdir"), file("tdir/f", "f"), whiteout("never-existed")],
+        vec![whiteout("t"), whiteout("tdir"), whiteout("also/never")],
+    ]);
+    for from in [layer_id(&spec, 0), SqFrom::Root] {
+        let s = run(&spec, from);
+        assert!(whiteouts(&s).is_empty(), "whiteouts of nothing: {:?}", whiteouts(&s));
+        assert!(!s.has("t") && !s.has("tdir") && !s.has("tdir/f"), "{:?}", s.new_paths());
+    }
+}
+
+#[test]
+fn opaque_directory_hides_lower_content_but_keeps_its_own_layer() {
+    let layers = vec![
+        vec![dir("d"), file("d/a", "a"), dir("d/sub"), file("d/sub/b", "b"), file("outside", "o")],
+        vec![dir("d"), opaque("d"), file("d/c", "c")],
+        vec![file("later", "l")],
+    ];
+    for s in run_all_points(&layers) {
+        let under: Vec<String> = s.after.paths().into_iter().filter(|p| p.starts_with("d/")).collect();
+        assert_eq!(under, vec!["d/c".to_string()]);
+        assert_eq!(content(&s.after, "outside"), b"o");
+    }
+    let spec = ImageSpec::from_entries(&layers);
+    let s = run(&spec, layer_id(&spec, 0));
+    assert!(s.has("d/.wh..wh..opq"), "the opaque marker must hide the kept d/a: {:?}", s.new_paths());
+    let root = run(&spec, SqFrom::Root);
+    assert!(!root.has("d/.wh..wh..opq") && !root.has("d/a"), "{:?}", root.new_paths());
+}
+
+#[test]
+fn opaque_marker_after_the_layers_own_entries_keeps_them() {
+    let layers = vec![
+        vec![dir("d"), file("d/old", "old"), dir("d/keep"), file("d/keep/old2", "x")],
+        vec![dir("d"), file("d/new", "new"), dir("d/keep"), file("d/keep/new2", "y"), opaque("d")],
+    ];
+    for s in run_all_points(&layers) {
+        let under: Vec<String> = s.after.paths().into_iter().filter(|p| p.starts_with("d/")).collect();
+        assert_eq!(under, vec!["d/keep".to_string(), "d/keep/new2".to_string(), "d/new".to_string()]);
+    }
+}
+
+#[test]
+fn nested_opaque_directories() {
+    let layers = vec![
+        vec![dir("a"), file("a/g1", "g1"), dir("a/b"), dir("a/b/c"), file("a/b/c/f1", "f1"), file("a/b/f0", "f0")],
+        vec![dir("a/b"), opaque("a/b"), file("a/b/n1", "n1"), dir("a/b/c"), opaque("a/b/c"), file("a/b/c/m1", "m1")],
+        vec![file("a/g2", "g2")],
+        vec![dir("a"), opaque("a"), dir("a/b"), file("a/b/n2", "n2")],
+    ];
+    for s in run_all_points(&layers) {
+        let under: Vec<String> = s.after.paths().into_iter().filter(|p| p.starts_with("a")).collect();
+        assert_eq!(under, vec!["a", "a/b", "a/b/n2"]);
+    }
+    // The opaque markers of layer 1 alone.
+    let upto2: Vec<_> = layers[..3].to_vec();
+    for s in run_all_points(&upto2) {
+        let under: Vec<String> = s.after.paths().into_iter().filter(|p| p.starts_with("a")).collect();
+        assert_eq!(under, vec!["a", "a/b", "a/b/c", "a/b/c/m1", "a/b/n1", "a/g1", "a/g2"]);
+    }
+}
+
+#[test]
+fn repeated_opaque_markers_on_one_directory() {
+    let layers = vec![
+        vec![dir("d"), file("d/base", "b")],
+        vec![dir("d"), opaque("d"), file("d/x", "x")],
+        vec![dir("d"), opaque("d"), file("d/y", "y")],
+        vec![file("d/z", "z")],
+        vec![dir("d"), opaque("d")],
+        vec![file("d/last", "l")],
+    ];
+    for s in run_all_points(&layers) {
+        let under: Vec<String> = s.after.paths().into_iter().filter(|p| p.starts_with("d/")).collect();
+        assert_eq!(under, vec!["d/last"]);
+    }
+    for s in run_all_points(&layers[..4]) {
+        let under: Vec<String> = s.after.paths().into_iter().filter(|p| p.starts_with("d/")).collect();
+        assert_eq!(under, vec!["d/y", "d/z"]);
+    }
+}
+
+#[test]
+fn opaque_marker_on_a_missing_directory_makes_it() {
+    let layers = vec![vec![file("f", "f")], vec![opaque("made/here"), file("made/here/x", "x")]];
+    for s in run_all_points(&layers) {
+        assert_eq!(s.after.get("made/here").unwrap().kind, NKind::Dir);
+        assert_eq!(content(&s.after, "made/here/x"), b"x");
+    }
+}
+
+#[test]
+fn deleted_then_recreated_paths() {
+    let layers = vec![
+        vec![file("f", "one"), dir("d"), file("d/old", "old"), dir("d/sub"), file("d/sub/s", "s")],
+        vec![whiteout("f"), whiteout("d")],
+        vec![file("f", "two"), dir("d"), file("d/new", "new")],
+    ];
+    for s in run_all_points(&layers) {
+        assert_eq!(content(&s.after, "f"), b"two");
+        let under: Vec<String> = s.after.paths().into_iter().filter(|p| p.starts_with("d/")).collect();
+        assert_eq!(under, vec!["d/new"]);
+    }
+    let spec = ImageSpec::from_entries(&layers);
+    let s = run(&spec, layer_id(&spec, 0));
+    assert!(s.has("d/.wh..wh..opq"), "a recreated directory over a kept one must be opaque: {:?}", s.new_paths());
+    assert!(!whiteouts(&s).contains(&".wh.f".to_string()), "a recreated file needs no whiteout: {:?}", whiteouts(&s));
+    // From layer 1 the directory is new above the kept layers: no marker.
+    let s = run(&spec, layer_id(&spec, 1));
+    assert!(whiteouts(&s).is_empty(), "{:?}", whiteouts(&s));
+}
+
+#[test]
+fn recreated_dir_over_kept_dir_gets_an_opaque_marker() {
+    // Deleted by a whiteout, replaced by a file, or replaced by a symlink, then a directory again.
+    for removal in [vec![whiteout("d")], vec![file("d", "now a file")], vec![symlink("d", "/tmp")]] {
+        let spec = ImageSpec::from_entries(&[
+            vec![dir("d"), file("d/kept-below", "k"), dir("d/deep"), file("d/deep/x", "x")],
+            removal,
+            vec![dir("d"), dir("d/deep"), file("d/deep/fresh", "f")],
+        ]);
+        let s = run(&spec, layer_id(&spec, 0));
+        assert!(s.has("d/.wh..wh..opq"), "{:?}", s.new_paths());
+        assert!(s.after.get("d/kept-below").is_none() && s.after.get("d/deep/x").is_none());
+        assert_eq!(content(&s.after, "d/deep/fresh"), b"f");
+    }
+    // Made implicitly (only a file below it is written) after the deletion.
+    let spec = ImageSpec::from_entries(&[vec![dir("d").mode(0o700), file("d/k", "k")], vec![whiteout("d")], vec![file("d/n", "n")]]);
+    let s = run(&spec, layer_id(&spec, 0));
+    assert!(s.has("d/.wh..wh..opq"), "{:?}", s.new_paths());
+    assert_eq!(s.after.get("d").unwrap().mode, 0o755, "an implicit directory is 0755");
+}
+
+// ------------------------------------------------------------------ type changes
+
+#[test]
+fn type_change_dir_to_file() {
+    let layers = vec![vec![dir("p"), file("p/x", "x"), dir("p/y"), file("p/y/z", "z")], vec![file("p", "file now")], vec![file("q", "q")]];
+    for s in run_all_points(&layers) {
+        assert_eq!(content(&s.after, "p"), b"file now");
+        assert!(s.after.paths().iter().all(|p| !p.starts_with("p/")));
+    }
+}
+
+#[test]
+fn type_change_file_to_dir() {
+    let layers = vec![vec![file("p", "file"), file("other", "o")], vec![dir("p"), file("p/x", "x")], vec![file("p/y", "y")]];
+    for s in run_all_points(&layers) {
+        assert_eq!(s.after.get("p").unwrap().kind, NKind::Dir);
+        assert_eq!(content(&s.after, "p/x"), b"x");
+        assert_eq!(content(&s.after, "p/y"), b"y");
+    }
+}
+
+#[test]
+fn type_change_file_to_symlink_and_back() {
+    let layers = vec![
+        vec![file("s", "file"), file("t", "t")],
+        vec![symlink("s", "/etc/passwd"), symlink("t", "s")],
+        vec![file("t", "file again")],
+    ];
+    for s in run_all_points(&layers) {
+        assert_eq!(s.after.get("s").unwrap().kind, NKind::Symlink(b"/etc/passwd".to_vec()));
+        assert_eq!(content(&s.after, "t"), b"file again");
+    }
+}
+
+#[test]
+fn type_change_symlink_to_dir() {
+    let layers = vec![
+        vec![dir("real"), file("real/inside", "i"), symlink("l", "real")],
+        vec![dir("l"), file("l/z", "z")],
+        vec![file("l/w", "w")],
+    ];
+    for s in run_all_points(&layers) {
+        assert_eq!(s.after.get("l").unwrap().kind, NKind::Dir);
+        assert_eq!(content(&s.after, "l/z"), b"z");
+        assert_eq!(content(&s.after, "l/w"), b"w");
+        assert!(s.after.get("l/inside").is_none());
+        assert_eq!(content(&s.after, "real/inside"), b"i");
+    }
+}
+
+#[test]
+fn type_change_dir_to_symlink_and_file_under_a_former_file() {
+    let layers = vec![
+        vec![dir("d"), file("d/x", "x"), file("f", "f")],
+        vec![symlink("d", "/"), file("f/under", "u")],
+    ];
+    for s in run_all_points(&layers) {
+        assert_eq!(s.after.get("d").unwrap().kind, NKind::Symlink(b"/".to_vec()));
+        assert!(s.after.get("d/x").is_none());
+        // A file below a former file: the file became an (implicit) directory.
+        assert_eq!(s.after.get("f").unwrap().kind, NKind::Dir);
+        assert_eq!(content(&s.after, "f/under"), b"u");
+    }
+}
+
+// ------------------------------------------------------------------ metadata
+
+#[test]
+fn metadata_only_changes_in_a_later_layer_win() {
+    let layers = vec![
+        vec![dir("d"), file("d/x", "x"), file("f", "same").mode(0o644), file("g", "g").mtime(100)],
+        vec![dir("d").mode(0o700).owner(5, 6).mtime(77), file("f", "same").mode(0o600).owner(1000, 1000), file("g", "g").mtime(200)],
+        vec![file("h", "h")],
+    ];
+    for s in run_all_points(&layers) {
+        let d = s.after.get("d").unwrap();
+        assert_eq!((d.mode, d.uid, d.gid, d.mtime), (0o700, 5, 6, 77));
+        assert_eq!(content(&s.after, "d/x"), b"x", "a directory over a directory keeps its children");
+        let f = s.after.get("f").unwrap();
+        assert_eq!((f.mode, f.uid, f.gid), (0o600, 1000, 1000));
+        assert_eq!(s.after.get("g").unwrap().mtime, 200);
+    }
+    let spec = ImageSpec::from_entries(&layers);
+    let s = run(&spec, layer_id(&spec, 0));
+    assert!(s.has("d") && !s.has("d/x"), "only the directory's own entry is rewritten: {:?}", s.new_paths());
+}
+
+#[test]
+fn root_directory_metadata_from_a_dot_entry() {
+    let layers = vec![vec![dir("./").mode(0o755), file("a", "a")], vec![dir("./").mode(0o700).mtime(5), file("b", "b")]];
+    for s in run_all_points(&layers) {
+        assert_eq!(s.after.get("").unwrap().mode, 0o700);
+    }
+}
+
+// ------------------------------------------------------------------ hardlinks
+
+#[test]
+fn hardlinks_that_both_survive_stay_one_hardlink_with_the_content_once() {
+    let data = "shared-content-of-the-linked-file";
+    let layers = vec![vec![dir("bin"), file("bin/a", data).mode(0o755), hardlink("bin/b", "bin/a").mode(0o755)], vec![file("other", "o")]];
+    let s = run_layers(&layers, SqFrom::Root);
+    assert_eq!(s.after.link_groups().len(), 1);
+    let copies = s.new_layer.iter().filter(|e| e.data == data.as_bytes()).count();
+    assert_eq!(copies, 1, "the content appears once: {:?}", s.new_paths());
+    let links: Vec<_> = s.new_layer.iter().filter(|e| e.typeflag == b'1').collect();
+    assert_eq!(links.len(), 1);
+    assert_eq!(clean_path(links[0].link.as_deref().unwrap()), b"bin/a");
+}
+
+#[test]
+fn hardlink_keeps_the_old_content_when_its_target_is_modified_later() {
+    let layers = vec![vec![file("a", "old"), hardlink("b", "a")], vec![file("a", "new")], vec![file("c", "c")]];
+    for s in run_all_points(&layers) {
+        assert_eq!(content(&s.after, "a"), b"new");
+        assert_eq!(content(&s.after, "b"), b"old");
+    }
+    let s = run_layers(&layers, SqFrom::Root);
+    assert!(s.after.link_groups().is_empty());
+    assert!(s.new_layer.iter().all(|e| e.typeflag != b'1'), "b is not a link to the new a: {:?}", s.new_paths());
+}
+
+#[test]
+fn hardlink_keeps_the_old_metadata_when_its_target_is_chmodded_later() {
+    let layers = vec![vec![file("a", "data").mode(0o755).owner(1, 1), hardlink("b", "a").mode(0o755).owner(1, 1)], vec![file("a", "data").mode(0o600)]];
+    for s in run_all_points(&layers) {
+        assert_eq!(s.after.get("a").unwrap().mode, 0o600);
+        let b = s.after.get("b").unwrap();
+        assert_eq!((b.mode, b.uid), (0o755, 1));
+        assert_eq!(content(&s.after, "b"), b"data");
+    }
+}
+
+#[test]
+fn hardlink_keeps_the_content_when_its_target_is_deleted() {
+    let layers = vec![vec![dir("d"), file("d/a", "payload"), hardlink("keep", "d/a")], vec![whiteout("d")]];
+    for s in run_all_points(&layers) {
+        assert_eq!(content(&s.after, "keep"), b"payload");
+        assert!(s.after.get("d").is_none());
+    }
+    let s = run_layers(&layers, SqFrom::Root);
+    let e = s.new_entry("keep").unwrap();
+    assert_eq!((e.typeflag, e.data.as_slice()), (b'0', &b"payload"[..]));
+}
+
+#[test]
+fn hardlink_keeps_the_content_when_an_opaque_directory_hides_its_target() {
+    let layers = vec![vec![dir("d"), file("d/a", "payload"), hardlink("keep", "d/a")], vec![dir("d"), opaque("d"), file("d/b", "b")]];
+    for s in run_all_points(&layers) {
+        assert_eq!(content(&s.after, "keep"), b"payload");
+        assert!(s.after.get("d/a").is_none());
+    }
+}
+
+#[test]
+fn two_links_to_a_deleted_target_stay_linked_to_each_other() {
+    let layers = vec![
+        vec![file("a", "payload").xattr("user.x", "1"), hardlink("b", "a"), hardlink("c", "a"), hardlink("z/deep/d", "a")],
+        vec![whiteout("a")],
+    ];
+    for s in run_all_points(&layers) {
+        let groups = s.after.link_groups();
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups.iter().next().unwrap().len(), 3);
+        assert_eq!(content(&s.after, "c"), b"payload");
+        assert_eq!(s.after.get("c").unwrap().xattrs.get(&b"user.x"[..]).map(|v| v.as_slice()), Some(&b"1"[..]));
+    }
+    let s = run_layers(&layers, SqFrom::Root);
+    assert_eq!(s.new_layer.iter().filter(|e| e.data == b"payload").count(), 1, "{:?}", s.new_paths());
+    assert_eq!(s.new_layer.iter().filter(|e| e.typeflag == b'1').count(), 2);
+}
+
+#[test]
+fn hardlink_to_a_hardlink_and_links_made_in_a_later_layer() {
+    let layers = vec![
+        vec![file("a", "A"), hardlink("b", "a")],
+        vec![hardlink("c", "b"), file("x", "X")],
+        vec![hardlink("y", "x"), whiteout("b")],
+    ];
+    let s = run_layers(&layers, SqFrom::Root);
+    let groups = s.after.link_groups();
+    assert_eq!(groups.len(), 2, "{groups:?}");
+    assert_eq!(content(&s.after, "c"), b"A");
+    assert_eq!(content(&s.after, "y"), b"X");
+}
+
+#[test]
+fn renamed_hardlink_content_keeps_xattrs_and_long_names() {
+    let long_dir = "l".repeat(120);
+    let longer = format!("{}/{}/{}", "p".repeat(100), "q".repeat(100), "r".repeat(80));
+    for style in [Style::Go, Style::Gnu, Style::Pax] {
+        let layers = vec![
+            vec![
+                file("t", "content").xattr("user.x", "xv").xattr("security.capability", [1u8, 0, 0, 2]).mode(0o4755),
+                hardlink(format!("{long_dir}/link"), "t").style(style),
+                hardlink(&longer, "t").style(style),
+            ],
+            vec![whiteout("t")],
+        ];
+        for s in run_all_points(&layers) {
+            let n = s.after.get(&longer).unwrap();
+            assert_eq!(n.kind, NKind::File(b"content".to_vec()));
+            assert_eq!(n.mode, 0o4755);
+            assert_eq!(n.xattrs.get(&b"user.x"[..]).map(|v| v.as_slice()), Some(&b"xv"[..]));
+            assert_eq!(s.after.link_groups().len(), 1);
+        }
+    }
+}
+
+// ------------------------------------------------------------------ squashing from a middle layer
+
+#[test]
+fn kept_layers_are_byte_identical_in_the_output() {
+    let l0 = layer(&[dir("usr"), file("usr/a", "a".repeat(3000))]);
+    let l1 = layer(&[file("usr/b", "b")]);
+    let l2 = layer(&[whiteout("usr/a"), file("c", "c")]);
+    let spec = ImageSpec::new(vec![
+        LayerSpec { stored: gzip(&l0), tar: l0 },
+        LayerSpec { stored: zstd(&l1), tar: l1 },
+        LayerSpec::plain(l2),
+    ]);
+    let s = run(&spec, layer_id(&spec, 1));
+    assert_eq!(s.out.layers.len(), 3);
+    assert_eq!(s.out.layers[0], spec.layers[0].stored);
+    assert_eq!(s.out.layers[1], spec.layers[1].stored);
+    let ids = s.out.config["rootfs"]["diff_ids"].as_array().unwrap().clone();
+    assert_eq!(ids[0], json!(spec.layers[0].diff_id()));
+    assert_eq!(ids[1], json!(spec.layers[1].diff_id()));
+    assert_eq!(whiteouts(&s), vec!["usr/.wh.a"]);
+}
+
+#[test]
+fn squashing_from_the_top_layer_writes_no_new_layer() {
+    let spec = ImageSpec::from_entries(&[vec![file("a", "a")], vec![file("b", "b")]]);
+    let s = run(&spec, layer_id(&spec, 1));
+    assert_eq!(s.report.layers_after, 2);
+    assert!(s.report.new_layer_diff_id.is_none());
+    assert_eq!(s.out.layers, vec![spec.layers[0].stored.clone(), spec.layers[1].stored.clone()]);
+}
+
+#[test]
+fn upper_layers_only_unchanged_kept_paths_are_not_rewritten() {
+    let spec = ImageSpec::from_entries(&[
+        vec![dir("a"), dir("a/b"), file("a/b/base", "base")],
+        vec![file("a/b/new", "n")],
+        vec![file("a/b/new", "n2")],
+    ]);
+    let s = run(&spec, layer_id(&spec, 0));
+    assert!(!s.has("a/b/base"), "{:?}", s.new_paths());
+    assert_eq!(s.new_layer.iter().filter(|e| e.data.starts_with(b"n")).count(), 1);
+}
+
+// ------------------------------------------------------------------ order and determinism
+
+#[test]
+fn parents_come_before_children_and_targets_before_links() {
+    // Children listed before their directories, deep implicit parents, links whose
+    // targets sort after them.
+    let layers = vec![
+        vec![file("z/y/x/w/file", "f"), dir("z/y").mode(0o711), dir("z"), file("m/target", "T"), hardlink("a-link", "m/target")],
+        vec![file("b/c/d", "d"), dir("b").mode(0o700), file("q/src", "Q"), hardlink("b/c/e", "q/src"), whiteout("m/target")],
+        vec![file("0first", "0")],
+    ];
+    for s in run_all_points(&layers) {
+        // check_order ran on each; make sure it had something to check.
+        assert!(!s.new_layer.is_empty());
+    }
+    // Links across squashed layers too.
+    let mut cross = layers.clone();
+    cross[2].push(hardlink("0-cross", "z/y/x/w/file"));
+    let s = run_layers(&cross, SqFrom::Root);
+    let pos = |p: &str| s.new_layer.iter().position(|e| e.clean() == p.as_bytes()).unwrap_or_else(|| panic!("{p} missing"));
+    assert!(pos("z") < pos("z/y") && pos("z/y") < pos("z/y/x") && pos("z/y/x/w") < pos("z/y/x/w/file"));
+    assert!(pos("z/y/x/w/file") < pos("0-cross"));
+    assert!(pos("q/src") < pos("b/c/e"));
+}
+
+#[test]
+fn hardlink_to_a_file_of_a_kept_layer_becomes_a_copy() {
+    let spec = ImageSpec::from_entries(&[
+        vec![dir("bin"), file("bin/tool", "tool-bytes").mode(0o755).xattr("user.k", "v")],
+        vec![hardlink("bin/alias", "bin/tool").mode(0o755), file("x", "x")],
+    ]);
+    let s = run_checked(&spec, spec.docker_save(), layer_id(&spec, 0), false);
+    let e = s.new_entry("bin/alias").unwrap();
+    assert_eq!((e.typeflag, e.data.as_slice(), e.mode), (b'0', &b"tool-bytes"[..], 0o755));
+    assert_eq!(e.xattrs.get(&b"user.k"[..]).map(|v| v.as_slice()), Some(&b"v"[..]));
+    assert!(!s.has("bin/tool"));
+}
+
+#[test]
+fn same_input_gives_byte_identical_output() {
+    let layers = vec![
+        vec![dir("d"), file("d/a", "a"), file("x", "x"), hardlink("y", "x"), dir("e"), file("e/1", "1")],
+        vec![whiteout("d/a"), file("d/b", "b"), opaque("e"), whiteout("x")],
+        vec![file("z", "z")],
+    ];
+    let spec = ImageSpec::from_entries(&layers);
+    let archive = spec.docker_save();
+    for from in [SqFrom::Root, layer_id(&spec, 0), SqFrom::Default] {
+        let (a, ra) = squash(&archive, from.clone()).unwrap();
+        let (b, rb) = squash(&archive.clone(), from.clone()).unwrap();
+        assert!(a == b, "two squashes of one input differ ({from:?})");
+        assert_eq!(ra.image_id, rb.image_id);
+    }
+}
+
+// ------------------------------------------------------------------ entries that must survive
+
+#[test]
+fn pax_xattrs_survive() {
+    let layers = vec![
+        vec![dir("d").xattr("user.dir", "dv"), file("d/f", "f").xattr("user.x", "value with = and spaces").xattr("trusted.y", [0u8, 255, 7])],
+        vec![file("g", "g").xattr("user.x", "1"), symlink("s", "g").xattr("user.link", "l")],
+    ];
+    for s in run_all_points(&layers) {
+        assert_eq!(s.after.get("d/f").unwrap().xattrs.get(&b"user.x"[..]).unwrap(), b"value with = and spaces");
+        assert_eq!(s.after.get("d/f").unwrap().xattrs.get(&b"trusted.y"[..]).unwrap(), &[0u8, 255, 7]);
+        assert_eq!(s.after.get("d").unwrap().xattrs.get(&b"user.dir"[..]).unwrap(), b"dv");
+    }
+    let s = run_layers(&layers, SqFrom::Root);
+    assert_eq!(s.new_entry("g").unwrap().xattrs.get(&b"user.x"[..]).unwrap(), b"1");
+}
+
+#[test]
+fn long_names_survive() {
+    let n150 = format!("{}/{}", "a".repeat(70), "b".repeat(79)); // USTAR prefix/name
+    let n200 = "c".repeat(200); // one component: PAX or GNU only
+    let n300 = format!("{}/{}/{}", "d".repeat(100), "e".repeat(100), "f".repeat(98));
+    let n4000 = (0..16).map(|i| format!("{i:02}{}", "g".repeat(240))).collect::<Vec<_>>().join("/");
+    let link_target = "t".repeat(150);
+    for style in [Style::Go, Style::Gnu, Style::Pax] {
+        let layers = vec![
+            vec![
+                file(&n150, "150").style(style),
+                file(&n200, "200").style(style),
+                dir(&n300).style(style),
+                file(format!("{n300}/in"), "in").style(style),
+                file(&n4000, "4000").style(style),
+                symlink("sym", &link_target).style(style),
+                file(&link_target, "target").style(style),
+                hardlink(format!("{n300}/hl"), &n200).style(style),
+            ],
+            vec![whiteout(&n150), file(format!("{n300}/later"), "l").style(style)],
+        ];
+        for s in run_all_points(&layers) {
+            assert_eq!(content(&s.after, &n200), b"200");
+            assert_eq!(content(&s.after, &n4000), b"4000");
+            assert_eq!(content(&s.after, &format!("{n300}/hl")), b"200");
+            assert_eq!(s.after.get("sym").unwrap().kind, NKind::Symlink(link_target.clone().into_bytes()));
+            assert!(s.after.get(&n150).is_none());
+        }
+    }
+}
+
+#[test]
+fn non_utf8_names_survive() {
+    let latin1: &[u8] = b"caf\xe9";
+    let mut deep = b"dir-\xff\xfe/".to_vec();
+    deep.extend_from_slice(&[b'\x80'; 150]);
+    let deleted = b"dir-\xff\xfe/gone-\xc0".to_vec();
+    let layers = vec![
+        vec![file(latin1, "latin1"), dir(b"dir-\xff\xfe"), file(&deleted, "x"), file(&deep, "deep").style(Style::Gnu), hardlink(b"link-\xe9", latin1)],
+        vec![whiteout(&deleted), file(b"new-\xe9", "n")],
+        vec![file("plain", "p")],
+    ];
+    for s in run_all_points(&layers) {
+        assert_eq!(s.after.nodes.get(latin1).map(|n| n.kind.clone()), Some(NKind::File(b"latin1".to_vec())));
+        assert_eq!(s.after.nodes.get(&deep).map(|n| n.kind.clone()), Some(NKind::File(b"deep".to_vec())));
+        assert!(!s.after.nodes.contains_key(&deleted));
+    }
+    let spec = ImageSpec::from_entries(&layers);
+    let s = run(&spec, layer_id(&spec, 0));
+    assert!(s.new_layer.iter().any(|e| e.clean() == b"dir-\xff\xfe/.wh.gone-\xc0"), "{:?}", s.new_paths());
+}
+
+#[test]
+fn devices_and_fifos_survive() {
+    let layers = vec![
+        vec![dir("dev"), chardev("dev/null", 1, 3), blockdev("dev/sda", 8, 0), fifo("dev/pipe").mode(0o600)],
+        vec![chardev("dev/tty", 5, 0).owner(0, 5), whiteout("dev/sda"), blockdev("dev/loop0", 7, 0)],
+    ];
+    for s in run_all_points(&layers) {
+        assert_eq!(s.after.get("dev/null").unwrap().kind, NKind::Char(1, 3));
+        assert_eq!(s.after.get("dev/tty").unwrap().kind, NKind::Char(5, 0));
+        assert_eq!(s.after.get("dev/loop0").unwrap().kind, NKind::Block(7, 0));
+        assert_eq!(s.after.get("dev/pipe").unwrap().kind, NKind::Fifo);
+        assert!(s.after.get("dev/sda").is_none());
+    }
+}
+
+#[test]
+fn setuid_setgid_and_sticky_bits_survive() {
+    let layers = vec![
+        vec![dir("tmp").mode(0o1777), file("su", "x").mode(0o4755), file("sg", "y").mode(0o2755)],
+        vec![dir("var").mode(0o3775).owner(0, 50), file("su2", "z").mode(0o6711), hardlink("su-link", "su2").mode(0o6711)],
+    ];
+    for s in run_all_points(&layers) {
+        assert_eq!(s.after.get("tmp").unwrap().mode, 0o1777);
+        assert_eq!(s.after.get("su").unwrap().mode, 0o4755);
+        assert_eq!(s.after.get("sg").unwrap().mode, 0o2755);
+        assert_eq!(s.after.get("var").unwrap().mode, 0o3775);
+        assert_eq!(s.after.get("su-link").unwrap().mode, 0o6711);
+    }
+}
+
+// ------------------------------------------------------------------ config, history, manifest
+
+fn history_spec() -> ImageSpec {
+    let mut spec = ImageSpec::from_entries(&[vec![file("base", "b")], vec![file("one", "1")], vec![file("two", "2")]]);
+    spec.history = Some(vec![
+        json!({"created": "2024-01-01T00:00:00Z", "created_by": "/bin/sh -c #(nop) ADD file:0123abcd in / "}),
+        json!({"created": "2024-01-01T00:00:01Z", "created_by": "/bin/sh -c #(nop)  CMD [\"sh\"]", "empty_layer": true}),
+        json!({"created": "2024-01-02T00:00:00Z", "created_by": "RUN one", "comment": "c1"}),
+        json!({"created": "2024-01-02T00:00:01Z", "created_by": "ENV A=1", "empty_layer": true}),
+        json!({"created": "2024-01-03T00:00:00Z", "created_by": "RUN two"}),
+        json!({"created": "2024-01-03T00:00:01Z", "created_by": "LABEL x=y", "empty_layer": true, "author": "me"}),
+    ]);
+    spec.config.insert("x-vendor-field".into(), json!({"nested": [1, 2, {"k": null}], "s": "v"}));
+    spec.config.insert("container".into(), json!("4a5b6c"));
+    spec.config.insert("variant".into(), json!(""));
+    spec.config.insert("os.features".into(), json!(["f1"]));
+    spec
+}
+
+#[test]
+fn config_keeps_every_field_and_rewrites_rootfs() {
+    let spec = history_spec();
+    for from in [SqFrom::Root, layer_id(&spec, 0), layer_id(&spec, 1)] {
+        let s = run(&spec, from);
+        let mut got = s.out.config.clone();
+        let mut want = spec.config.clone();
+        for k in ["rootfs", "history"] {
+            got.remove(k);
+            want.remove(k);
+        }
+        assert_eq!(Value::Object(got), Value::Object(want), "config fields changed");
+        assert_eq!(s.out.config["rootfs"]["type"], json!("layers"));
+        // run_archive checked diff_ids against the written layers.
+    }
+}
+
+#[test]
+fn history_is_kept_steps_then_squash_step_then_empty_layer_steps() {
+    let spec = history_spec();
+    let id0 = spec.layers[0].diff_id();
+    let s = run(&spec, layer_id(&spec, 0));
+    let h = s.out.config["history"].as_array().unwrap().clone();
+    let by: Vec<&str> = h.iter().map(|e| e["created_by"].as_str().unwrap()).collect();
+    let label = format!("#(squash) from {}", &id0[7..19]);
+    assert_eq!(by, vec!["/bin/sh -c #(nop) ADD file:0123abcd in / ", "/bin/sh -c #(nop)  CMD [\"sh\"]", label.as_str(), "ENV A=1", "LABEL x=y"]);
+    let hist = spec.history.clone().unwrap();
+    assert_eq!(h[0], hist[0]);
+    assert_eq!(h[1], hist[1]);
+    assert_eq!(h[3], hist[3]);
+    assert_eq!(h[4], hist[5]);
+    assert!(h[2].get("empty_layer").is_none_or(|v| v == &json!(false)));
+    assert_eq!(h[2]["created"], json!("2024-01-03T00:00:00Z"), "the squash step is dated by the last squashed layer");
+    // Non-empty steps match the layers.
+    let non_empty = h.iter().filter(|e| e.get("empty_layer") != Some(&json!(true))).count();
+    assert_eq!(non_empty, s.out.layers.len());
+
+    let s = run(&spec, SqFrom::Root);
+    let by: Vec<String> = s.out.config["history"].as_array().unwrap().iter().map(|e| e["created_by"].as_str().unwrap().to_string()).collect();
+    assert_eq!(by, vec!["#(squash) from root", "/bin/sh -c #(nop)  CMD [\"sh\"]", "ENV A=1", "LABEL x=y"]);
+}
+
+#[test]
+fn manifest_keeps_the_tags_or_takes_the_given_one() {
+    let spec = history_spec();
+    let s = run(&spec, SqFrom::Root);
+    assert_eq!(s.out.manifest[0]["RepoTags"], json!(["test/img:1"]));
+    assert_eq!(s.report.tags, vec!["test/img:1"]);
+    let (bytes, report) = squash_with(&spec.docker_save(), &SquashOptions { from: SqFrom::Root, tag: Some("squashed".into()), ..Default::default() }).unwrap();
+    let out = read_output(&bytes);
+    assert_eq!(out.manifest[0]["RepoTags"], json!(["squashed:latest"]));
+    assert_eq!(report.tags, vec!["squashed:latest"]);
+    let repos: Value = serde_json::from_slice(&out.members["repositories"]).unwrap();
+    assert!(repos["squashed"]["latest"].is_string());
+}
+
+#[test]
+fn bad_tags_are_refused_with_bad_tag() {
+    let archive = history_spec().docker_save();
+    for t in ["Bad:Tag", "app:", "app:-x", "a..b", "app@sha256:00", "UPPER", "x:has space", "-lead"] {
+        let e = squash_with(&archive, &SquashOptions { from: SqFrom::Root, tag: Some(t.into()), ..Default::default() }).unwrap_err();
+        assert_eq!(e.code, ErrorCode::BadTag, "{t}: {e}");
+    }
+}
+
+#[test]
+fn from_unknown_or_ambiguous_ids_is_refused_with_from_choice() {
+    // Find two layers whose diff_ids share their first hex digit.
+    let mut by_first: std::collections::BTreeMap<char, Vec<Vec<u8>>> = Default::default();
+    let mut i = 0;
+    let pair = loop {
+        let l = layer(&[file("f", format!("content {i}"))]);
+        let c = digest(&l).chars().nth(7).unwrap();
+        let v = by_first.entry(c).or_default();
+        v.push(l);
+        if v.len() == 2 {
+            break (c, v.clone());
+        }
+        i += 1;
+    };
+    let (c, ls) = pair;
+    let spec = ImageSpec::new(vec![LayerSpec::plain(ls[0].clone()), LayerSpec::plain(ls[1].clone()), LayerSpec::plain(layer(&[file("g", "g")]))]);
+    let archive = spec.docker_save();
+    let e = squash(&archive, SqFrom::Layer(c.to_string())).unwrap_err();
+    assert_eq!(e.code, ErrorCode::FromChoice, "{e}");
+    let full0 = spec.layers[0].diff_id();
+    let unknown: String = full0[7..].chars().map(|ch| if ch == 'f' { 'e' } else { 'f' }).collect();
+    for bad in [unknown.as_str(), "zz-not-hex", "", "sha256:"] {
+        let e = squash(&archive, SqFrom::Layer(bad.to_string())).unwrap_err();
+        assert_eq!(e.code, ErrorCode::FromChoice, "{bad}: {e}");
+    }
+    // A unique prefix, with or without sha256:, works.
+    for good in [full0[7..19].to_string(), full0[..19].to_string(), full0.clone()] {
+        let (_, r) = squash(&archive, SqFrom::Layer(good.clone())).unwrap();
+        assert_eq!(r.from.layer_index, Some(0), "{good}");
+    }
+}
+
+#[test]
+fn default_squash_point_is_the_first_add_file_layer() {
+    let spec = history_spec();
+    let s = run(&spec, SqFrom::Default);
+    assert_eq!(s.report.from.layer_index, Some(0));
+    assert_eq!(s.report.layers_after, 2);
+    assert_eq!(s.out.layers[0], spec.layers[0].stored);
+
+    // The first ADD file: wins over a later one.
+    let mut spec2 = ImageSpec::from_entries(&[vec![file("a", "a")], vec![file("b", "b")], vec![file("c", "c")], vec![file("d", "d")]]);
+    spec2.history = Some(vec![
+        json!({"created_by": "COPY file:aaa in /a"}),
+        json!({"created_by": "/bin/sh -c #(nop) ADD file:111 in / "}),
+        json!({"created_by": "/bin/sh -c #(nop) ADD file:222 in /x "}),
+        json!({"created_by": "RUN d"}),
+    ]);
+    let s = run(&spec2, SqFrom::Default);
+    assert_eq!(s.report.from.layer_index, Some(1));
+    assert_eq!(s.report.layers_after, 3);
+
+    // No ADD file: at all: from root.
+    let spec3 = ImageSpec::from_entries(&[vec![file("a", "a")], vec![file("b", "b")]]);
+    let s = run(&spec3, SqFrom::Default);
+    assert_eq!(s.report.from.layer_index, None);
+    assert_eq!(s.report.layers_after, 1);
+}
+
+#[test]
+fn default_squash_point_is_a_later_earlier_squash() {
+    let mut spec = ImageSpec::from_entries(&[vec![file("a", "a")], vec![file("b", "b")], vec![file("c", "c")]]);
+    spec.history = Some(vec![
+        json!({"created_by": "/bin/sh -c #(nop) ADD file:111 in / "}),
+        json!({"created_by": "#(squash) from 0123456789ab"}),
+        json!({"created_by": "RUN c"}),
+    ]);
+    let s = run(&spec, SqFrom::Default);
+    assert_eq!(s.report.from.layer_index, Some(1));
+}
+
+#[test]
+fn diff_id_mismatch_is_refused_with_digest_mismatch() {
+    let mut spec = ImageSpec::from_entries(&[vec![file("a", "a")], vec![file("b", "b")]]);
+    let mut ids: Vec<String> = spec.layers.iter().map(|l| l.diff_id()).collect();
+    ids[1] = digest(b"something else");
+    spec.diff_ids_override = Some(ids);
+    let e = squash(&spec.docker_save(), SqFrom::Root).unwrap_err();
+    assert_eq!(e.code, ErrorCode::DigestMismatch, "{e}");
+    // Also when the damaged layer is one that would be kept.
+    let e = squash(&spec.docker_save(), SqFrom::Layer(spec.layers[0].diff_id())).unwrap_err();
+    assert_eq!(e.code, ErrorCode::DigestMismatch, "{e}");
+}
+
+// ------------------------------------------------------------------ input formats
+
+fn format_layers() -> Vec<Vec<u8>> {
+    vec![
+        layer(&[dir("etc"), file("etc/os", "debian".repeat(500)), file("etc/gone", "g"), file("a", "a"), hardlink("a2", "a")]),
+        layer(&[whiteout("etc/gone"), dir("etc"), opaque("etc"), file("etc/os", "alpine"), file("big", vec![7u8; 200_000])]),
+        layer(&[file("c", "c").xattr("user.k", "v"), whiteout("a")]),
+    ]
+}
+
+#[test]
+fn gzip_and_zstd_layers_and_compressed_archives_give_the_same_result() {
+    let tars = format_layers();
+    let plain = ImageSpec::new(tars.iter().cloned().map(LayerSpec::plain).collect());
+    let gz = ImageSpec::new(tars.iter().map(|t| LayerSpec { stored: gzip(t), tar: t.clone() }).collect());
+    let zs = ImageSpec::new(tars.iter().map(|t| LayerSpec { stored: zstd(t), tar: t.clone() }).collect());
+    let mixed = ImageSpec::new(vec![
+        LayerSpec { stored: zstd(&tars[0]), tar: tars[0].clone() },
+        LayerSpec { stored: gzip(&tars[1]), tar: tars[1].clone() },
+        LayerSpec::plain(tars[2].clone()),
+    ]);
+    for from_k in [None, Some(0usize)] {
+        let from = |spec: &ImageSpec| from_k.map_or(SqFrom::Root, |k| layer_id(spec, k));
+        let reference = run(&plain, from(&plain));
+        let new_layer = |s: &Squashed| s.out.layers.last().unwrap().clone();
+        for (what, spec, archive) in [
+            ("gzip layers", &gz, gz.docker_save()),
+            ("zstd layers", &zs, zs.docker_save()),
+            ("mixed layers", &mixed, mixed.docker_save()),
+            ("gzip archive", &plain, gzip(&plain.docker_save())),
+            ("zstd archive", &plain, zstd(&plain.docker_save())),
+            ("gzip archive of gzip layers", &gz, gzip(&gz.docker_save())),
+        ] {
+            let s = run_archive(spec, archive, from(spec));
+            assert_same_fs(&reference.after, &s.after, what);
+            assert_eq!(new_layer(&s), new_layer(&reference), "{what}: the squashed layer differs from the plain input's");
+        }
+    }
+}
+
+#[test]
+fn oci_layout_archive_without_manifest_json_works() {
+    let tars = format_layers();
+    let spec = ImageSpec::new(vec![
+        LayerSpec { stored: gzip(&tars[0]), tar: tars[0].clone() },
+        LayerSpec::plain(tars[1].clone()),
+        LayerSpec { stored: zstd(&tars[2]), tar: tars[2].clone() },
+    ]);
+    let oci = spec.oci_layout();
+    assert!(read_output(&spec.docker_save()).members.contains_key("manifest.json"));
+    {
+        let names: Vec<String> = tar::Archive::new(&oci[..]).entries().unwrap().map(|e| String::from_utf8(e.unwrap().path_bytes().into_owned()).unwrap()).collect();
+        assert!(!names.iter().any(|n| n == "manifest.json") && names.iter().any(|n| n == "index.json"));
+    }
+    for from in [SqFrom::Root, layer_id(&spec, 0), layer_id(&spec, 1)] {
+        let s = run_archive(&spec, oci.clone(), from);
+        assert_eq!(s.out.manifest[0]["RepoTags"], json!(["test/img:1"]));
+    }
+    // -from by the blob digest of a compressed layer works too.
+    let (_, r) = squash(&oci, SqFrom::Layer(digest(&spec.layers[0].stored))).unwrap();
+    assert_eq!(r.from.layer_index, Some(0));
+}
