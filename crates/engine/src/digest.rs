@@ -1,7 +1,7 @@
 //! sha256 digests as Docker writes them: `sha256:<hex>`.
 
 use sha2::{Digest, Sha256};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 
 pub fn sha256_digest(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
@@ -12,19 +12,30 @@ pub fn hex_of(digest: &str) -> &str {
     digest.split_once(':').map_or(digest, |(_, h)| h)
 }
 
+/// A SHA-256 the caller supplies: in wasm, the host's native one (Node's `crypto` hashes
+/// several times faster than sha2 compiled to wasm).
+pub trait Sha256Stream {
+    fn update(&mut self, data: &[u8]);
+    fn finish(self: Box<Self>) -> [u8; 32];
+}
+
+/// Makes a fresh [`Sha256Stream`] per layer.
+pub type Sha256Factory<'s> = std::rc::Rc<dyn Fn() -> Box<dyn Sha256Stream + 's> + 's>;
+
 /// Hashes and counts what is read through it. Natively the hashing runs on a second
 /// thread (sha256 is the slowest step of reading a layer; the reading and parsing go on
 /// meanwhile); in wasm, inline.
-pub struct HashingReader<R> {
+pub struct HashingReader<'s, R> {
     pub inner: R,
     pub count: u64,
-    hasher: Hasher,
+    hasher: Hasher<'s>,
 }
 
 const HASH_CHUNK: usize = 1 << 20;
 
-enum Hasher {
+pub enum Hasher<'s> {
     Inline(Sha256),
+    External(Box<dyn Sha256Stream + 's>),
     #[cfg(not(target_arch = "wasm32"))]
     Thread {
         pending: Vec<u8>,
@@ -34,15 +45,23 @@ enum Hasher {
     },
 }
 
-impl<R> HashingReader<R> {
-    pub fn new(inner: R) -> Self {
-        HashingReader { inner, count: 0, hasher: Hasher::start() }
+impl<'s, R> HashingReader<'s, R> {
+    pub fn new(inner: R, factory: Option<&Sha256Factory<'s>>) -> Self {
+        HashingReader { inner, count: 0, hasher: Hasher::start(factory) }
     }
 
     /// The `sha256:` digest of everything read.
     pub fn finish(self) -> String {
-        let sha = match self.hasher {
+        self.hasher.finish()
+    }
+}
+
+impl<'s> Hasher<'s> {
+    /// The `sha256:` digest of everything given.
+    pub fn finish(self) -> String {
+        let sha = match self {
             Hasher::Inline(h) => h,
+            Hasher::External(h) => return format!("sha256:{}", hex::encode(h.finish())),
             #[cfg(not(target_arch = "wasm32"))]
             Hasher::Thread { pending, tx, handle, .. } => {
                 let mut h = None;
@@ -56,16 +75,22 @@ impl<R> HashingReader<R> {
         };
         format!("sha256:{}", hex::encode(sha.finalize()))
     }
-}
 
-impl Hasher {
+    /// The caller's hasher if given, else a hashing thread (natively) or inline (wasm).
+    pub fn start(factory: Option<&Sha256Factory<'s>>) -> Hasher<'s> {
+        match factory {
+            Some(f) => Hasher::External(f()),
+            None => Hasher::own(),
+        }
+    }
+
     #[cfg(target_arch = "wasm32")]
-    fn start() -> Hasher {
+    fn own() -> Hasher<'s> {
         Hasher::Inline(Sha256::new())
     }
 
     #[cfg(not(target_arch = "wasm32"))]
-    fn start() -> Hasher {
+    fn own() -> Hasher<'s> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
         let (back_tx, back) = std::sync::mpsc::channel::<Vec<u8>>();
         let spawned = std::thread::Builder::new().name("sha256".into()).spawn(move || {
@@ -82,9 +107,10 @@ impl Hasher {
         }
     }
 
-    fn update(&mut self, data: &[u8]) {
+    pub fn update(&mut self, data: &[u8]) {
         match self {
             Hasher::Inline(h) => h.update(data),
+            Hasher::External(h) => h.update(data),
             #[cfg(not(target_arch = "wasm32"))]
             Hasher::Thread { pending, tx, back, .. } => {
                 pending.extend_from_slice(data);
@@ -103,39 +129,11 @@ impl Hasher {
     }
 }
 
-impl<R: Read> Read for HashingReader<R> {
+impl<R: Read> Read for HashingReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
         self.count += n as u64;
         Ok(n)
-    }
-}
-
-/// Hashes and counts what is written through it.
-pub struct HashingWriter<W> {
-    pub inner: W,
-    pub hasher: Sha256,
-    pub count: u64,
-}
-
-impl<W> HashingWriter<W> {
-    pub fn new(inner: W) -> Self {
-        HashingWriter { inner, hasher: Sha256::new(), count: 0 }
-    }
-    pub fn digest(&self) -> String {
-        format!("sha256:{}", hex::encode(self.hasher.clone().finalize()))
-    }
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.count += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
     }
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::bundle::Bundle;
+use crate::digest::Sha256Factory;
 use crate::error::{Error, ErrorCode, Result};
 use crate::history::{self, steps};
 use crate::images::ImageDesc;
@@ -20,7 +21,12 @@ const LARGEST_WASTED: usize = 20;
 
 /// Reads every layer of the image once (in archive order, so a compressed archive is
 /// decoded front to back), verifying each against the config's diff_id.
-pub fn read_layers(bundle: &Bundle, image: &ImageDesc, progress: &mut ProgressFn) -> Result<Vec<LayerIndex>> {
+pub fn read_layers<'s>(
+    bundle: &Bundle,
+    image: &ImageDesc,
+    sha256: Option<&Sha256Factory<'s>>,
+    progress: &mut ProgressFn,
+) -> Result<Vec<LayerIndex>> {
     let mut order: Vec<usize> = (0..image.layers.len()).collect();
     order.sort_by_key(|&i| image.layers[i].file.offset);
     let total: u64 = image.layers.iter().map(|l| l.file.size).sum();
@@ -40,7 +46,7 @@ pub fn read_layers(bundle: &Bundle, image: &ImageDesc, progress: &mut ProgressFn
                         Err(Error::new(ErrorCode::Cancelled, "cancelled"))
                     }
                 };
-                read_layer(&*bundle.src, desc, &mut tick).map_err(|e| e.context(format!("layer {i} (`{}`)", desc.file.name)))?
+                read_layer(&*bundle.src, desc, sha256, &mut tick).map_err(|e| e.context(format!("layer {i} (`{}`)", desc.file.name)))?
             }
         };
         done += desc.file.size;

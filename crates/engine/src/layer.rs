@@ -7,7 +7,7 @@ use std::io::{self, BufReader, Read};
 use std::rc::Rc;
 
 use crate::compression::{decoder, Compression, READ_CHUNK};
-use crate::digest::HashingReader;
+use crate::digest::{HashingReader, Sha256Factory};
 use crate::error::{Error, ErrorCode, Result};
 use crate::images::LayerDesc;
 use crate::path;
@@ -100,11 +100,16 @@ pub fn open_layer<'a>(src: &'a dyn ReadAt, desc: &LayerDesc, compression: Compre
 }
 
 /// Reads and verifies a layer, calling `tick(stored_bytes_read)` now and then.
-pub fn read_layer(src: &dyn ReadAt, desc: &LayerDesc, tick: &mut dyn FnMut(u64) -> Result<()>) -> Result<LayerIndex> {
+pub fn read_layer<'s>(
+    src: &dyn ReadAt,
+    desc: &LayerDesc,
+    sha256: Option<&Sha256Factory<'s>>,
+    tick: &mut dyn FnMut(u64) -> Result<()>,
+) -> Result<LayerIndex> {
     let compression = Compression::sniff(src, desc.file.offset, desc.file.size).map_err(|e| Error::io("reading a layer", e))?;
     let counter = Rc::new(Cell::new(0u64));
     let stream = open_layer(src, desc, compression, counter.clone())?;
-    let hashing = HashingReader::new(stream);
+    let hashing = HashingReader::new(stream, sha256);
     let mut walker = Walker::new(SeqStream::new(BufReader::with_capacity(256 << 10, hashing)), 0);
     let mut entries = Vec::new();
     let mut last_tick = 0u64;

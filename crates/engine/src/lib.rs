@@ -65,6 +65,7 @@ pub type ProgressFn<'p> = dyn FnMut(&Progress) -> bool + 'p;
 pub struct Archive<'s> {
     bundle: bundle::Bundle<'s>,
     images: Vec<images::ImageDesc>,
+    sha256: Option<digest::Sha256Factory<'s>>,
 }
 
 impl<'s> Archive<'s> {
@@ -73,7 +74,13 @@ impl<'s> Archive<'s> {
     pub fn open(src: Box<dyn ReadAt + 's>) -> Result<Archive<'s>> {
         let bundle = bundle::Bundle::open(src)?;
         let images = images::find_images(&bundle)?;
-        Ok(Archive { bundle, images })
+        Ok(Archive { bundle, images, sha256: None })
+    }
+
+    /// Uses the caller's SHA-256 (e.g. the JavaScript host's native one) for verifying
+    /// layers and hashing the new one, instead of the engine's own.
+    pub fn set_sha256(&mut self, factory: digest::Sha256Factory<'s>) {
+        self.sha256 = Some(factory);
     }
 
     /// The images, tags and history, without reading layer contents: fast.
@@ -100,7 +107,7 @@ impl<'s> Archive<'s> {
         };
         let mut out = Vec::new();
         for i in chosen {
-            let layers = inspect::read_layers(&self.bundle, &self.images[i], progress)?;
+            let layers = inspect::read_layers(&self.bundle, &self.images[i], self.sha256.as_ref(), progress)?;
             out.push(inspect::full(i, &self.images[i], &layers)?);
         }
         Ok(self.inspection(out))
@@ -120,7 +127,7 @@ impl<'s> Archive<'s> {
                 inspect::resolve_layer(image, None, id)?;
             }
         }
-        let layers = inspect::read_layers(&self.bundle, image, progress)?;
+        let layers = inspect::read_layers(&self.bundle, image, self.sha256.as_ref(), progress)?;
         let diff_ids: Vec<String> = layers.iter().map(|l| l.diff_id.clone()).collect();
         let steps = history::steps(&image.config, layers.len());
         let ids = inspect::layer_ids(image, Some(&layers));
@@ -138,7 +145,7 @@ impl<'s> Archive<'s> {
             None => "root".to_string(),
         };
         let tags = if tags.is_empty() { image.tags.clone() } else { tags };
-        let job = squash::Job { bundle: &self.bundle, image, layers: &layers, diff_ids: &diff_ids, steps: &steps, keep, from_label, tags: tags.clone() };
+        let job = squash::Job { bundle: &self.bundle, image, layers: &layers, diff_ids: &diff_ids, steps: &steps, keep, from_label, tags: tags.clone(), sha256: self.sha256.as_ref() };
         let written = squash::write(&job, out, progress)?;
         let size_before: u64 = layers.iter().map(|l| l.size).sum();
         let kept_size: u64 = layers[..keep].iter().map(|l| l.size).sum();

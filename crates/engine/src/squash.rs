@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::bundle::Bundle;
 use crate::compression::Compression;
-use crate::digest::{hex_of, sha256_digest};
+use crate::digest::{hex_of, sha256_digest, Hasher, Sha256Factory};
 use crate::error::{Error, ErrorCode, Result};
 use crate::header;
 use crate::history::{squashed_history, Step};
@@ -27,7 +27,7 @@ const COPY_BUF: usize = 1 << 20;
 const PROGRESS_STEP: u64 = 4 << 20;
 
 /// What is being squashed.
-pub struct Job<'a> {
+pub struct Job<'a, 's> {
     pub bundle: &'a Bundle<'a>,
     pub image: &'a ImageDesc,
     pub layers: &'a [LayerIndex],
@@ -37,6 +37,7 @@ pub struct Job<'a> {
     pub keep: usize,
     pub from_label: String,
     pub tags: Vec<String>,
+    pub sha256: Option<&'a Sha256Factory<'s>>,
 }
 
 pub struct Written {
@@ -79,7 +80,7 @@ struct Layout {
     size: u64,
 }
 
-fn layout(job: &Job, plan: &Plan) -> Result<Layout> {
+fn layout(job: &Job<'_, '_>, plan: &Plan) -> Result<Layout> {
     let mut size = 0u64;
     let mut meta = Vec::with_capacity(plan.meta.len());
     for m in &plan.meta {
@@ -129,7 +130,7 @@ fn layout(job: &Job, plan: &Plan) -> Result<Layout> {
 
 /// Reads one entry's header sequence again (rare: only hardlink contents whose original
 /// path changed).
-fn read_header_seq(job: &Job, e: ERef, put: &Put) -> Result<Vec<u8>> {
+fn read_header_seq(job: &Job<'_, '_>, e: ERef, put: &Put) -> Result<Vec<u8>> {
     let desc = &job.image.layers[e.layer as usize];
     let layer = &job.layers[e.layer as usize];
     let mut buf = vec![0u8; put.header_len as usize];
@@ -146,16 +147,16 @@ fn read_header_seq(job: &Job, e: ERef, put: &Put) -> Result<Vec<u8>> {
 }
 
 /// Counts bytes written, reports progress, and hashes the part that is the new layer.
-struct Out<'w, 'p> {
+struct Out<'w, 'p, 's> {
     w: &'w mut dyn Write,
     written: u64,
     total: u64,
     last: u64,
-    hasher: Option<Sha256>,
+    hasher: Option<Hasher<'s>>,
     progress: &'p mut ProgressFn<'p>,
 }
 
-impl Out<'_, '_> {
+impl Out<'_, '_, '_> {
     fn put(&mut self, bytes: &[u8]) -> Result<()> {
         self.w.write_all(bytes).map_err(|e| Error::io("writing the output", e))?;
         if let Some(h) = self.hasher.as_mut() {
@@ -230,7 +231,7 @@ fn chain_ids(diff_ids: &[String]) -> Vec<String> {
     out
 }
 
-pub fn write(job: &Job, out: &mut dyn Write, progress: &mut ProgressFn) -> Result<Written> {
+pub fn write<'s>(job: &Job<'_, 's>, out: &mut dyn Write, progress: &mut ProgressFn) -> Result<Written> {
     let n = job.layers.len();
     let squashing = job.keep < n;
     let tree = build_tree(job.layers, job.keep, &mut |_| {})?;
@@ -267,7 +268,7 @@ pub fn write(job: &Job, out: &mut dyn Write, progress: &mut ProgressFn) -> Resul
     let mut new_layer = None;
     if squashing {
         o.member(&format!("{new_name}/layer.tar"), lay.size)?;
-        o.hasher = Some(Sha256::new());
+        o.hasher = Some(Hasher::start(job.sha256));
         let start = o.written;
         for m in &lay.meta {
             o.put(m)?;
@@ -281,7 +282,7 @@ pub fn write(job: &Job, out: &mut dyn Write, progress: &mut ProgressFn) -> Resul
         if written != lay.size {
             return Err(Error::corrupt(format!("internal: squashed layer is {written} bytes, {} planned", lay.size)));
         }
-        let digest = format!("sha256:{}", hex::encode(o.hasher.take().map(|h| h.finalize()).unwrap_or_default()));
+        let digest = o.hasher.take().map(Hasher::finish).ok_or_else(|| Error::corrupt("internal: no hasher"))?;
         o.pad(lay.size)?;
         new_layer = Some((digest, lay.size));
     }
@@ -345,7 +346,7 @@ pub fn write(job: &Job, out: &mut dyn Write, progress: &mut ProgressFn) -> Resul
 }
 
 /// Copies entries layer by layer, front to back.
-fn write_copies(job: &Job, plan: &Plan, lay: &Layout, o: &mut Out, buf: &mut [u8]) -> Result<()> {
+fn write_copies(job: &Job<'_, '_>, plan: &Plan, lay: &Layout, o: &mut Out, buf: &mut [u8]) -> Result<()> {
     let mut i = 0;
     while i < plan.copies.len() {
         let layer_no = plan.copies[i].entry.layer;
