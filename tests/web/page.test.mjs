@@ -99,6 +99,10 @@ describe('web page', () => {
     assert.match(await page.textContent('#choice'), /Suggested: /);
     assert.equal(await page.inputValue('#tag'), 'example.com/team/webapp:squashed');
     await screenshot(page, '2-history');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, '2-history-phone');
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling on a phone');
+    await page.setViewportSize({ width: 1280, height: 900 });
   });
 
   test('squash from a clicked layer with a tag: the download equals the CLI output', async () => {
@@ -120,7 +124,11 @@ describe('web page', () => {
     await screenshot(page, '3-result');
     await page.setViewportSize({ width: 390, height: 844 });
     await screenshot(page, '3-result-phone');
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling on a phone');
     await page.setViewportSize({ width: 1280, height: 900 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(page, '3-result-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
     assertSameAsCli(APP, out, { from: layerId, tag: TAG }, 'layer');
   });
 
@@ -193,6 +201,13 @@ describe('web page', () => {
     assert.match(text, /docker save/);
     assert.equal(await page.isVisible('#image'), false);
     await screenshot(page, '4-error');
+    // An empty file, too.
+    const empty = path.join(dir, 'empty.tar');
+    fs.writeFileSync(empty, '');
+    await page.setInputFiles('#file', empty);
+    await page.waitForFunction(() => document.getElementById('file-info').textContent.startsWith('empty.tar'));
+    await page.waitForSelector('#error:not([hidden])');
+    assert.equal(await page.getAttribute('#error', 'data-code'), 'NOT_AN_IMAGE');
     // Then a good one works, and the error goes away.
     await openArchive(page, APP);
     assert.equal(await page.isVisible('#error'), false);
@@ -209,7 +224,9 @@ describe('web page', () => {
     await page.waitForFunction(() => document.body.dataset.state === 'error' || !document.getElementById('error').hidden, null, { timeout: 60000 });
     await page.waitForSelector('#error:not([hidden])');
     const text = await page.textContent('#error');
-    assert.match(text, /damaged|incomplete|not a Docker image/i, text);
+    assert.equal(await page.getAttribute('#error', 'data-code'), 'CORRUPT', text);
+    assert.match(text, /damaged or incomplete/i, text);
+    assert.match(text, /truncated/i, 'the engine says what is wrong in the details');
   });
 
   test('a tag that is not valid: a clear error, then a good tag works', async () => {
