@@ -75,7 +75,7 @@ describe('real archives from other tools', { skip }, () => {
         info = JSON.parse(inspectFixture(e).stdout);
         assert.ok(info.images.length >= 1);
         for (const img of info.images) {
-          assert.match(img.id, /^sha256:[0-9a-f]{64}$/);
+          assert.match(img.id, /^sha256:[0-9a-f]{64}$/, 'report.rs: ImageInfo.id is "the `sha256:` digest of its config"');
           const layers = img.history.filter((h) => h.layer).map((h) => h.layer);
           assert.ok(layers.length >= 1, 'at least one layer');
           layers.forEach((l, i) => {
