@@ -225,9 +225,11 @@ export function defaultTag(img) {
 }
 
 function imageOptions() {
+  // One image: nothing to choose (and nothing to get wrong). Several: by id, else by tag.
+  if (state.listing.images.length < 2) return {};
   const img = state.image;
-  const opts = { image: img.id };
-  if (state.listing.images.length > 1 && img.platform) opts.platform = img.platform;
+  const opts = { image: img.id || (img.tags && img.tags[0]) || String(img.index) };
+  if (img.platform) opts.platform = img.platform;
   return opts;
 }
 
@@ -241,9 +243,19 @@ async function analyse(gen) {
     if (gen !== state.generation) return;
     const img = (result.images || []).find((x) => x.id === state.image.id) || result.images[0];
     state.inspection = result;
-    const from = state.from;
+    // Layer ids can change once the layers are read (pre-1.10 archives name layers by their
+    // legacy id until their diff_id is known): carry the choice over by layer position.
+    const before = state.image;
+    const wasDefault = before.defaultFrom && state.from === before.defaultFrom.from;
+    let from = state.from;
+    if (wasDefault && img.defaultFrom) {
+      from = img.defaultFrom.from;
+    } else if (from !== 'root') {
+      const old = layersOf(before).find((l) => l.id === from);
+      const now = old && layersOf(img).find((l) => l.index === old.index);
+      from = now ? now.id : (img.defaultFrom ? img.defaultFrom.from : 'root');
+    }
     state.image = img;
-    // Keep the user's choice if they made one while the analysis ran.
     state.from = from;
     document.body.dataset.state = 'ready';
   } catch (e) {
@@ -339,6 +351,11 @@ function render() {
       if (l.index === top) {
         cells[4].textContent = 'top layer';
         cells[4].classList.add('muted');
+        // Only offered when it is the suggestion (a one-layer image): nothing gets squashed.
+        if (img.defaultFrom && img.defaultFrom.from === l.id) {
+          addRadio(tr, cells[0], l.id, `Keep layer ${shortId(l.id)} and all below: nothing to squash`);
+          cells[4].textContent = 'nothing to squash';
+        }
       } else {
         addRadio(tr, cells[0], l.id, `Keep layer ${l.index} (${shortId(l.id)}) and all below, squash the rest`);
         const est = estimateFor(l.id);
@@ -377,7 +394,8 @@ function render() {
   } else {
     const row = img.history.find((h) => h.layer && h.layer.index === chosen);
     choice = `Squash point: layer ${shortId(state.from)} (${cleanCreatedBy(row && row.createdBy).slice(0, 60) || 'no command'}). ` +
-      `Keeps ${plural(kept, 'layer')}, merges the ${plural(merged, 'layer')} above into one.`;
+      (merged > 0 ? `Keeps ${plural(kept, 'layer')}, merges the ${plural(merged, 'layer')} above into one.`
+        : 'Nothing is above it, so the image stays as it is; choose a lower layer or root to squash.');
   }
   $('choice').textContent = choice;
   if (isDefault) {

@@ -323,6 +323,10 @@ describe('web page', () => {
       'dive/test-kaniko-image.tar',
       'go-containerregistry/v1_mutate__whiteout_image.tar',
       'containers-image/almostempty.tar',
+      'go-containerregistry/v1_tarball__no_manifest.tar',
+      'go-containerregistry/v1_tarball__hello-world-v25.tar',
+      'dive/test-oci-zstd-image.tar',
+      'oras-go/hello-world.tar',
     ].map((f) => path.join(FIXTURES, f)).filter((f) => fs.existsSync(f));
     if (cases.length === 0) { t.skip('none of the fixtures used here is present'); return; }
     for (const file of cases) {
@@ -330,6 +334,9 @@ describe('web page', () => {
         await page.goto(server.url);
         await openArchive(page, file);
         assert.equal(await page.isVisible('#error'), false, await page.textContent('#error'));
+        // The suggested point is chosen, as a checked row, once the layers are read.
+        assert.equal(await page.$$eval('#history-body input:checked', (x) => x.length), 1);
+        assert.match(await page.textContent('#choice'), /Suggested: /);
         const tag = `fixture/${path.basename(file, '.tar').toLowerCase().replace(/[^a-z0-9]+/g, '-')}:squashed`;
         await page.check('#history-body tr.root-row input'); // #root is disabled when root is the default
         await page.fill('#tag', tag);
