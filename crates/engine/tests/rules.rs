@@ -832,3 +832,144 @@ fn oci_layout_archive_without_manifest_json_works() {
     let (_, r) = squash(&oci, SqFrom::Layer(digest(&spec.layers[0].stored))).unwrap();
     assert_eq!(r.from.layer_index, Some(0));
 }
+
+// ------------------------------------------------------------------ more shapes of input
+
+#[test]
+fn hardlinks_to_symlinks_devices_and_fifos() {
+    let layers = vec![
+        vec![symlink("s", "/etc/os-release"), hardlink("s2", "s").mode(0o777), fifo("p"), hardlink("p2", "p"), chardev("c", 4, 64), hardlink("c2", "c").mode(0o666)],
+        vec![whiteout("s"), whiteout("p"), file("x", "x")],
+    ];
+    for s in run_all_points(&layers) {
+        assert_eq!(s.after.get("s2").unwrap().kind, NKind::Symlink(b"/etc/os-release".to_vec()));
+        assert_eq!(s.after.get("p2").unwrap().kind, NKind::Fifo);
+        assert_eq!(s.after.link_groups().len(), 1, "c and c2 stay linked");
+    }
+}
+
+#[test]
+fn whiteouts_and_opaque_markers_with_long_names_from_a_middle_layer() {
+    let long_dir = format!("{}/{}", "a".repeat(90), "b".repeat(90));
+    let long_file = format!("{long_dir}/{}", "c".repeat(150));
+    for style in [Style::Go, Style::Gnu, Style::Pax] {
+        let spec = ImageSpec::from_entries(&[
+            vec![dir(&long_dir).style(style), file(&long_file, "long").style(style), file(format!("{long_dir}/other"), "o").style(style)],
+            vec![whiteout(&long_file).style(style)],
+            vec![file("x", "x")],
+        ]);
+        let s = run(&spec, layer_id(&spec, 0));
+        assert_eq!(whiteouts(&s), vec![format!("{long_dir}/.wh.{}", "c".repeat(150))]);
+        assert!(s.after.get(&long_file).is_none());
+
+        let spec = ImageSpec::from_entries(&[
+            vec![dir(&long_dir).style(style), file(&long_file, "long").style(style)],
+            vec![whiteout(&long_dir).style(style)],
+            vec![dir(&long_dir).style(style), file(format!("{long_dir}/new"), "n").style(style)],
+        ]);
+        let s = run(&spec, layer_id(&spec, 0));
+        assert!(s.has(&format!("{long_dir}/.wh..wh..opq")), "{:?}", s.new_paths());
+        assert!(s.after.get(&long_file).is_none());
+    }
+}
+
+#[test]
+fn global_pax_headers_are_ignored() {
+    let mut l0 = global_pax(&[("comment", "0123456789abcdef"), ("path", "ignored-global")]);
+    l0.extend(layer(&[file("a", "a"), dir("d")]));
+    let mut l1 = global_pax(&[("comment", "second")]);
+    l1.extend(layer(&[file("d/b", "b")]));
+    let spec = ImageSpec::new(vec![LayerSpec::plain(l0), LayerSpec::plain(l1), LayerSpec::plain(layer(&[file("c", "c")]))]);
+    for from in [SqFrom::Root, layer_id(&spec, 0), layer_id(&spec, 1)] {
+        let s = run(&spec, from);
+        assert_eq!(s.after.paths(), vec!["", "a", "c", "d", "d/b"]);
+    }
+}
+
+#[test]
+fn names_with_dot_slash_leading_slash_and_dot_dot_are_cleaned() {
+    let layers = vec![
+        vec![dir("./etc"), file("./etc/a", "a"), file("/etc/b", "b"), file("etc/x/../c", "c"), file("etc//d", "d")],
+        vec![whiteout("./etc/a"), file("/etc/./b", "b2"), whiteout("etc/sub/../c")],
+        vec![file("z", "z")],
+    ];
+    for s in run_all_points(&layers) {
+        let under: Vec<String> = s.after.paths().into_iter().filter(|p| p.starts_with("etc/")).collect();
+        assert_eq!(under, vec!["etc/b", "etc/d"], "`etc/x/../c` is `etc/c`: no `etc/x` is made");
+        assert_eq!(content(&s.after, "etc/b"), b"b2");
+    }
+}
+
+#[test]
+fn the_last_entry_for_a_path_in_one_layer_wins() {
+    let layers = vec![
+        vec![file("f", "first"), dir("d"), file("d/x", "x"), file("f", "second").mode(0o600), file("d", "d is a file")],
+        vec![file("g", "g"), symlink("g", "f")],
+    ];
+    for s in run_all_points(&layers) {
+        assert_eq!(content(&s.after, "f"), b"second");
+        assert_eq!(content(&s.after, "d"), b"d is a file");
+        assert_eq!(s.after.get("g").unwrap().kind, NKind::Symlink(b"f".to_vec()));
+    }
+}
+
+#[test]
+fn repeated_identical_layers_and_layers_without_an_end_marker() {
+    let same = layer(&[file("stamp", "same")]);
+    let spec = ImageSpec::new(vec![
+        LayerSpec::plain(layer(&[file("a", "a")])),
+        LayerSpec::plain(same.clone()),
+        LayerSpec::plain(layer_without_end(&[file("b", "b"), whiteout("stamp")])),
+        LayerSpec::plain(same),
+        LayerSpec::plain(layer(&[])),
+    ]);
+    for from in [SqFrom::Root, layer_id(&spec, 0), layer_id(&spec, 2)] {
+        let s = run(&spec, from);
+        assert_eq!(content(&s.after, "stamp"), b"same");
+        assert_eq!(content(&s.after, "b"), b"b");
+    }
+}
+
+#[test]
+fn squashed_layers_that_change_nothing_give_an_empty_new_layer() {
+    let spec = ImageSpec::from_entries(&[vec![file("keep", "k")], vec![file("tmp", "t"), dir("cache"), file("cache/x", "x")], vec![whiteout("tmp"), whiteout("cache")]]);
+    let s = run(&spec, layer_id(&spec, 0));
+    assert!(s.new_layer.is_empty(), "{:?}", s.new_paths());
+    assert_eq!(s.report.layers_after, 2);
+    assert_eq!(s.after.paths(), vec!["", "keep"]);
+}
+
+#[test]
+fn config_without_history_gets_one_step_per_layer() {
+    let mut spec = ImageSpec::from_entries(&[vec![file("a", "a")], vec![file("b", "b")], vec![file("c", "c")]]);
+    spec.history = Some(Vec::new());
+    let s = run(&spec, layer_id(&spec, 0));
+    let h = s.out.config["history"].as_array().unwrap();
+    let non_empty = h.iter().filter(|e| e.get("empty_layer") != Some(&json!(true))).count();
+    assert_eq!(non_empty, s.out.layers.len(), "{h:?}");
+    assert!(h.last().unwrap()["created_by"].as_str().unwrap().starts_with("#(squash) from "));
+}
+
+#[test]
+fn cancelling_through_progress_stops_with_cancelled() {
+    let spec = ImageSpec::from_entries(&[vec![file("a", "a")], vec![file("b", "b")]]);
+    let archive = spec.docker_save();
+    let a = squash_engine::Archive::open(Box::new(squash_engine::SliceSource(&archive[..]))).unwrap();
+    let mut out = Vec::new();
+    let e = a.squash(&SquashOptions { from: SqFrom::Root, ..Default::default() }, &mut out, &mut |_| false).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Cancelled);
+}
+
+#[test]
+fn several_images_need_a_choice() {
+    let a = ImageSpec::from_entries(&[vec![file("a", "a")], vec![file("a2", "a2")]]);
+    let mut b = ImageSpec::from_entries(&[vec![file("b", "b")], vec![whiteout("b"), file("b2", "b2")]]);
+    b.tags = vec!["other/img:2".into()];
+    let archive = ImageSpec::docker_save_many(&[&a, &b]);
+    let e = squash(&archive, SqFrom::Root).unwrap_err();
+    assert_eq!(e.code, ErrorCode::ImageChoice, "{e}");
+    let (bytes, r) = squash_with(&archive, &SquashOptions { from: SqFrom::Root, image: Some("other/img:2".into()), ..Default::default() }).unwrap();
+    assert_eq!(r.tags, vec!["other/img:2"]);
+    let out = read_output(&bytes);
+    assert_same_fs(&Fs::from_layers(&[b.layers[0].tar.clone(), b.layers[1].tar.clone()]), &Fs::from_layers(&out.layers), "image b");
+}

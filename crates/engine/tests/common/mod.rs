@@ -274,6 +274,26 @@ pub fn layer(entries: &[Entry]) -> Vec<u8> {
     out
 }
 
+/// A layer tar without the end-of-archive blocks (Go's reader accepts a clean end).
+pub fn layer_without_end(entries: &[Entry]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for e in entries {
+        write_entry(&mut out, e);
+    }
+    out
+}
+
+/// A PAX global header member (`g`), as `git archive` writes first.
+pub fn global_pax(records: &[(&str, &str)]) -> Vec<u8> {
+    let mut data = Vec::new();
+    for (k, v) in records {
+        data.extend_from_slice(&pax_record(k.as_bytes(), v.as_bytes()));
+    }
+    let mut out = Vec::new();
+    ext_member(&mut out, b'g', &data, false);
+    out
+}
+
 pub fn gzip(data: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     enc.write_all(data).unwrap();
@@ -392,6 +412,28 @@ impl ImageSpec {
         }
         members.push((config_name.clone(), config));
         let manifest = json!([{"Config": config_name, "RepoTags": self.tags, "Layers": names}]);
+        members.push(("manifest.json".into(), serde_json::to_vec(&manifest).unwrap()));
+        outer_tar(&members)
+    }
+
+    /// Several images in one `docker save` archive.
+    pub fn docker_save_many(specs: &[&ImageSpec]) -> Vec<u8> {
+        let mut members: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut manifest = Vec::new();
+        for spec in specs {
+            let config = spec.config_bytes();
+            let config_name = format!("{}.json", sha256_hex(&config));
+            let mut names = Vec::new();
+            for l in &spec.layers {
+                let name = format!("{}/layer.tar", sha256_hex(&l.stored));
+                if !members.iter().any(|(n, _)| n == &name) {
+                    members.push((name.clone(), l.stored.clone()));
+                }
+                names.push(name);
+            }
+            members.push((config_name.clone(), config));
+            manifest.push(json!({"Config": config_name, "RepoTags": spec.tags, "Layers": names}));
+        }
         members.push(("manifest.json".into(), serde_json::to_vec(&manifest).unwrap()));
         outer_tar(&members)
     }
