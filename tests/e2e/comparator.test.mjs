@@ -69,6 +69,10 @@ describe('filesystem comparator', () => {
     assert.equal(t.get('/h/d'), undefined);
     assert.notEqual(t.get('/h/t').sha256, t.get('/h/t-link').sha256, 'the link keeps the OLD content');
     assert.equal(t.get('/h/t-link').size, 4);
+    assert.equal(t.get('/h/r-link').size, 2, 'recreated target: the link keeps the old content');
+    assert.equal(t.get('/h/r').size, 4);
+    assert.equal(t.get('/h/of').size, 3, 'a link into a directory made opaque later survives');
+    assert.equal(t.get('/o/f'), undefined);
   });
 });
 

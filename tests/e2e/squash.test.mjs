@@ -74,3 +74,22 @@ for (const name of [...Object.keys(RULE_IMAGES), 'handmade']) {
     }
   });
 }
+
+// Squashing from a middle layer is where deletions must stay whiteouts (or opaque markers)
+// and hardlinks may point into kept layers: every layer of the trickiest images, as the
+// squash point, gives the original's filesystem.
+for (const name of ['whiteouts', 'opaque', 'types', 'links', 'names', 'sizes', 'handmade']) {
+  describe(`${name} image, every squash point`, () => {
+    const count = () => layersOf(image(name)).length;
+    for (let keep = 1; keep < 11; keep++) {
+      test(`-from layer ${keep - 1}: the original's filesystem`, (t) => {
+        if (keep >= count()) { t.skip(`the image has ${count()} layers`); return; }
+        const tag = `e2e-sq-every-${name}:keep${keep}`;
+        loaded.push(tag);
+        squashAndLoad(image(name), { keep }, tag);
+        assert.equal(layersOf(tag).length, keep + 1);
+        assertSameFilesystem(image(name), tag);
+      });
+    }
+  });
+}

@@ -12,3 +12,5 @@ RUN rm /h/d && ln /h/a /h/c && chmod 700 /h/x
 RUN ln -s /h/a /h/abs && ln -s ../h/a /h/rel && ln -s /nonexistent/target /h/dangling \
  && ln -s "/$(printf 'long-target-%.0s' $(seq 1 20))" /h/longtarget && ln -s sub /h/dirlink \
  && ln -s . /h/self && echo more >> /usr/share/base/a && rm /h/sub/a3
+RUN mkdir /o && echo of > /o/f && ln /o/f /h/of && echo r > /h/r && ln /h/r /h/r-link
+RUN rm -rf /o && mkdir /o && echo n > /o/n && rm /h/r && echo new > /h/r

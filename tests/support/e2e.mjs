@@ -107,6 +107,7 @@ export const RULE_IMAGES = {
   special: { middleKeep: 1 },
   names: { middleKeep: 1 },
   config: { middleKeep: 1 },
+  sizes: { middleKeep: 1 },
 };
 
 function have(ref) {
