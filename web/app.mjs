@@ -76,6 +76,9 @@ function hideError() {
 
 // ---------------------------------------------------------------- the worker
 
+/** Names this page's output files in the browser's private file storage. */
+const SESSION = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+
 class Squasher {
   constructor() {
     this.nextId = 1;
@@ -133,7 +136,7 @@ class Squasher {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onProgress });
-      this.worker.postMessage({ id, op, file, options });
+      this.worker.postMessage({ id, op, file, options, session: SESSION });
     });
   }
 }
@@ -359,7 +362,7 @@ function render() {
       } else {
         addRadio(tr, cells[0], l.id, `Keep layer ${l.index} (${shortId(l.id)}) and all below, squash the rest`);
         const est = estimateFor(l.id);
-        cells[4].textContent = analysed ? estimateText(est) : '…';
+        cells[4].textContent = analysed ? estimateText(est) : state.busy === 'inspect' ? '…' : '';
       }
     }
     tr.append(...cells);
@@ -376,7 +379,7 @@ function render() {
   cells[2].textContent = 'Squash the whole image into one layer';
   cells[3].className = 'num';
   cells[4].className = 'num est-col small';
-  cells[4].textContent = analysed ? estimateText(estimateFor('root')) : '…';
+  cells[4].textContent = analysed ? estimateText(estimateFor('root')) : state.busy === 'inspect' ? '…' : '';
   addRadio(tr, cells[0], 'root', 'Squash the whole image into one layer (root)');
   if (state.from === 'root') tr.classList.add('point');
   tr.append(...cells);

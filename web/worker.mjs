@@ -120,15 +120,27 @@ class BlobSink {
   }
 }
 
-async function openSink() {
+const DAY_MS = 24 * 3600 * 1000;
+
+/** Drops this page's earlier results (it shows one at a time) and other pages' old ones. */
+async function dropOldOutputs(dir, session) {
+  for await (const [name, handle] of dir.entries()) {
+    if (!name.startsWith(OUT_PREFIX)) continue;
+    try {
+      const mine = name.startsWith(`${OUT_PREFIX}${session}-`);
+      if (mine || (await handle.getFile()).lastModified < Date.now() - DAY_MS) await dir.removeEntry(name);
+    } catch {
+      // Still open in another page, or already gone.
+    }
+  }
+}
+
+async function openSink(session) {
   try {
     if (navigator.storage && navigator.storage.getDirectory) {
       const dir = await navigator.storage.getDirectory();
-      // Earlier results are dropped: the page shows one result at a time.
-      for await (const name of dir.keys()) {
-        if (name.startsWith(OUT_PREFIX)) await dir.removeEntry(name).catch(() => {});
-      }
-      const name = `${OUT_PREFIX}${Date.now()}-${Math.random().toString(36).slice(2)}.tar`;
+      await dropOldOutputs(dir, session);
+      const name = `${OUT_PREFIX}${session}-${Date.now()}.tar`;
       const handle = await dir.getFileHandle(name, { create: true });
       if (handle.createSyncAccessHandle) {
         const access = await handle.createSyncAccessHandle();
@@ -177,7 +189,7 @@ async function run(msg) {
     return { result: squasher.inspect(source, { ...options, onProgress }) };
   }
   if (op === 'squash') {
-    const sink = await openSink();
+    const sink = await openSink(String(msg.session || 'page').replace(/[^A-Za-z0-9]/g, ''));
     let sinkError = null;
     const onChunk = (chunk) => {
       try {

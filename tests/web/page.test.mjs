@@ -246,7 +246,16 @@ describe('web page', () => {
     writeDockerSave(big, appImageSpec({ tag: 'cancel/me:1', scale: 400 })); // about 800 MB
     await page.goto(server.url);
     await openArchive(page, big, { analysed: false });
-    await waitReady(page);
+    // First the analysis: skipping it leaves a usable page without estimates.
+    await page.waitForFunction(() => document.body.dataset.state === 'analysing' && Number(document.getElementById('progress-bar').value) > 0, null, { timeout: 120000 });
+    assert.equal(await page.textContent('#cancel'), 'Skip analysis');
+    await page.click('#cancel');
+    await page.waitForSelector('#progress', { state: 'hidden', timeout: 2000 });
+    assert.equal(await page.evaluate(() => document.body.dataset.state), 'ready');
+    assert.equal(await page.isVisible('#error'), false);
+    assert.deepEqual(await page.$$eval('#history-body td.est-col', (tds) => [...new Set(tds.map((td) => td.textContent))].sort()), ['', 'top layer']);
+    assert.equal(await page.isEnabled('#squash'), true);
+    // Then a squash.
     await page.click('#root');
     await page.click('#squash');
     await page.waitForFunction(() => Number(document.getElementById('progress-bar').value) > 0, null, { timeout: 120000 });
