@@ -4,7 +4,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RULE_IMAGES, image, layersOf, squashCli, startDocker, saved, workDir } from '../support/e2e.mjs';
+import { RULE_IMAGES, image, layersOf, load, squashCli, startDocker, saved, workDir } from '../support/e2e.mjs';
 import {
   assertHistory, assertLayerCount, assertSameConfig, assertSameFilesystem, removeImages, sha256File, squashAndLoad,
 } from '../support/roundtrip.mjs';
@@ -76,18 +76,30 @@ for (const name of [...Object.keys(RULE_IMAGES), 'handmade']) {
 }
 
 // Squashing from a middle layer is where deletions must stay whiteouts (or opaque markers)
-// and hardlinks may point into kept layers: every layer of the trickiest images, as the
-// squash point, gives the original's filesystem.
+// and hardlinks may point into kept layers: every squash point `inspect` offers for the
+// trickiest images, by the id it prints, gives the original's filesystem and the layers
+// it announced.
 for (const name of ['whiteouts', 'opaque', 'types', 'links', 'names', 'sizes', 'handmade']) {
   describe(`${name} image, every squash point`, () => {
-    const count = () => layersOf(image(name)).length;
-    for (let keep = 1; keep < 11; keep++) {
-      test(`-from layer ${keep - 1}: the original's filesystem`, (t) => {
-        if (keep >= count()) { t.skip(`the image has ${count()} layers`); return; }
+    let points;
+    const pointsOf = () => {
+      points ??= JSON.parse(squashCli(['inspect', '--json', saved(image(name))]).stdout).images[0].squashPoints;
+      return points;
+    };
+    for (let keep = 1; keep < 12; keep++) {
+      test(`-from layer ${keep - 1}, by the id inspect prints: the original's filesystem`, (t) => {
+        const layers = layersOf(image(name));
+        if (keep >= layers.length) { t.skip(`the image has ${layers.length} layers`); return; }
+        const p = pointsOf().find((x) => x.layerIndex === keep - 1);
+        assert.ok(p, `inspect offers no squash point at layer ${keep - 1}`);
         const tag = `e2e-sq-every-${name}:keep${keep}`;
         loaded.push(tag);
-        squashAndLoad(image(name), { keep }, tag);
+        const out = path.join(workDir('out'), `every-${name}-${keep}.tar`);
+        squashCli(['-t', tag, '-from', p.from, '-i', saved(image(name)), '-o', out]);
+        load(out);
         assert.equal(layersOf(tag).length, keep + 1);
+        assert.equal(p.layersAfter, keep + 1);
+        assert.deepEqual(layersOf(tag).slice(0, keep), layers.slice(0, keep));
         assertSameFilesystem(image(name), tag);
       });
     }

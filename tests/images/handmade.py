@@ -2,7 +2,7 @@
 """Assembles by hand an image that Dockerfiles cannot make: layers with extended attributes
 (Docker's builder drops every xattr but security.capability when it diffs a layer) and an
 explicit opaque-directory marker. It takes a `docker save` archive of the base image and
-writes a docker-archive (Docker 1.10-24 layout) of base + two layers, for `docker load`.
+writes a docker-archive (Docker 1.10-24 layout) of base + four layers, for `docker load`.
 
     handmade.py BASE_SAVE.tar OUT.tar REPO:TAG
 
@@ -14,6 +14,7 @@ Final state of what the layers make (tests check it against the engine):
   /x/dir/     directory with user.d=dirattr, holding /x/dir/f
   /x/gone     deleted by layer 2 (it had user.z)
   /usr/share/base/  made opaque by layer 1: only `fresh` is left of it
+Between the two, the empty layer twice (the same diff_id twice in rootfs.diff_ids).
 """
 import hashlib
 import io
@@ -94,6 +95,11 @@ def layer2(tf):
     add(tf, 'x/.wh.gone', data=b'', mode=0o644)
 
 
+# The empty layer (a tar of two zero blocks, sha256:5f70bf18…) that real images often
+# hold several times, so one diff_id names two layers.
+EMPTY = bytes(1024)
+
+
 def main():
     base_path, out_path, tag = sys.argv[1:4]
     with tarfile.open(base_path) as base:
@@ -104,10 +110,15 @@ def main():
     layers = list(manifest['Layers'])
     for p in layers:
         files[p] = members[p]
-    for i, (build, what) in enumerate([(layer1, 'xattrs and an opaque directory'), (layer2, 'replace and delete files with xattrs')]):
-        data = layer(build)
+    steps = [
+        (layer(layer1), 'xattrs and an opaque directory'),
+        (EMPTY, 'an empty layer'),
+        (EMPTY, 'the same empty layer again'),
+        (layer(layer2), 'replace and delete files with xattrs'),
+    ]
+    for i, (data, what) in enumerate(steps):
         digest = hashlib.sha256(data).hexdigest()
-        path = f'{digest}/layer.tar'
+        path = f'{i}{digest[1:]}/layer.tar'
         files[path] = data
         layers.append(path)
         config['rootfs']['diff_ids'].append('sha256:' + digest)
@@ -115,7 +126,7 @@ def main():
             'created': f'2020-09-13T12:26:4{i}Z',
             'created_by': f'handmade.py: {what}',
         })
-    config['created'] = '2020-09-13T12:26:41Z'
+    config['created'] = '2020-09-13T12:26:43Z'
     config_bytes = json.dumps(config, separators=(',', ':')).encode()
     config_name = hashlib.sha256(config_bytes).hexdigest() + '.json'
     files[config_name] = config_bytes
