@@ -255,12 +255,23 @@ async function spool(stream, what, log) {
   try {
     await pipeline(...[whole, decompress, out].filter(Boolean));
   } catch (e) {
-    fs.closeSync(fd);
-    if (decompress && e.code && String(e.code).startsWith('Z_')) throw new Fail(`${what} is ${compression}-compressed but damaged: ${e.message}`);
+    try { fs.closeSync(fd); } catch { /* the failed pipeline closed it */ }
+    if (decompress && e.code && String(e.code).startsWith('Z_')) throw new Fail(`${what} is ${compression}-compressed but damaged: ${zlibMessage(e)}`);
     if (e.syscall === 'write') throw new Fail(`cannot write a temporary file: ${osMessage(e)}`);
     throw new Fail(decompress ? `${what} is ${compression}-compressed but damaged: ${osMessage(e)}` : `cannot read ${what}: ${osMessage(e)}`);
   }
   return fileSource(fd);
+}
+
+/** A zlib error in the words of the native CLI's decoder (Rust's flate2). */
+function zlibMessage(e) {
+  if (e.code === 'Z_BUF_ERROR') return 'incomplete deflate stream';
+  if (e.code === 'Z_DATA_ERROR') {
+    if (/header|unknown compression method/.test(e.message)) return 'invalid gzip header';
+    if (/incorrect (data|length) check/.test(e.message)) return 'corrupt gzip stream does not have a matching checksum';
+    return 'corrupt deflate stream';
+  }
+  return e.message;
 }
 
 /** The input, for random access: a regular uncompressed file in place, else spooled. */
