@@ -284,6 +284,13 @@ impl Tree {
             let children: Vec<(Box<[u8]>, u32)> = self.nodes[d as usize].children.iter().map(|(k, v)| (k.clone(), *v)).collect();
             for (name, c) in children {
                 if self.nodes[c as usize].touched == layer + 1 {
+                    // Kept, but the opaque marker written for an ancestor hides the base's
+                    // copy: the squashed layer must write it again (it has base content).
+                    let upper = self.upper;
+                    let n = &mut self.nodes[c as usize];
+                    if upper && n.in_base {
+                        n.hide_base = true;
+                    }
                     stack.push(c);
                 } else {
                     self.report(c, layer, true, sink);
