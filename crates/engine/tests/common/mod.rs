@@ -741,8 +741,16 @@ impl Fs {
                         target.push(b'/');
                     }
                     target.extend_from_slice(rest);
-                    if !target.is_empty() {
+                    if !target.is_empty() && self.nodes.contains_key(&target) {
                         self.remove_tree(&target);
+                        // The deleting layer holds the whiteout's directories (overlay2
+                        // makes them in the layer's own directory): an opaque marker
+                        // on an ancestor in this layer does not hide them.
+                        let mut a = parent_of(&target);
+                        while let Some(d) = a {
+                            written.insert(d.to_vec());
+                            a = parent_of(d);
+                        }
                     }
                 }
                 continue;
@@ -939,6 +947,9 @@ pub fn run_all_points(layers: &[Vec<Entry>]) -> Vec<Squashed> {
     let mut out = vec![run(&spec, SqFrom::Root)];
     for k in 0..layers.len().saturating_sub(1) {
         let id = spec.layers[k].diff_id();
+        if spec.layers.iter().filter(|l| l.diff_id() == id).count() > 1 {
+            continue; // identical layers: their diff_id cannot say which one
+        }
         out.push(run(&spec, SqFrom::Layer(id)));
     }
     out
