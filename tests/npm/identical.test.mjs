@@ -172,4 +172,8 @@ test('squashToFile writes the same bytes, atomically, and onChunk gets 4 MB chun
   assert.deepEqual(r.chunks, [], 'chunks go to onChunk, not into the result');
   assert.equal(sizes.reduce((a, b) => a + b, 0), want.length);
   assert.ok(sizes.slice(0, -1).every((n) => n === 4 << 20), 'every chunk but the last is 4 MB');
+  // transientChunks: views into the wasm memory, copied here before onChunk returns.
+  const copies = [];
+  await pkg.squash(archive, { transientChunks: true, onChunk: (c) => copies.push(Buffer.from(c)) });
+  assert.ok(Buffer.concat(copies).equals(want), 'transientChunks: same bytes');
 });

@@ -135,6 +135,7 @@ export function createApi({ load, open }) {
       return using(input, (low, source) => {
         const report = low.squash(source, {
           from: o.from, tag: o.tag, image: o.image, platform: o.platform, onProgress: o.onProgress, onChunk,
+          transientChunks: Boolean(o.onChunk && o.transientChunks),
         });
         return { chunks, report };
       });

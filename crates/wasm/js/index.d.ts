@@ -37,6 +37,11 @@ export interface SquashOptions extends InspectOptions {
   tag?: string | null;
   /** Receives the archive in order, in chunks of 4 MB; then `chunks` comes back empty. */
   onChunk?: ((chunk: Uint8Array) => void) | null;
+  /**
+   * With onChunk: each chunk is a view into the wasm memory, not a copy (faster, less
+   * garbage), valid only until onChunk returns: write it away synchronously, never keep it.
+   */
+  transientChunks?: boolean;
 }
 
 export interface SquashResult {

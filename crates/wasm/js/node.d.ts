@@ -24,7 +24,7 @@ export function squash(input: Input, options?: SquashOptions): Promise<SquashRes
  * Squashes into the file `outPath`, written under a temporary name beside it and renamed
  * into place only when complete. Resolves to the report.
  */
-export function squashToFile(input: Input, outPath: string, options?: Omit<SquashOptions, 'onChunk'>): Promise<SquashReport>;
+export function squashToFile(input: Input, outPath: string, options?: Omit<SquashOptions, 'onChunk' | 'transientChunks'>): Promise<SquashReport>;
 export function checkTag(tag: string): Promise<string>;
 export function version(): Promise<string>;
 /** A random-access source over a file path or an open descriptor (reads with fs.readSync). */

@@ -131,7 +131,7 @@ export async function squashToFile(input, outPath, opts = {}) {
     }
   };
   try {
-    const { report } = await squash(input, { ...opts, onChunk });
+    const { report } = await squash(input, { ...opts, onChunk, transientChunks: true });
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;

@@ -73,6 +73,12 @@ export interface SquashOptions extends InspectOptions {
   tag?: string | null;
   /** Receives the squashed archive, in order, in chunks of 4 MB (the last is shorter). */
   onChunk: (chunk: Uint8Array) => void;
+  /**
+   * When true, each chunk is a view into the wasm memory instead of a copy: faster, but
+   * valid only until onChunk returns (write it away synchronously, never keep it, and do
+   * not call this module from onChunk).
+   */
+  transientChunks?: boolean;
 }
 
 /** What `list` and `inspect` tell about an archive (as `docker-squash inspect --json`). */
@@ -216,7 +222,8 @@ pub fn squash(
     let mut progress = call.progress()?;
     let src = JsSource::new(&source, call.failed.clone())?;
     let archive = Archive::open(Box::new(src)).map_err(|e| call.error(e))?;
-    let mut sink = ChunkSink::new(on_chunk, call.failed.clone());
+    let transient = call.get("transientChunks")?.is_some_and(|v| v.is_truthy());
+    let mut sink = ChunkSink::new(on_chunk, transient, call.failed.clone());
     let report = archive.squash(&opts, &mut sink, &mut progress).map_err(|e| call.error(e))?;
     sink.finish().map_err(|e| call.error(squash_engine::Error::io("writing the output", e)))?;
     call.finish(&report)
@@ -454,21 +461,32 @@ impl ReadAt for JsSource {
 /// as a new `Uint8Array` (JavaScript owns it).
 struct ChunkSink {
     on_chunk: Function,
+    /// Hand out views of wasm memory, valid only during the call, instead of copies.
+    transient: bool,
     buf: Vec<u8>,
     failed: Failed,
 }
 
 impl ChunkSink {
-    fn new(on_chunk: Function, failed: Failed) -> ChunkSink {
-        ChunkSink { on_chunk, buf: Vec::new(), failed }
+    fn new(on_chunk: Function, transient: bool, failed: Failed) -> ChunkSink {
+        ChunkSink { on_chunk, transient, buf: Vec::new(), failed }
     }
 
     fn emit(&self, bytes: &[u8]) -> io::Result<()> {
         if self.failed.borrow().is_some() {
             return Err(io::Error::other("the output failed earlier"));
         }
-        let chunk = Uint8Array::new_with_length(bytes.len() as u32);
-        chunk.copy_from(bytes);
+        let chunk = if self.transient {
+            // SAFETY: the view is used only during the call below, and nothing in this
+            // module allocates (which could grow and move the memory) until it returns,
+            // unless the callback calls into this module again; the option's documentation
+            // forbids keeping the view or calling back in.
+            unsafe { Uint8Array::view(bytes) }
+        } else {
+            let c = Uint8Array::new_with_length(bytes.len() as u32);
+            c.copy_from(bytes);
+            c
+        };
         self.on_chunk.call1(&JsValue::UNDEFINED, &chunk).map(|_| ()).map_err(|e| {
             let msg = describe(&e);
             self.failed.borrow_mut().get_or_insert(e);

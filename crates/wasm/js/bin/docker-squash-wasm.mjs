@@ -403,7 +403,7 @@ async function squash(args) {
   try {
     ({ report } = await squashArchive(src, {
       from: args.from, tag: args.tag, image: args.image, platform: args.platform,
-      onProgress: progressPrinter(), onChunk: (c) => out.write(c),
+      onProgress: progressPrinter(), onChunk: (c) => out.write(c), transientChunks: true,
     }));
   } catch (e) {
     out.abandon();
