@@ -998,14 +998,26 @@ fn random_path(r: &mut Rng) -> String {
     (0..depth).map(|_| *r.pick(&names)).collect::<Vec<_>>().join("/")
 }
 
+fn rich_path(r: &mut Rng) -> String {
+    let long = "L".repeat(110);
+    let names = ["a", "b", "c", "d", long.as_str(), "caf\u{e9}"];
+    let depth = 1 + r.below(4);
+    (0..depth).map(|_| r.pick(&names).to_string()).collect::<Vec<_>>().join("/")
+}
+
 /// One random layer; hardlinks only to regular files that exist at that point of the
 /// same layer (as Docker's layers have them).
-fn random_layer(r: &mut Rng, below: &Fs) -> Vec<Entry> {
+fn random_layer(r: &mut Rng, below: &Fs, rich: bool) -> Vec<Entry> {
     let mut entries: Vec<Entry> = Vec::new();
-    let n = 1 + r.below(7);
+    let n = 1 + r.below(if rich { 12 } else { 7 });
     while entries.len() < n {
-        let p = random_path(r);
-        let e = match r.below(10) {
+        let p = if rich { rich_path(r) } else { random_path(r) };
+        let choice = r.below(if rich { 14 } else { 10 });
+        let e = match choice {
+            10 => file(&p, "xattr").xattr("user.k", *r.pick(&["1", "22"])).style(*r.pick(&[Style::Go, Style::Gnu, Style::Pax])),
+            11 => chardev(&p, r.below(3) as u32, 1),
+            12 => opaque(&p), // without the directory's own entry
+            13 => fifo(&p).style(Style::Gnu),
             0..=2 => file(&p, *r.pick(&["x", "y", "zz", ""])).mode(*r.pick(&[0o644, 0o600, 0o4755])).owner(r.below(2) as u64, 0).mtime(r.below(3) as u64),
             3 | 4 => dir(&p).mode(*r.pick(&[0o755, 0o700, 0o1777])).mtime(r.below(3) as u64),
             5 => symlink(&p, *r.pick(&["a", "/b", "../c"])),
@@ -1019,9 +1031,9 @@ fn random_layer(r: &mut Rng, below: &Fs) -> Vec<Entry> {
                 now.apply(&layer(&entries));
                 let written: Vec<String> = entries
                     .iter()
-                    .filter(|e| matches!(e.kind, EKind::File(_)) && !show(&e.path).contains(".wh."))
+                    .filter(|e| matches!(e.kind, EKind::File(_) | EKind::Symlink(_) | EKind::Hardlink(_) | EKind::Char(..)) && !show(&e.path).contains(".wh."))
                     .map(|e| show(&e.path))
-                    .filter(|t| matches!(now.get(t).map(|n| &n.kind), Some(NKind::File(_))))
+                    .filter(|t| now.get(t).is_some_and(|n| n.kind != NKind::Dir))
                     .collect();
                 if written.is_empty() {
                     continue;
@@ -1041,15 +1053,24 @@ fn random_layer(r: &mut Rng, below: &Fs) -> Vec<Entry> {
 
 #[test]
 fn random_layer_stacks_give_the_same_filesystem_from_every_squash_point() {
+    random_stacks(false, 300, 1);
+}
+
+#[test]
+fn random_stacks_with_long_names_xattrs_devices_and_bare_opaque_markers() {
+    random_stacks(true, 150, 7);
+}
+
+fn random_stacks(rich: bool, default_seeds: u64, salt: u64) {
     // RULES_SEEDS=n tries more stacks.
-    let seeds: u64 = std::env::var("RULES_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
+    let seeds: u64 = std::env::var("RULES_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(default_seeds);
     for seed in 1..=seeds {
-        let mut r = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-        let count = 2 + r.below(4);
+        let mut r = Rng((seed + salt * 1_000_003).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let count = 2 + r.below(if rich { 5 } else { 4 });
         let mut fs = Fs::new();
         let mut layers = Vec::new();
         for _ in 0..count {
-            let l = random_layer(&mut r, &fs);
+            let l = random_layer(&mut r, &fs, rich);
             fs.apply(&layer(&l));
             layers.push(l);
         }
