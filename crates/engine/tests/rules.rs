@@ -1098,3 +1098,43 @@ fn kept_directory_holding_a_whiteout_survives_an_opaque_parent_from_every_squash
         assert_eq!(s.after.paths(), vec!["", "c", "c/c", "c/n"]);
     }
 }
+
+#[test]
+fn docker25_archive_and_symlinked_repeated_layers_work() {
+    let same = layer(&[file("stamp", "same")]);
+    let spec = ImageSpec::new(vec![
+        LayerSpec::plain(layer(&[dir("etc"), file("etc/a", "a")])),
+        LayerSpec::plain(same.clone()),
+        LayerSpec { tar: layer(&[whiteout("etc/a"), whiteout("stamp")]), stored: gzip(&layer(&[whiteout("etc/a"), whiteout("stamp")])) },
+        LayerSpec::plain(same),
+    ]);
+    let d25 = docker25_save(&spec);
+    for from in [SqFrom::Root, layer_id(&spec, 0), SqFrom::Layer(digest(&spec.layers[2].stored))] {
+        let s = run_archive(&spec, d25.clone(), from);
+        assert_eq!(content(&s.after, "stamp"), b"same");
+    }
+    let linked = docker_save_with_symlinked_repeats(&spec);
+    for from in [SqFrom::Root, layer_id(&spec, 0), layer_id(&spec, 2)] {
+        let s = run_archive(&spec, linked.clone(), from);
+        assert!(s.after.get("etc/a").is_none());
+    }
+    // -from by the `<id>` folder name (legacy id) of the third layer.
+    let (_, r) = squash(&linked, SqFrom::Layer(sha256_hex(b"v1 id 2")[..16].to_string())).unwrap();
+    assert_eq!(r.from.layer_index, Some(2));
+}
+
+#[test]
+fn files_larger_than_the_copy_and_read_buffers_are_copied_whole() {
+    let big = |seed: u8, n: usize| -> Vec<u8> { (0..n).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect() };
+    let l0 = layer(&[file("big1", big(1, 5 << 20)), file("small", "s"), file("big2", big(2, (9 << 20) + 7))]);
+    let l1 = layer(&[file("big1", big(3, 1 << 20)), file("after", "a"), file("big3", big(4, (4 << 20) + 513))]);
+    let l2 = layer(&[whiteout("big2"), file("last", big(5, 3000))]);
+    for stored in [|t: &Vec<u8>| t.clone(), |t: &Vec<u8>| gzip(t)] {
+        let spec = ImageSpec::new([&l0, &l1, &l2].iter().map(|t| LayerSpec { tar: (*t).clone(), stored: stored(t) }).collect());
+        for from in [SqFrom::Root, layer_id(&spec, 0)] {
+            let s = run(&spec, from);
+            assert_eq!(content(&s.after, "big1"), big(3, 1 << 20));
+            assert_eq!(content(&s.after, "big3"), big(4, (4 << 20) + 513));
+        }
+    }
+}

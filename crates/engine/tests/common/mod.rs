@@ -485,6 +485,76 @@ impl ImageSpec {
     }
 }
 
+/// Docker 25+: OCI layout plus manifest.json naming blobs, with LayerSources.
+pub fn docker25_save(spec: &ImageSpec) -> Vec<u8> {
+    let config = spec.config_bytes();
+    let config_name = format!("blobs/sha256/{}", sha256_hex(&config));
+    let mut members: Vec<(String, Vec<u8>)> = vec![("oci-layout".into(), br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec())];
+    let mut names = Vec::new();
+    let mut sources = Map::new();
+    for l in &spec.layers {
+        let name = format!("blobs/sha256/{}", sha256_hex(&l.stored));
+        if !members.iter().any(|(n, _)| n == &name) {
+            members.push((name.clone(), l.stored.clone()));
+        }
+        sources.insert(l.diff_id(), json!({"mediaType": "application/vnd.oci.image.layer.v1.tar", "size": l.stored.len(), "digest": digest(&l.stored)}));
+        names.push(name);
+    }
+    members.push((config_name.clone(), config));
+    let manifest = json!([{"Config": config_name, "RepoTags": spec.tags, "Layers": names, "LayerSources": sources}]);
+    members.push(("manifest.json".into(), serde_json::to_vec(&manifest).unwrap()));
+    members.push(("index.json".into(), br#"{"schemaVersion":2,"manifests":[]}"#.to_vec()));
+    outer_tar(&members)
+}
+
+/// Pre-25 `docker save` of an image whose layers repeat: each layer in its own `<id>/`
+/// folder, repeats as symlinks `../<first id>/layer.tar`.
+pub fn docker_save_with_symlinked_repeats(spec: &ImageSpec) -> Vec<u8> {
+    let config = spec.config_bytes();
+    let config_name = format!("{}.json", sha256_hex(&config));
+    let mut b = tar::Builder::new(Vec::new());
+    let mut first: BTreeMap<String, String> = BTreeMap::new();
+    let mut names = Vec::new();
+    for (i, l) in spec.layers.iter().enumerate() {
+        let id = sha256_hex(format!("v1 id {i}").as_bytes());
+        let name = format!("{id}/layer.tar");
+        let mut h = tar::Header::new_gnu();
+        h.set_mode(0o755);
+        h.set_entry_type(tar::EntryType::Directory);
+        h.set_size(0);
+        b.append_data(&mut h, format!("{id}/"), &[][..]).unwrap();
+        match first.get(&l.diff_id()) {
+            Some(f) => {
+                let mut h = tar::Header::new_gnu();
+                h.set_entry_type(tar::EntryType::Symlink);
+                h.set_size(0);
+                h.set_mode(0o777);
+                b.append_link(&mut h, &name, format!("../{f}")).unwrap();
+            }
+            None => {
+                let mut h = tar::Header::new_gnu();
+                h.set_size(l.stored.len() as u64);
+                h.set_mode(0o644);
+                h.set_entry_type(tar::EntryType::Regular);
+                b.append_data(&mut h, &name, &l.stored[..]).unwrap();
+                first.insert(l.diff_id(), name.clone());
+            }
+        }
+        names.push(name);
+    }
+    for (name, data) in [
+        (config_name.clone(), config),
+        ("manifest.json".to_string(), serde_json::to_vec(&json!([{"Config": config_name, "RepoTags": spec.tags, "Layers": names}])).unwrap()),
+    ] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        b.append_data(&mut h, name, &data[..]).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
 pub fn outer_tar(members: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
     for (name, data) in members {
