@@ -159,6 +159,24 @@ test('the input kinds give the same bytes: path, Uint8Array, ArrayBuffer, Blob, 
   }
 });
 
+test('the host SHA-256 (Node\'s crypto, the default in Node) and the wasm\'s own give the same bytes', async () => {
+  const archive = generated[0];
+  const viaNode = concat((await pkg.squash(archive, { from: 'root' })).chunks);
+  const viaWasm = concat((await pkg.squash(archive, { from: 'root', sha256: null })).chunks);
+  assert.ok(viaNode.equals(viaWasm));
+  let made = 0;
+  const { createHash } = await import('node:crypto');
+  const counted = concat((await pkg.squash(archive, { from: 'root', sha256: () => { made++; return createHash('sha256'); } })).chunks);
+  assert.ok(counted.equals(viaWasm));
+  assert.ok(made >= 4, `the given SHA-256 is used for every layer and the new one (${made} made)`);
+  // A wrong digest is caught as such: the layers no longer match their diff_ids.
+  const wrong = () => ({ update() {}, digest: () => new Uint8Array(32) });
+  await assert.rejects(pkg.squash(archive, { sha256: wrong }), (e) => e.code === 'DIGEST_MISMATCH');
+  const boom = new Error('no hashing today');
+  await assert.rejects(pkg.inspect(archive, { sha256: () => { throw boom; } }), (e) => e === boom);
+  await assert.rejects(pkg.squash(archive, { sha256: () => ({}) }), (e) => e.code === 'BAD_ARGUMENT');
+});
+
 test('squashToFile writes the same bytes, atomically, and onChunk gets 4 MB chunks', async () => {
   const archive = generated[0];
   const want = concat((await pkg.squash(archive)).chunks);

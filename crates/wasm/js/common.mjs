@@ -94,9 +94,11 @@ function checkOptions(opts) {
 /**
  * The wrapper's functions over a low-level module (`{ list, inspect, squash, checkTag,
  * version }` of a wasm-pack target), loaded by `load()` (sync or async), with `open(input)`
- * giving `{ source, close? }`.
+ * giving `{ source, close? }`, and `sha256` the host's SHA-256 factory where it has a
+ * synchronous one (Node), used unless the caller's options say otherwise.
  */
-export function createApi({ load, open }) {
+export function createApi({ load, open, sha256 }) {
+  const hashOf = (o) => (o.sha256 === undefined ? sha256 : o.sha256);
   async function using(input, fn) {
     const low = await load();
     const { source, close } = await open(input);
@@ -117,7 +119,7 @@ export function createApi({ load, open }) {
     async inspect(input, opts) {
       const o = checkOptions(opts);
       return using(input, (low, source) => low.inspect(source, {
-        image: o.image, platform: o.platform, onProgress: o.onProgress,
+        image: o.image, platform: o.platform, onProgress: o.onProgress, sha256: hashOf(o),
       }));
     },
 
@@ -135,7 +137,7 @@ export function createApi({ load, open }) {
       return using(input, (low, source) => {
         const report = low.squash(source, {
           from: o.from, tag: o.tag, image: o.image, platform: o.platform, onProgress: o.onProgress, onChunk,
-          transientChunks: Boolean(o.onChunk && o.transientChunks),
+          transientChunks: Boolean(o.onChunk && o.transientChunks), sha256: hashOf(o),
         });
         return { chunks, report };
       });

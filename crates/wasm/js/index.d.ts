@@ -2,12 +2,12 @@
 // wasm-bindgen generated from the Rust crate, re-exported.
 import type {
   Source, Progress, ProgressCallback, Inspection, ImageInfo, HistoryRow, LayerInfo,
-  SquashPointChoice, SquashPointEstimate, WastedFile, SquashReport, SquashError,
+  SquashPointChoice, SquashPointEstimate, WastedFile, SquashReport, SquashError, HostSha256,
 } from './wasm/web/@OUT_NAME@.js';
 
 export type {
   Source, Progress, ProgressCallback, Inspection, ImageInfo, HistoryRow, LayerInfo,
-  SquashPointChoice, SquashPointEstimate, WastedFile, SquashReport, SquashError,
+  SquashPointChoice, SquashPointEstimate, WastedFile, SquashReport, SquashError, HostSha256,
 };
 
 /**
@@ -24,6 +24,12 @@ export interface InspectOptions {
   platform?: string | null;
   /** Progress for a progress bar, about ten calls a second; return `false` to cancel. */
   onProgress?: ProgressCallback | null;
+  /**
+   * The SHA-256 to verify layers and hash the new one with: a function returning a fresh
+   * `{ update(data), digest() }`. Node's `crypto.createHash('sha256')` by default in Node
+   * (several times faster than the wasm's own); none in browsers. `null`: the wasm's own.
+   */
+  sha256?: (() => HostSha256) | null;
 }
 
 export interface SquashOptions extends InspectOptions {

@@ -4,7 +4,7 @@ import type { Inspection, SquashReport } from './index.js';
 
 export type {
   Source, Progress, ProgressCallback, Inspection, ImageInfo, HistoryRow, LayerInfo,
-  SquashPointChoice, SquashPointEstimate, WastedFile, SquashReport, SquashError,
+  SquashPointChoice, SquashPointEstimate, WastedFile, SquashReport, SquashError, HostSha256,
   InspectOptions, SquashOptions, SquashResult,
 } from './index.js';
 

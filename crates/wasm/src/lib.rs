@@ -15,6 +15,7 @@ use std::io;
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Reflect, Uint8Array};
+use squash_engine::digest::{Sha256Factory, Sha256Stream};
 use squash_engine::{Archive, ErrorCode, From, Progress, ReadAt, SquashOptions};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -27,6 +28,8 @@ const SMALL_READ: usize = 64 << 10;
 const WINDOW: usize = 1 << 20;
 /// `onProgress` is called at most this often (and at every phase change and at the end).
 const PROGRESS_EVERY_MS: f64 = 100.0;
+/// Data for a host SHA-256 is passed on in pieces of at least this size (fewer calls).
+const HASH_BATCH: usize = 1 << 20;
 /// Code of errors about the arguments themselves (wrong types, missing callbacks).
 const BAD_ARGUMENT: &str = "BAD_ARGUMENT";
 
@@ -60,6 +63,18 @@ export interface InspectOptions {
   /** "os/arch[/variant]" of an OCI index with several platforms (default linux/amd64). */
   platform?: string | null;
   onProgress?: ProgressCallback | null;
+  /**
+   * A SHA-256 of the host, used instead of the one compiled to wasm (several times
+   * slower): a function returning a fresh `{ update(data), digest() }`, e.g. Node's
+   * `() => crypto.createHash('sha256')`. `update` gets views into the wasm memory, valid
+   * during the call only; `digest()` returns the 32 bytes.
+   */
+  sha256?: (() => HostSha256) | null;
+}
+
+export interface HostSha256 {
+  update(data: Uint8Array): unknown;
+  digest(): Uint8Array;
 }
 
 export interface SquashOptions extends InspectOptions {
@@ -200,7 +215,10 @@ pub fn inspect(
     let platform = call.string("platform")?;
     let mut progress = call.progress()?;
     let src = JsSource::new(&source, call.failed.clone())?;
-    let archive = Archive::open(Box::new(src)).map_err(|e| call.error(e))?;
+    let mut archive = Archive::open(Box::new(src)).map_err(|e| call.error(e))?;
+    if let Some(f) = call.sha256()? {
+        archive.set_sha256(f);
+    }
     let facts = archive.inspect(image.as_deref(), platform.as_deref(), &mut progress).map_err(|e| call.error(e))?;
     call.finish(&facts)
 }
@@ -220,8 +238,12 @@ pub fn squash(
     let opts = SquashOptions { from, tag: call.string("tag")?, image: call.string("image")?, platform: call.string("platform")? };
     let on_chunk = call.function("onChunk")?.ok_or_else(|| bad_argument("options.onChunk (a function that receives the output) is required"))?;
     let mut progress = call.progress()?;
+    let sha256 = call.sha256()?;
     let src = JsSource::new(&source, call.failed.clone())?;
-    let archive = Archive::open(Box::new(src)).map_err(|e| call.error(e))?;
+    let mut archive = Archive::open(Box::new(src)).map_err(|e| call.error(e))?;
+    if let Some(f) = sha256 {
+        archive.set_sha256(f);
+    }
     let transient = call.get("transientChunks")?.is_some_and(|v| v.is_truthy());
     let mut sink = ChunkSink::new(on_chunk, transient, call.failed.clone());
     let report = archive.squash(&opts, &mut sink, &mut progress).map_err(|e| call.error(e))?;
@@ -318,6 +340,13 @@ impl Call {
         })
     }
 
+    /// The host SHA-256 of `options.sha256`, as the engine's factory.
+    fn sha256<'s>(&self) -> Result<Option<Sha256Factory<'s>>, JsValue> {
+        let Some(make) = self.function("sha256")? else { return Ok(None) };
+        let failed = self.failed.clone();
+        Ok(Some(Rc::new(move || Box::new(HostSha256::new(&make, failed.clone())) as Box<dyn Sha256Stream + 's>)))
+    }
+
     /// An engine error as a JS `Error` with `.code`, unless a callback threw: that
     /// exception is the real cause and is rethrown unchanged.
     fn error(&self, e: squash_engine::Error) -> JsValue {
@@ -355,6 +384,91 @@ fn describe(v: &JsValue) -> String {
         return String::from(e.message());
     }
     v.as_string().unwrap_or_else(|| format!("{v:?}"))
+}
+
+/// A SHA-256 of the JavaScript host (`{ update(data), digest() }`). Small updates are
+/// batched; big ones go straight from the wasm memory (a view, used during the call only).
+/// A callback's exception is kept for the end of the call (the digest is then wrong, which
+/// stops the engine, and the exception is what the caller sees).
+struct HostSha256 {
+    obj: JsValue,
+    update: Option<Function>,
+    digest: Option<Function>,
+    pending: Vec<u8>,
+    failed: Failed,
+}
+
+impl HostSha256 {
+    fn new(make: &Function, failed: Failed) -> HostSha256 {
+        let mut h = HostSha256 { obj: JsValue::UNDEFINED, update: None, digest: None, pending: Vec::new(), failed };
+        let made = make.call0(&JsValue::UNDEFINED).and_then(|obj| {
+            let update = Reflect::get(&obj, &"update".into())?.dyn_into::<Function>();
+            let digest = Reflect::get(&obj, &"digest".into())?.dyn_into::<Function>();
+            match (update, digest) {
+                (Ok(u), Ok(d)) => Ok((obj, u, d)),
+                _ => Err(bad_argument("options.sha256 must return an object with update(data) and digest()")),
+            }
+        });
+        match made {
+            Ok((obj, u, d)) => {
+                h.obj = obj;
+                h.update = Some(u);
+                h.digest = Some(d);
+            }
+            Err(e) => h.fail(e),
+        }
+        h
+    }
+
+    fn fail(&self, e: JsValue) {
+        self.failed.borrow_mut().get_or_insert(e);
+    }
+
+    fn send(&self, data: &[u8]) {
+        let Some(update) = &self.update else { return };
+        if self.failed.borrow().is_some() {
+            return;
+        }
+        // SAFETY: the view is used only during this synchronous call, which does not call
+        // back into this module, so the memory cannot grow (and move) meanwhile.
+        let view = unsafe { Uint8Array::view(data) };
+        if let Err(e) = update.call1(&self.obj, &view) {
+            self.fail(e);
+        }
+    }
+}
+
+impl Sha256Stream for HostSha256 {
+    fn update(&mut self, data: &[u8]) {
+        if self.pending.is_empty() && data.len() >= HASH_BATCH {
+            self.send(data);
+            return;
+        }
+        self.pending.extend_from_slice(data);
+        if self.pending.len() >= HASH_BATCH {
+            self.send(&self.pending);
+            self.pending.clear();
+        }
+    }
+
+    fn finish(self: Box<Self>) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        if !self.pending.is_empty() {
+            self.send(&self.pending);
+        }
+        let Some(digest) = &self.digest else { return out };
+        if self.failed.borrow().is_some() {
+            return out;
+        }
+        match digest.call0(&self.obj) {
+            Ok(v) => match v.dyn_into::<Uint8Array>() {
+                Ok(a) if a.length() == 32 => a.copy_to(&mut out),
+                _ => self.fail(bad_argument("options.sha256: digest() must return the 32 bytes as a Uint8Array")),
+            },
+            Err(e) => self.fail(e),
+        }
+        out
+    }
 }
 
 /// `{ size, readAt(offset, length) }` as the engine's [`ReadAt`].
