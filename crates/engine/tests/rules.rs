@@ -433,6 +433,7 @@ fn squashing_from_the_top_layer_writes_no_new_layer() {
     assert_eq!(s.report.layers_after, 2);
     assert!(s.report.new_layer_diff_id.is_none());
     assert_eq!(s.out.layers, vec![spec.layers[0].stored.clone(), spec.layers[1].stored.clone()]);
+    assert_eq!(s.out.config["history"], Value::Array(spec.history_values()), "nothing squashed: the history is unchanged");
 }
 
 #[test]
@@ -1136,5 +1137,21 @@ fn files_larger_than_the_copy_and_read_buffers_are_copied_whole() {
             assert_eq!(content(&s.after, "big1"), big(3, 1 << 20));
             assert_eq!(content(&s.after, "big3"), big(4, (4 << 20) + 513));
         }
+    }
+}
+
+#[test]
+fn layers_docker_cannot_apply_are_refused_as_unsupported() {
+    let bad_layers = vec![
+        ("hardlink to nothing", layer(&[hardlink("l", "missing")])),
+        ("hardlink before its target", layer(&[hardlink("l", "t"), file("t", "t")])),
+        ("hardlink to a directory", layer(&[dir("d"), hardlink("l", "d")])),
+        ("name climbing out of the root", layer(&[file("../escape", "x")])),
+        ("hardlink climbing out of the root", layer(&[file("t", "t"), hardlink("l", "../../t")])),
+    ];
+    for (what, bad) in bad_layers {
+        let spec = ImageSpec::new(vec![LayerSpec::plain(layer(&[file("a", "a")])), LayerSpec::plain(bad)]);
+        let e = squash(&spec.docker_save(), SqFrom::Root).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Unsupported, "{what}: {e}");
     }
 }
