@@ -1009,6 +1009,11 @@ fn rich_path(r: &mut Rng) -> String {
 /// One random layer; hardlinks only to regular files that exist at that point of the
 /// same layer (as Docker's layers have them).
 fn random_layer(r: &mut Rng, below: &Fs, rich: bool) -> Vec<Entry> {
+    random_layer_links(r, below, rich, false)
+}
+
+/// `across`: hardlinks may also point to files of earlier layers.
+fn random_layer_links(r: &mut Rng, below: &Fs, rich: bool, across: bool) -> Vec<Entry> {
     let mut entries: Vec<Entry> = Vec::new();
     let n = 1 + r.below(if rich { 12 } else { 7 });
     while entries.len() < n {
@@ -1036,6 +1041,10 @@ fn random_layer(r: &mut Rng, below: &Fs, rich: bool) -> Vec<Entry> {
                     .map(|e| show(&e.path))
                     .filter(|t| now.get(t).is_some_and(|n| n.kind != NKind::Dir))
                     .collect();
+                let mut written = written;
+                if across {
+                    written.extend(now.nodes.iter().filter(|(_, n)| n.kind != NKind::Dir).map(|(p, _)| show(p)));
+                }
                 if written.is_empty() {
                     continue;
                 }
@@ -1153,5 +1162,40 @@ fn layers_docker_cannot_apply_are_refused_as_unsupported() {
         let spec = ImageSpec::new(vec![LayerSpec::plain(layer(&[file("a", "a")])), LayerSpec::plain(bad)]);
         let e = squash(&spec.docker_save(), SqFrom::Root).unwrap_err();
         assert_eq!(e.code, ErrorCode::Unsupported, "{what}: {e}");
+    }
+}
+
+#[test]
+fn random_stacks_with_hardlinks_across_layers() {
+    // Links to files of earlier layers: from root the link groups must match too; from
+    // a middle layer a link to a kept file becomes a copy (contents must match).
+    let seeds: u64 = std::env::var("RULES_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(150);
+    for seed in 1..=seeds {
+        let mut r = Rng((seed + 99_000_017).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let count = 2 + r.below(4);
+        let mut fs = Fs::new();
+        let mut layers = Vec::new();
+        for _ in 0..count {
+            let l = random_layer_links(&mut r, &fs, false, true);
+            fs.apply(&layer(&l));
+            layers.push(l);
+        }
+        let result = std::panic::catch_unwind(|| {
+            let spec = ImageSpec::from_entries(&layers);
+            run(&spec, SqFrom::Root);
+            for k in 0..layers.len() - 1 {
+                let id = spec.layers[k].diff_id();
+                if spec.layers.iter().filter(|l| l.diff_id() == id).count() == 1 {
+                    run_checked(&spec, spec.docker_save(), SqFrom::Layer(id), false);
+                }
+            }
+        });
+        if result.is_err() {
+            let shown: Vec<Vec<String>> = layers
+                .iter()
+                .map(|l| l.iter().map(|e| format!("{} {:?} {:o}", show(&e.path), e.kind, e.mode)).collect())
+                .collect();
+            panic!("seed {seed} fails; layers:\n{shown:#?}");
+        }
     }
 }
