@@ -826,8 +826,10 @@ fn oci_layout_archive_without_manifest_json_works() {
         assert!(!names.iter().any(|n| n == "manifest.json") && names.iter().any(|n| n == "index.json"));
     }
     for from in [SqFrom::Root, layer_id(&spec, 0), layer_id(&spec, 1)] {
-        let s = run_archive(&spec, oci.clone(), from);
+        let s = run_archive(&spec, oci.clone(), from.clone());
         assert_eq!(s.out.manifest[0]["RepoTags"], json!(["test/img:1"]));
+        let d = run(&spec, from);
+        assert_eq!(s.out.layers, d.out.layers, "the same image as docker save gives the same layers");
     }
     // -from by the blob digest of a compressed layer works too.
     let (_, r) = squash(&oci, SqFrom::Layer(digest(&spec.layers[0].stored))).unwrap();
