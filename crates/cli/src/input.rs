@@ -13,6 +13,8 @@ use squash_engine::ReadAt;
 pub struct FileSource {
     file: File,
     size: u64,
+    /// How the input was compressed before it was decompressed into a spool file.
+    pub compression: Compression,
 }
 
 impl ReadAt for FileSource {
@@ -43,7 +45,7 @@ pub fn open(path: Option<&str>, log: &mut dyn FnMut(&str)) -> Result<FileSource,
                 let mut magic = [0u8; 4];
                 let n = file.read_at(&mut magic, 0).unwrap_or(0);
                 if Compression::detect(&magic[..n]) == Compression::None {
-                    return Ok(FileSource { size: meta.len(), file });
+                    return Ok(FileSource { size: meta.len(), file, compression: Compression::None });
                 }
             }
             (Box::new(file), p.to_string())
@@ -74,7 +76,7 @@ pub fn open(path: Option<&str>, log: &mut dyn FnMut(&str)) -> Result<FileSource,
     })?;
     w.flush().map_err(|e| format!("cannot write a temporary file: {e}"))?;
     drop(w);
-    Ok(FileSource { file, size })
+    Ok(FileSource { file, size, compression })
 }
 
 fn temp_file(tag: &str) -> Result<(File, PathBuf), String> {

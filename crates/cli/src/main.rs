@@ -75,10 +75,15 @@ fn inspect(args: &args::Args) -> Result<(), String> {
     let path = args.input.as_deref().ok_or("inspect needs a FILE: docker-squash inspect image.tar")?;
     let log = Log { verbose: args.verbose, start: Instant::now() };
     let src = input::open(Some(path), &mut |m| log.say(m))?;
+    let spooled_from = src.compression;
     let archive = Archive::open(Box::new(src)).map_err(|e| e.to_string())?;
-    let facts = archive
+    let mut facts = archive
         .inspect(args.image.as_deref(), args.platform.as_deref(), &mut progress_printer())
         .map_err(|e| e.to_string())?;
+    if spooled_from != squash_engine::compression::Compression::None {
+        // The file was decompressed on the way in; say what the user's file is.
+        facts.compression = spooled_from.name().to_string();
+    }
     let mut out = io::stdout().lock();
     let r = if args.json {
         serde_json::to_writer_pretty(&mut out, &facts).map_err(io::Error::other).and_then(|_| writeln!(out))

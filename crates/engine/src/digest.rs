@@ -31,6 +31,7 @@ pub struct HashingReader<'s, R> {
     hasher: Hasher<'s>,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 const HASH_CHUNK: usize = 1 << 20;
 
 pub enum Hasher<'s> {

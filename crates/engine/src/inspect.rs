@@ -217,30 +217,37 @@ pub fn summary(index: usize, d: &ImageDesc, read: Option<&[LayerIndex]>) -> Imag
 pub fn full(index: usize, d: &ImageDesc, layers: &[LayerIndex]) -> Result<ImageInfo> {
     let mut info = summary(index, d, Some(layers));
     let n = layers.len();
-    let mut wasted = vec![0u64; n];
-    let mut largest: Vec<WastedFile> = Vec::new();
+    let mut gone: Vec<(crate::tree::ERef, u64, String, u32, bool)> = Vec::new();
     let mut sink = |s: Superseded| {
         let size = match layers.get(s.entry.layer as usize).and_then(|l| l.entries.get(s.entry.idx as usize)).map(|e| &e.op) {
             Some(Op::Put(p)) => p.size,
             _ => 0,
         };
-        if size == 0 {
-            return;
-        }
-        wasted[s.entry.layer as usize] += size;
-        if largest.len() < LARGEST_WASTED || largest.last().is_some_and(|w| w.size < size) {
-            largest.push(WastedFile {
-                path: path::show(s.path),
-                size,
-                layer_index: s.entry.layer as usize,
-                removed_by: s.by_layer as usize,
-                how: if s.deleted { "deleted" } else { "overwritten" }.to_string(),
-            });
-            largest.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path)));
-            largest.truncate(LARGEST_WASTED);
+        if size > 0 {
+            gone.push((s.entry, size, path::show(s.path), s.by_layer, s.deleted));
         }
     };
-    build_tree(layers, 0, &mut sink)?;
+    let tree = build_tree(layers, 0, &mut sink)?;
+    // Content that a surviving hardlink still shows is not wasted.
+    let linked = tree.linked_contents();
+    drop(tree);
+    let mut wasted = vec![0u64; n];
+    let mut largest: Vec<WastedFile> = Vec::new();
+    for (entry, size, p, by, deleted) in gone {
+        if linked.contains(&entry) {
+            continue;
+        }
+        wasted[entry.layer as usize] += size;
+        largest.push(WastedFile {
+            path: p,
+            size,
+            layer_index: entry.layer as usize,
+            removed_by: by as usize,
+            how: if deleted { "deleted" } else { "overwritten" }.to_string(),
+        });
+    }
+    largest.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path)));
+    largest.truncate(LARGEST_WASTED);
     for h in info.history.iter_mut() {
         if let Some(l) = h.layer.as_mut() {
             l.wasted_bytes = wasted[l.index];

@@ -248,7 +248,7 @@ pub fn write<'s>(job: &Job<'_, 's>, out: &mut dyn Write, progress: &mut Progress
         for d in job.diff_ids {
             h.update(d.as_bytes());
         }
-        h.update(job.keep.to_le_bytes());
+        h.update((job.keep as u64).to_le_bytes()); // u64: the same name in wasm32 and natively
         hex::encode(h.finalize())
     };
     let kept_names: Vec<String> = chains.iter().map(|c| format!("{}/layer.tar", hex_of(c))).collect();

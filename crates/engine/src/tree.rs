@@ -302,6 +302,25 @@ impl Tree {
     }
 }
 
+impl Tree {
+    /// Entries whose content a visible hardlink still shows: replacing or deleting their
+    /// own path frees no space.
+    pub fn linked_contents(&self) -> std::collections::HashSet<ERef> {
+        let mut out = std::collections::HashSet::new();
+        let mut stack = vec![ROOT];
+        while let Some(id) = stack.pop() {
+            let n = &self.nodes[id as usize];
+            if let State::Entry(e, Kind::Hardlink) = n.state {
+                if let Some(&(r, _)) = self.resolved.get(&e) {
+                    out.insert(r);
+                }
+            }
+            stack.extend(n.children.values().copied());
+        }
+        out
+    }
+}
+
 impl Default for Tree {
     fn default() -> Self {
         Tree::new()
