@@ -87,12 +87,18 @@ pub fn resolve_from(id: &str, candidates: &[Vec<String>], shown: &[String]) -> R
         return Err(Error::new(ErrorCode::FromChoice, "`-from` needs a layer id (as `docker-squash inspect` prints it) or `root`"));
     }
     let list = || shown.iter().enumerate().map(|(i, s)| format!("  {i}: {s}")).collect::<Vec<_>>().join("\n");
-    let matches: Vec<usize> = candidates
-        .iter()
-        .enumerate()
-        .filter(|(_, ids)| ids.iter().any(|c| hex_of(c).starts_with(&want)))
-        .map(|(i, _)| i)
-        .collect();
+    // The ids `inspect` prints are unique: a match among them wins; then any other id.
+    let by_shown: Vec<usize> = shown.iter().enumerate().filter(|(_, s)| !s.is_empty() && hex_of(s).starts_with(&want)).map(|(i, _)| i).collect();
+    let matches: Vec<usize> = if by_shown.len() == 1 {
+        by_shown
+    } else {
+        candidates
+            .iter()
+            .enumerate()
+            .filter(|(_, ids)| ids.iter().any(|c| hex_of(c).starts_with(&want)))
+            .map(|(i, _)| i)
+            .collect()
+    };
     match matches.as_slice() {
         [one] => Ok(*one),
         [] => Err(Error::new(ErrorCode::FromChoice, format!("no layer of this image has the id `{id}`; its layers are:\n{}", list()))),

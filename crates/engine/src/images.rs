@@ -360,7 +360,9 @@ fn legacy(bundle: &Bundle) -> Result<Vec<ImageDesc>> {
         config.insert("history".into(), Value::Array(history));
         config.insert("rootfs".into(), serde_json::json!({"type": "layers", "diff_ids": []}));
         let tags = tags_by_id.get(&top).cloned().unwrap_or_default();
-        images.push(ImageDesc { format: "docker-save (pre-1.10)", id: None, tags, platform: platform_of(&config), config, layers, legacy: true });
+        // No config file to take a digest of: the id is that of the config made here.
+        let id = serde_json::to_vec(&config).ok().map(|b| crate::digest::sha256_digest(&b));
+        images.push(ImageDesc { format: "docker-save (pre-1.10)", id, tags, platform: platform_of(&config), config, layers, legacy: true });
     }
     if images.is_empty() {
         return Err(Error::new(ErrorCode::NotAnImage, "no image found in this pre-1.10 archive"));

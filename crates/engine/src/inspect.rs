@@ -67,17 +67,29 @@ pub fn read_layers<'s>(
     out.into_iter().map(|l| l.ok_or_else(|| Error::corrupt("internal: layer missing"))).collect()
 }
 
-/// The id each layer is shown and chosen by: its diff_id's hex, or for pre-1.10
-/// archives before reading, its legacy id.
+/// The id each layer is shown and chosen by: its diff_id's hex, or for pre-1.10 archives
+/// before reading, its legacy id. A diff_id that repeats (identical layers) would name
+/// several layers, so those layers are shown by their ChainID, which is unique.
 pub fn layer_ids(image: &ImageDesc, read: Option<&[LayerIndex]>) -> Vec<String> {
-    image
+    let diffs: Vec<Option<String>> = image
         .layers
         .iter()
         .enumerate()
-        .map(|(i, l)| {
-            let diff = read.and_then(|r| r.get(i)).map(|r| r.diff_id.clone()).or_else(|| l.diff_id.clone());
-            match (diff, &l.legacy_id) {
-                (Some(d), _) => crate::digest::hex_of(&d).to_string(),
+        .map(|(i, l)| read.and_then(|r| r.get(i)).map(|r| r.diff_id.clone()).or_else(|| l.diff_id.clone()))
+        .collect();
+    let chains = if diffs.iter().all(Option::is_some) {
+        crate::squash::chain_ids(&diffs.iter().flatten().cloned().collect::<Vec<_>>())
+    } else {
+        Vec::new()
+    };
+    diffs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let repeated = d.is_some() && diffs.iter().filter(|x| *x == d).count() > 1;
+            match (d, &image.layers[i].legacy_id) {
+                (Some(_), _) if repeated && i < chains.len() => crate::digest::hex_of(&chains[i]).to_string(),
+                (Some(d), _) => crate::digest::hex_of(d).to_string(),
                 (None, Some(id)) => id.clone(),
                 (None, None) => String::new(),
             }

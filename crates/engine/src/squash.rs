@@ -219,7 +219,8 @@ impl Out<'_, '_, '_> {
     }
 }
 
-fn chain_ids(diff_ids: &[String]) -> Vec<String> {
+/// Docker's ChainIDs: a layer's identity with everything below it.
+pub fn chain_ids(diff_ids: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for d in diff_ids {
         let id = match out.last() {
