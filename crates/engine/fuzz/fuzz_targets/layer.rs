@@ -1,0 +1,32 @@
+//! The layer reader on any bytes stored as a layer of a valid archive (compressed or not:
+//! the engine sniffs). When the layer reads, it is put over a base layer with its real
+//! diff_id and squashed: the merge rules, the planner and the header rewriter then see
+//! arbitrary layers, and the output must open and verify.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use squash_engine::bundle::Bundle;
+use squash_engine::images::LayerDesc;
+use squash_engine::{Archive, SliceSource, SquashOptions};
+
+use fuzz_support::*;
+
+fuzz_target!(|data: &[u8]| {
+    let wrapped = docker_archive(&[Layer::raw(data.to_vec(), &sha256(b"unknown"))]);
+    let bundle = Bundle::open(Box::new(SliceSource(&wrapped[..]))).expect("the wrapper archive opens");
+    let member = bundle.lookup(&format!("{:064x}/layer.tar", 1)).expect("the layer is there");
+    let desc = LayerDesc { file: member, diff_id: None, digest: None, legacy_id: None };
+    let Ok(index) = squash_engine::layer::read_layer(&*bundle.src, &desc, None, &mut |_| Ok(())) else { return };
+
+    let base = Layer::plain(&[dir("etc/"), file("etc/a", b"a"), file("x/y", b"y"), symlink("s", "etc")]).by("ADD file:00 in /");
+    let top = Layer::raw(data.to_vec(), &index.diff_id);
+    let image = docker_archive(&[base, top]);
+    let archive = Archive::open(Box::new(SliceSource(&image[..]))).expect("the image opens");
+    for from in [squash_engine::From::Default, squash_engine::From::Root] {
+        let mut out = Vec::new();
+        let opts = SquashOptions { from, ..Default::default() };
+        if archive.squash(&opts, &mut out, &mut |_| true).is_ok() {
+            let again = Archive::open(Box::new(SliceSource(&out[..]))).expect("the squashed output opens");
+            again.inspect(None, None, &mut |_| true).expect("the squashed output verifies");
+        }
+    }
+});
