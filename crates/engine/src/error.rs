@@ -57,7 +57,12 @@ impl Error {
     pub fn corrupt(message: impl Into<String>) -> Self {
         Error::new(ErrorCode::Corrupt, message)
     }
+    /// An io error; one that carries an engine error (a reader below refusing, e.g. a
+    /// decompression bomb's TooLarge) comes back out as that error, code and all.
     pub fn io(context: &str, err: std::io::Error) -> Self {
+        if let Some(inner) = err.get_ref().and_then(|e| e.downcast_ref::<Error>()) {
+            return inner.clone();
+        }
         Error::new(ErrorCode::Io, format!("{context}: {err}"))
     }
     /// Prefixes the message with where the problem was found.

@@ -226,9 +226,9 @@ impl<R: Read> Read for LimitedReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         if n as u64 > self.left {
-            return Err(io::Error::other(format!(
-                "the layer decompresses to more than {} bytes, far more than its stored size: a decompression bomb?",
-                self.limit
+            return Err(io::Error::other(Error::new(
+                ErrorCode::TooLarge,
+                format!("the layer decompresses to more than {} bytes, far more than its stored size: a decompression bomb?", self.limit),
             )));
         }
         self.left -= n as u64;
