@@ -56,8 +56,10 @@ impl<'s> Bundle<'s> {
         Ok(Bundle { src, compression, members })
     }
 
+    /// Whether a member (file or link, even a broken one) has this name: a broken link is
+    /// then reported by `lookup` as such, not as a missing file.
     pub fn has(&self, name: &str) -> bool {
-        self.lookup(name).is_ok()
+        normalize(name.as_bytes()).is_some_and(|k| self.members.contains_key(&k))
     }
 
     /// Finds a member by name, following symlinks and hardlinks inside the archive
