@@ -48,8 +48,9 @@ impl<'s> Bundle<'s> {
         let compression = Compression::sniff(&*raw, 0, raw.size()).map_err(|e| Error::io("reading the input", e))?;
         let src: Rc<dyn ReadAt + 's> = match compression {
             Compression::None => raw,
-            c => Rc::new(DecodedSource::new(raw, c).map_err(|e| {
-                Error::corrupt(format!("the archive is {}-compressed but cannot be decompressed: {e}", c.name()))
+            c => Rc::new(DecodedSource::new(raw, c).map_err(|e| match e.get_ref().and_then(|r| r.downcast_ref::<Error>()) {
+                Some(inner) => inner.clone(),
+                None => Error::corrupt(format!("the archive is {}-compressed but cannot be decompressed: {e}", c.name())),
             })?),
         };
         let members = index(&*src)?;

@@ -171,6 +171,14 @@ impl<'a> DecodedSource<'a> {
                 break;
             }
             size += n as u64;
+            // The same bound as for one layer: beyond it, a decompression bomb.
+            let limit = total.saturating_mul(crate::layer::MAX_RATIO).max(crate::layer::MIN_EXPANSION_LIMIT);
+            if size > limit {
+                return Err(io::Error::other(crate::error::Error::new(
+                    crate::error::ErrorCode::TooLarge,
+                    format!("the archive decompresses to more than {limit} bytes, far more than its stored size: a decompression bomb?"),
+                )));
+            }
         }
         drop(reader);
         Ok(DecodedSource { src, compression, size, state: RefCell::new(None) })

@@ -16,8 +16,8 @@ use crate::tarwalk::{SeqStream, TarEntry, Walker};
 
 /// A layer may decompress to at most this many times its stored size (deflate's own
 /// limit is 1032:1), or this many bytes, whichever is more: beyond, it is a bomb.
-const MAX_RATIO: u64 = 1100;
-const MIN_EXPANSION_LIMIT: u64 = 4 << 30;
+pub(crate) const MAX_RATIO: u64 = 1100;
+pub(crate) const MIN_EXPANSION_LIMIT: u64 = 4 << 30;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
