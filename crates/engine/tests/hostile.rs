@@ -352,3 +352,16 @@ fn decompression_bomb_layer_is_too_large_and_memory_stays_bounded() {
     eprintln!("bomb: {} ; peak RSS grew by {} MiB", e.message, grew / 1024);
     assert!(grew < 256 << 10, "memory grew by {grew} KiB");
 }
+
+#[test]
+fn decompression_bomb_archive_is_too_large() {
+    let total: u64 = (4 << 30) + (128 << 20);
+    let head = header(b"zeros", b'0', total - 512 - 1024, b"", 0o644);
+    let bomb = zstd_zero_bomb(&head, total);
+    let before = peak_rss_kb();
+    let e = open(bomb).err().expect("the bomb must be refused");
+    assert_eq!(e.code, ErrorCode::TooLarge, "{}", e.message);
+    assert!(e.message.contains("archive decompresses to more than"), "{}", e.message);
+    let grew = peak_rss_kb().saturating_sub(before);
+    assert!(grew < 256 << 10, "memory grew by {grew} KiB");
+}
