@@ -62,8 +62,11 @@ pub fn open(path: Option<&str>, log: &mut dyn FnMut(&str)) -> Result<FileSource,
         got += n;
     }
     let compression = Compression::detect(&head[..got]);
-    let chained = io::Cursor::new(head[..got].to_vec()).chain(reader);
-    let mut stream = decoder(BufReader::with_capacity(1 << 20, chained), compression).map_err(|e| format!("{what}: {e}"))?;
+    let stored = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let counted = Counted { inner: io::Cursor::new(head[..got].to_vec()).chain(reader), n: stored.clone() };
+    let dec = decoder(BufReader::with_capacity(1 << 20, counted), compression).map_err(|e| format!("{what}: {e}"))?;
+    // A decompression bomb must not fill the disk: the engine's bound, as the input comes.
+    let mut stream = Bounded { inner: dec, out: 0, stored };
     if compression != Compression::None {
         log(&format!("{what} is {}-compressed: decompressing to a temporary file", compression.name()));
     }
@@ -90,4 +93,38 @@ fn temp_file(tag: &str) -> Result<(File, PathBuf), String> {
         }
     }
     Err("cannot create a temporary file".into())
+}
+
+/// Counts the stored (compressed) bytes read.
+struct Counted<R> {
+    inner: R,
+    n: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.n.set(self.n.get() + k as u64);
+        Ok(k)
+    }
+}
+
+/// Fails once the output passes 1100 times the stored bytes read so far and 4 GiB (deflate
+/// cannot pass 1032:1; zstd can, by far).
+struct Bounded<R> {
+    inner: R,
+    out: u64,
+    stored: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.out += k as u64;
+        let limit = self.stored.get().saturating_mul(1100).max(4 << 30);
+        if self.out > limit {
+            return Err(io::Error::other(format!("it decompresses to more than {limit} bytes, far more than its stored size: a decompression bomb?")));
+        }
+        Ok(k)
+    }
 }
