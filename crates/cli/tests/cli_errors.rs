@@ -189,3 +189,21 @@ fn output_pipe_closed_early() {
     assert_eq!(err.lines().count(), 1, "one message: {err}");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// A whole archive of 150 kB of zstd that expands to 4 GiB of zeros: refused while it is
+/// spooled, before it fills the temporary folder.
+#[test]
+fn decompression_bomb_archive() {
+    let total: u64 = (4 << 30) + (64 << 20);
+    let mut z = vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x38];
+    let head = header("zeros", (total - 1536) as usize);
+    z.extend_from_slice(&((head.len() as u32) << 3).to_le_bytes()[..3]);
+    z.extend_from_slice(&head);
+    let n = (total - 512) / (128 << 10);
+    for i in 0..n {
+        let h = ((128u32 << 10) << 3) | (1 << 1) | u32::from(i + 1 == n);
+        z.extend_from_slice(&h.to_le_bytes()[..3]);
+        z.push(0);
+    }
+    fails("bomb", &z, &[], &["zstd-compressed", "decompression bomb"]);
+}
