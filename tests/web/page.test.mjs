@@ -241,8 +241,9 @@ describe('web page', () => {
     await squashAndDownload(page, path.join(dir, 'page-fixed-tag.tar'));
   });
 
-  test('Cancel stops at once; the next squash works', async () => {
+  test('Cancel stops at once; the next squash works', async (t) => {
     const big = path.join(dir, 'cancel.tar');
+    t.after(() => fs.rmSync(big, { force: true }));
     writeDockerSave(big, appImageSpec({ tag: 'cancel/me:1', scale: 400 })); // about 800 MB
     await page.goto(server.url);
     await openArchive(page, big, { analysed: false });
@@ -272,7 +273,6 @@ describe('web page', () => {
     // The page works after a cancel: squash the small archive.
     await openArchive(page, APP);
     await squashAndDownload(page, path.join(dir, 'page-after-cancel.tar'));
-    fs.rmSync(big);
   });
 
   test('gzip- and zstd-compressed archives squash like the CLI', async (t) => {
