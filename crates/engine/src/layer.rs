@@ -2,7 +2,7 @@
 //! digest, verified against the config's diff_id. Contents are not kept: they are copied
 //! from the input again when the output is written.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::io::{self, BufReader, Read};
 use std::rc::Rc;
 
@@ -110,21 +110,38 @@ pub fn read_layer<'s>(
     let counter = Rc::new(Cell::new(0u64));
     let stream = open_layer(src, desc, compression, counter.clone())?;
     let hashing = HashingReader::new(stream, sha256);
-    let mut walker = Walker::new(SeqStream::new(BufReader::with_capacity(256 << 10, hashing)), 0);
-    let mut entries = Vec::new();
+    // Progress every MB read, from inside large files too; an error from `tick` (cancel)
+    // is kept here and returned as is, not as the read error it travels as.
+    let stopped: Rc<RefCell<Option<Error>>> = Rc::new(RefCell::new(None));
     let mut last_tick = 0u64;
-    while let Some(e) = walker.next_entry().map_err(|e| in_layer(e, compression))? {
-        if let Some(entry) = to_layer_entry(e)? {
-            entries.push(entry);
-        }
-        let done = counter.get();
+    let hook_counter = counter.clone();
+    let hook_stopped = stopped.clone();
+    let tick_inner: &mut dyn FnMut(u64) -> Result<()> = &mut *tick;
+    let hook = Box::new(move || -> io::Result<()> {
+        let done = hook_counter.get();
         if done - last_tick >= (1 << 20) {
             last_tick = done;
-            tick(done)?;
+            if let Err(e) = tick_inner(done) {
+                *hook_stopped.borrow_mut() = Some(e);
+                return Err(io::Error::other("stopped"));
+            }
         }
-    }
-    walker.drain().map_err(|e| in_layer(e, compression))?;
-    let hashing = walker.stream.inner.into_inner();
+        Ok(())
+    });
+    let (entries, hashing) = {
+        let mut walker = Walker::new(SeqStream::with_hook(BufReader::with_capacity(256 << 10, hashing), hook), 0);
+        let mut entries = Vec::new();
+        let take = |e: Error| stopped.borrow_mut().take().unwrap_or_else(|| in_layer(e, compression));
+        loop {
+            let next = walker.next_entry().map_err(take)?;
+            let Some(e) = next else { break };
+            if let Some(entry) = to_layer_entry(e)? {
+                entries.push(entry);
+            }
+        }
+        walker.drain().map_err(take)?;
+        (entries, walker.stream.into_inner().into_inner())
+    };
     let size = hashing.count;
     let diff_id = hashing.finish();
     tick(counter.get())?;

@@ -29,18 +29,28 @@ pub trait TarStream {
 }
 
 /// A sequential stream: skipping reads (so a hashing reader below sees every byte).
-pub struct SeqStream<R: Read> {
+pub struct SeqStream<'h, R: Read> {
     pub inner: R,
     scratch: Vec<u8>,
+    /// Called between slices of skipped data, so progress (and cancelling) does not
+    /// wait for the end of a large file.
+    hook: Option<Box<dyn FnMut() -> io::Result<()> + 'h>>,
 }
 
-impl<R: Read> SeqStream<R> {
+impl<'h, R: Read> SeqStream<'h, R> {
     pub fn new(inner: R) -> Self {
-        SeqStream { inner, scratch: Vec::new() }
+        SeqStream { inner, scratch: Vec::new(), hook: None }
+    }
+    pub fn with_hook(inner: R, hook: Box<dyn FnMut() -> io::Result<()> + 'h>) -> Self {
+        SeqStream { inner, scratch: Vec::new(), hook: Some(hook) }
+    }
+    /// The reader, dropping the hook (and what it borrowed).
+    pub fn into_inner(self) -> R {
+        self.inner
     }
 }
 
-impl<R: Read> TarStream for SeqStream<R> {
+impl<R: Read> TarStream for SeqStream<'_, R> {
     fn read_full(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         read_full(&mut self.inner, buf)
     }
@@ -53,6 +63,9 @@ impl<R: Read> TarStream for SeqStream<R> {
             let want = left.min(self.scratch.len() as u64) as usize;
             let got = read_full(&mut self.inner, &mut self.scratch[..want])?;
             left -= got as u64;
+            if let Some(h) = self.hook.as_mut() {
+                h()?;
+            }
             if got < want {
                 break;
             }
