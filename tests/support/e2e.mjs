@@ -55,7 +55,33 @@ export function sh(script, opts = {}) {
 
 export const docker = (args, opts) => run('docker', args, opts);
 export const dockerText = (args, opts) => docker(args, opts).stdout.toString().trim();
-export const squashCli = (args, opts) => run(BIN, args, opts);
+/** The npm package's bin (built by `make wasm`): every e2e squash is run through it too. */
+export const WASM_BIN = process.env.DOCKER_SQUASH_WASM_BIN || path.join(ROOT, 'target/npm/docker-squash-wasm/bin/docker-squash-wasm.mjs');
+
+/**
+ * Runs the native CLI; when it wrote a file (-o) from a file (-i), runs the wasm package's
+ * bin with the same arguments and requires byte-identical output, so every end-to-end case
+ * proves the npm package too (its output then loads with the same filesystem).
+ */
+export function squashCli(args, opts) {
+  const r = run(BIN, args, opts);
+  const o = args.indexOf('-o');
+  if (r.status === 0 && o >= 0 && args.includes('-i') && !opts?.input) {
+    if (!fs.existsSync(WASM_BIN)) throw new Error(`${WASM_BIN} is missing: run "make wasm"`);
+    const out = args[o + 1];
+    const wasmOut = `${out}.wasm.tar`;
+    const wargs = [...args];
+    wargs[o + 1] = wasmOut;
+    run(process.execPath, [WASM_BIN, ...wargs], opts);
+    const a = fs.readFileSync(out);
+    const b = fs.readFileSync(wasmOut);
+    fs.rmSync(wasmOut, { force: true });
+    if (Buffer.compare(a, b) !== 0) {
+      throw new Error(`the npm package's output differs from the native CLI's for: ${args.join(' ')}`);
+    }
+  }
+  return r;
+}
 
 // ------------------------------------------------------------------ the engine
 
