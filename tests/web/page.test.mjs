@@ -13,6 +13,8 @@ import {
   requireBuild, screenshot, sha256File, squashAndDownload, startServer, tarMemberNames, waitReady, workDir,
   writeDockerSave, writeGarbage, writeTruncated,
 } from './helpers.mjs';
+import { exportTree, load, startDocker } from '../support/e2e.mjs';
+import { diffTrees } from '../support/fscompare.mjs';
 
 const dir = workDir('web');
 const APP = path.join(dir, 'webapp.tar');
@@ -130,6 +132,19 @@ describe('web page', () => {
     await screenshot(page, '3-result-dark');
     await page.emulateMedia({ colorScheme: 'light' });
     assertSameAsCli(APP, out, { from: layerId, tag: TAG }, 'layer');
+  });
+
+  test('the download loads into the real Docker engine and shows the original\'s filesystem', () => {
+    const out = path.join(dir, 'page-layer.tar'); // the previous test's download
+    assert.ok(fs.existsSync(out), 'the previous test downloaded the squashed archive');
+    const stop = startDocker();
+    try {
+      const original = load(APP).tags[0];
+      assert.deepEqual(load(out).tags, [TAG]);
+      assert.deepEqual(diffTrees(exportTree(original), exportTree(TAG)), []);
+    } finally {
+      stop();
+    }
   });
 
   test('root is one click, the default tag applies, the chart shows the wasted space', async () => {
