@@ -8,6 +8,7 @@ use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 
 use squash_engine::compression::{decoder, Compression};
+use squash_engine::layer::CountingReader;
 use squash_engine::ReadAt;
 
 pub struct FileSource {
@@ -63,7 +64,7 @@ pub fn open(path: Option<&str>, log: &mut dyn FnMut(&str)) -> Result<FileSource,
     }
     let compression = Compression::detect(&head[..got]);
     let stored = std::rc::Rc::new(std::cell::Cell::new(0u64));
-    let counted = Counted { inner: io::Cursor::new(head[..got].to_vec()).chain(reader), n: stored.clone() };
+    let counted = CountingReader { inner: io::Cursor::new(head[..got].to_vec()).chain(reader), counter: stored.clone() };
     let dec = decoder(BufReader::with_capacity(1 << 20, counted), compression).map_err(|e| format!("{what}: {e}"))?;
     // A decompression bomb must not fill the disk: the engine's bound, as the input comes.
     let mut stream = Bounded { inner: dec, out: 0, stored };
@@ -93,20 +94,6 @@ fn temp_file(tag: &str) -> Result<(File, PathBuf), String> {
         }
     }
     Err("cannot create a temporary file".into())
-}
-
-/// Counts the stored (compressed) bytes read.
-struct Counted<R> {
-    inner: R,
-    n: std::rc::Rc<std::cell::Cell<u64>>,
-}
-
-impl<R: Read> Read for Counted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let k = self.inner.read(buf)?;
-        self.n.set(self.n.get() + k as u64);
-        Ok(k)
-    }
 }
 
 /// Fails once the output passes 1100 times the stored bytes read so far and 4 GiB (deflate
