@@ -5,7 +5,6 @@
 //! parent chains).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::rc::Rc;
 
 use serde_json::{Map, Value};
 
@@ -133,7 +132,6 @@ fn with_diff_ids(layers: Vec<(FileRef, Option<String>)>, config: &Map<String, Va
             ids.len()
         )));
     }
-    let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for ((file, digest), diff_id) in layers.into_iter().zip(ids) {
         // Docker 25 saves list each layer's blob digest under LayerSources.
@@ -141,10 +139,6 @@ fn with_diff_ids(layers: Vec<(FileRef, Option<String>)>, config: &Map<String, Va
             sources.and_then(|s| s.get(&diff_id)).and_then(|d| d.get("digest")).and_then(Value::as_str).map(str::to_string)
         });
         let legacy_id = legacy_id_of(&file.name);
-        if !seen.insert(file.name.clone()) && legacy_id.is_some() {
-            // The same `<id>/layer.tar` twice is a damaged manifest; the same blob twice is a
-            // legitimate repeated layer (identical RUN steps).
-        }
         out.push(LayerDesc { file, diff_id: Some(diff_id), digest, legacy_id });
     }
     Ok(out)
@@ -166,7 +160,6 @@ fn docker_manifest(bundle: &Bundle) -> Result<Vec<ImageDesc>> {
     let format = if bundle.has("oci-layout") { "docker-save (25+, OCI layout)" } else { "docker-save (1.10-24)" };
     let mut images = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
-        let what = format!("of manifest.json entry {i}");
         let config_name = str_field(entry, "Config").ok_or_else(|| Error::corrupt(format!("manifest.json entry {i} has no Config")))?;
         let (config, id) = parse_config(bundle, config_name)?;
         let tags = match field(entry, "RepoTags") {
@@ -183,7 +176,6 @@ fn docker_manifest(bundle: &Bundle) -> Result<Vec<ImageDesc>> {
             layers.push((bundle.lookup(name)?, digest_of_blob_path(name)));
         }
         let layers = with_diff_ids(layers, &config, &format!("`{config_name}`"), field(entry, "LayerSources"))?;
-        let _ = what;
         images.push(ImageDesc { format, id: Some(id), tags, platform: platform_of(&config), config, layers, legacy: false });
     }
     Ok(images)
@@ -370,5 +362,3 @@ fn legacy(bundle: &Bundle) -> Result<Vec<ImageDesc>> {
     Ok(images)
 }
 
-/// Shared: the config bytes that a layer index needs to be re-read later.
-pub type Shared<T> = Rc<T>;
