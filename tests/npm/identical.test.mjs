@@ -175,6 +175,28 @@ test('the host SHA-256 (Node\'s crypto, the default in Node) and the wasm\'s own
   await assert.rejects(pkg.squash(archive, { sha256: () => ({}) }), (e) => e.code === 'BAD_ARGUMENT');
 });
 
+test('verify: false gives the same bytes and facts, hashes only the new layer, and lets a damaged squashed layer through', async () => {
+  for (const archive of generated) {
+    const want = concat((await pkg.squash(archive)).chunks);
+    const got = concat((await pkg.squash(archive, { verify: false })).chunks);
+    assert.ok(got.equals(want), `${path.basename(archive)}: verify: false changed the output`);
+    assert.deepEqual(await pkg.inspect(archive, { verify: false }), await pkg.inspect(archive));
+  }
+  const { createHash } = await import('node:crypto');
+  let made = 0;
+  await pkg.squash(generated[0], { verify: false, sha256: () => { made++; return createHash('sha256'); } });
+  assert.equal(made, 1, 'only the new layer is hashed');
+  // `new tool` lives in the top layer, which the default squash point squashes.
+  const bad = Buffer.from(fs.readFileSync(generated[0]));
+  const at = bad.indexOf('new tool\n');
+  assert.ok(at > 0);
+  bad[at] = 'N'.charCodeAt(0);
+  await assert.rejects(pkg.squash(bad), (e) => e.code === 'DIGEST_MISMATCH' && /layer 2/.test(e.message));
+  const trusted = concat((await pkg.squash(bad, { verify: false })).chunks);
+  assert.ok(trusted.includes('New tool\n'), 'the damaged content is squashed as it is');
+  await assert.rejects(pkg.squash(generated[0], { verify: 'no' }), (e) => e.code === 'BAD_ARGUMENT' && /options.verify/.test(e.message));
+});
+
 test('squashToFile writes the same bytes, atomically, and onChunk gets 4 MB chunks', async () => {
   const archive = generated[0];
   const want = concat((await pkg.squash(archive)).chunks);

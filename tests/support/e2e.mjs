@@ -60,8 +60,9 @@ export const WASM_BIN = process.env.DOCKER_SQUASH_WASM_BIN || path.join(ROOT, 't
 
 /**
  * Runs the native CLI; when it wrote a file (-o) from a file (-i), runs the wasm package's
- * bin with the same arguments and requires byte-identical output, so every end-to-end case
- * proves the npm package too (its output then loads with the same filesystem).
+ * bin with the same arguments, and the native CLI with -no-verify, and requires
+ * byte-identical output, so every end-to-end case proves the npm package and the
+ * headers-only reading too (their output then loads with the same filesystem).
  */
 export function squashCli(args, opts) {
   const r = run(BIN, args, opts);
@@ -69,15 +70,23 @@ export function squashCli(args, opts) {
   if (r.status === 0 && o >= 0 && args.includes('-i') && !opts?.input) {
     if (!fs.existsSync(WASM_BIN)) throw new Error(`${WASM_BIN} is missing: run "make wasm"`);
     const out = args[o + 1];
-    const wasmOut = `${out}.wasm.tar`;
-    const wargs = [...args];
-    wargs[o + 1] = wasmOut;
-    run(process.execPath, [WASM_BIN, ...wargs], opts);
     const a = fs.readFileSync(out);
-    const b = fs.readFileSync(wasmOut);
-    fs.rmSync(wasmOut, { force: true });
-    if (Buffer.compare(a, b) !== 0) {
-      throw new Error(`the npm package's output differs from the native CLI's for: ${args.join(' ')}`);
+    // The same squash by the npm package's bin, and natively with -no-verify (layers
+    // indexed by their headers alone): both must write exactly the same bytes.
+    const others = [
+      ['the npm package', process.execPath, [WASM_BIN]],
+      ['-no-verify', BIN, ['-no-verify']],
+    ];
+    for (const [what, exe, pre] of others) {
+      const otherOut = `${out}.other.tar`;
+      const oargs = [...args];
+      oargs[o + 1] = otherOut;
+      run(exe, [...pre, ...oargs], opts);
+      const b = fs.existsSync(otherOut) ? fs.readFileSync(otherOut) : Buffer.alloc(0);
+      fs.rmSync(otherOut, { force: true });
+      if (Buffer.compare(a, b) !== 0) {
+        throw new Error(`the output of ${what} differs from the native CLI's for: ${args.join(' ')}`);
+      }
     }
   }
   return r;

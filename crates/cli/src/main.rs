@@ -78,7 +78,7 @@ fn inspect(args: &args::Args) -> Result<(), String> {
     let spooled_from = src.compression;
     let archive = Archive::open(Box::new(src)).map_err(|e| e.to_string())?;
     let mut facts = archive
-        .inspect(args.image.as_deref(), args.platform.as_deref(), &mut progress_printer())
+        .inspect(args.image.as_deref(), args.platform.as_deref(), !args.no_verify, &mut progress_printer())
         .map_err(|e| e.to_string())?;
     if spooled_from != squash_engine::compression::Compression::None {
         // The file was decompressed on the way in; say what the user's file is.
@@ -104,6 +104,7 @@ fn squash(args: &args::Args) -> Result<(), String> {
         tag: args.tag.clone(),
         image: args.image.clone(),
         platform: args.platform.clone(),
+        skip_verify: args.no_verify,
     };
     if let Some(t) = &opts.tag {
         squash_engine::tag::normalize_tag(t).map_err(|e| e.to_string())?;
@@ -111,6 +112,7 @@ fn squash(args: &args::Args) -> Result<(), String> {
     let src = input::open(args.input.as_deref(), &mut |m| log.say(m))?;
     log.say(&format!("input: {} bytes", src_size(&src)));
     let archive = Archive::open(Box::new(src)).map_err(|e| e.to_string())?;
+    log.say(if args.no_verify { "layers: trusting the config's diff_ids (-no-verify)" } else { "layers: each verified against its diff_id" });
     if args.verbose {
         if let Ok(list) = archive.list() {
             log.say(&format!("archive: {}, compression {}", list.format, list.compression));

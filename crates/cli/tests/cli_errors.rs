@@ -106,6 +106,23 @@ fn a_valid_archive_squashes() {
 }
 
 #[test]
+fn no_verify_gives_the_same_bytes_and_still_hashes_layers_without_promised_digests() {
+    // A pre-1.10 archive promises no diff_ids: -no-verify must hash it all the same.
+    let d = workdir("no-verify");
+    let inp = d.join("in.tar");
+    std::fs::write(&inp, legacy_archive(300_000)).unwrap();
+    let mut outs = Vec::new();
+    for extra in [&[][..], &["-no-verify"][..], &["--no-verify=false"][..]] {
+        let out = d.join(format!("out{}.tar", outs.len()));
+        let r = Command::new(BIN).arg("-i").arg(&inp).arg("-o").arg(&out).args(extra).output().unwrap();
+        assert!(r.status.success(), "{extra:?}: {}", String::from_utf8_lossy(&r.stderr));
+        outs.push(std::fs::read(&out).unwrap());
+    }
+    assert!(outs[0] == outs[1] && outs[1] == outs[2], "-no-verify changed the output");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
 fn empty_file() {
     fails("empty", b"", &[], &["empty"]);
 }

@@ -24,11 +24,11 @@ pub type Sha256Factory<'s> = std::rc::Rc<dyn Fn() -> Box<dyn Sha256Stream + 's> 
 
 /// Hashes and counts what is read through it. Natively the hashing runs on a second
 /// thread (sha256 is the slowest step of reading a layer; the reading and parsing go on
-/// meanwhile); in wasm, inline.
+/// meanwhile); in wasm, inline. Without a hasher it only counts.
 pub struct HashingReader<'s, R> {
     pub inner: R,
     pub count: u64,
-    hasher: Hasher<'s>,
+    hasher: Option<Hasher<'s>>,
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -48,12 +48,17 @@ pub enum Hasher<'s> {
 
 impl<'s, R> HashingReader<'s, R> {
     pub fn new(inner: R, factory: Option<&Sha256Factory<'s>>) -> Self {
-        HashingReader { inner, count: 0, hasher: Hasher::start(factory) }
+        HashingReader { inner, count: 0, hasher: Some(Hasher::start(factory)) }
     }
 
-    /// The `sha256:` digest of everything read.
-    pub fn finish(self) -> String {
-        self.hasher.finish()
+    /// Counts only.
+    pub fn counting(inner: R) -> Self {
+        HashingReader { inner, count: 0, hasher: None }
+    }
+
+    /// The `sha256:` digest of everything read; None when only counting.
+    pub fn finish(self) -> Option<String> {
+        self.hasher.map(Hasher::finish)
     }
 }
 
@@ -133,7 +138,9 @@ impl<'s> Hasher<'s> {
 impl<R: Read> Read for HashingReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(&buf[..n]);
+        }
         self.count += n as u64;
         Ok(n)
     }

@@ -20,11 +20,13 @@ use crate::ProgressFn;
 const LARGEST_WASTED: usize = 20;
 
 /// Reads every layer of the image once (in archive order, so a compressed archive is
-/// decoded front to back), verifying each against the config's diff_id.
+/// decoded front to back), verifying each against the config's diff_id unless `verify`
+/// is off (see [`read_layer`]).
 pub fn read_layers<'s>(
     bundle: &Bundle,
     image: &ImageDesc,
     sha256: Option<&Sha256Factory<'s>>,
+    verify: bool,
     progress: &mut ProgressFn,
 ) -> Result<Vec<LayerIndex>> {
     let mut order: Vec<usize> = (0..image.layers.len()).collect();
@@ -46,7 +48,7 @@ pub fn read_layers<'s>(
                         Err(Error::new(ErrorCode::Cancelled, "cancelled"))
                     }
                 };
-                read_layer(&*bundle.src, desc, sha256, &mut tick).map_err(|e| e.context(format!("layer {i} (`{}`)", desc.file.name)))?
+                read_layer(&*bundle.src, desc, sha256, verify, &mut tick).map_err(|e| e.context(format!("layer {i} (`{}`)", desc.file.name)))?
             }
         };
         done += desc.file.size;

@@ -11,8 +11,8 @@ use crate::digest::{HashingReader, Sha256Factory};
 use crate::error::{Error, ErrorCode, Result};
 use crate::images::LayerDesc;
 use crate::path;
-use crate::source::{RangeReader, ReadAt};
-use crate::tarwalk::{SeqStream, TarEntry, Walker};
+use crate::source::{RangeReader, ReadAt, Window};
+use crate::tarwalk::{AtStream, SeqStream, TarEntry, TarStream, Walker};
 
 /// A layer may decompress to at most this many times its stored size (deflate's own
 /// limit is 1032:1), or this many bytes, whichever is more: beyond, it is a bomb.
@@ -99,17 +99,43 @@ pub fn open_layer<'a>(src: &'a dyn ReadAt, desc: &LayerDesc, compression: Compre
     })
 }
 
-/// Reads and verifies a layer, calling `tick(stored_bytes_read)` now and then.
+/// Reads a layer, calling `tick(stored_bytes_read)` now and then. With `verify`, every
+/// byte is hashed and the result is the layer's real diff_id, for the caller to check
+/// against the config. Without it, a layer whose diff_id the config promises is trusted:
+/// an uncompressed one is indexed by reading its headers only (the contents are skipped,
+/// which is most of the time a squash takes); a compressed one still has to be decoded
+/// front to back, but is not hashed. Layers with no promised diff_id (pre-1.10 archives)
+/// are always hashed, as the output's config needs their digest.
 pub fn read_layer<'s>(
     src: &dyn ReadAt,
     desc: &LayerDesc,
     sha256: Option<&Sha256Factory<'s>>,
+    verify: bool,
     tick: &mut dyn FnMut(u64) -> Result<()>,
 ) -> Result<LayerIndex> {
     let compression = Compression::sniff(src, desc.file.offset, desc.file.size).map_err(|e| Error::io("reading a layer", e))?;
+    let trusted = if verify { None } else { desc.diff_id.clone() };
+    match (trusted, compression) {
+        (Some(diff_id), Compression::None) => index_headers(src, desc, diff_id, tick),
+        (trusted, _) => read_stream(src, desc, compression, sha256, trusted, tick),
+    }
+}
+
+/// Reads the whole (decompressed) stream, hashing it unless its diff_id is `trusted`.
+fn read_stream<'s>(
+    src: &dyn ReadAt,
+    desc: &LayerDesc,
+    compression: Compression,
+    sha256: Option<&Sha256Factory<'s>>,
+    trusted: Option<String>,
+    tick: &mut dyn FnMut(u64) -> Result<()>,
+) -> Result<LayerIndex> {
     let counter = Rc::new(Cell::new(0u64));
     let stream = open_layer(src, desc, compression, counter.clone())?;
-    let hashing = HashingReader::new(stream, sha256);
+    let hashing = match trusted {
+        Some(_) => HashingReader::counting(stream),
+        None => HashingReader::new(stream, sha256),
+    };
     // Progress every MB read, from inside large files too; an error from `tick` (cancel)
     // is kept here and returned as is, not as the read error it travels as.
     let stopped: Rc<RefCell<Option<Error>>> = Rc::new(RefCell::new(None));
@@ -130,22 +156,48 @@ pub fn read_layer<'s>(
     });
     let (entries, hashing) = {
         let mut walker = Walker::new(SeqStream::with_hook(BufReader::with_capacity(256 << 10, hashing), hook), 0);
-        let mut entries = Vec::new();
         let take = |e: Error| stopped.borrow_mut().take().unwrap_or_else(|| in_layer(e, compression));
-        loop {
-            let next = walker.next_entry().map_err(take)?;
-            let Some(e) = next else { break };
-            if let Some(entry) = to_layer_entry(e)? {
-                entries.push(entry);
-            }
-        }
+        let entries = collect_entries(&mut walker, take)?;
         walker.drain().map_err(take)?;
         (entries, walker.stream.into_inner().into_inner())
     };
     let size = hashing.count;
-    let diff_id = hashing.finish();
+    let diff_id = match trusted {
+        Some(d) => d,
+        None => hashing.finish().ok_or_else(|| Error::corrupt("internal: layer not hashed"))?,
+    };
     tick(counter.get())?;
     Ok(LayerIndex { entries, diff_id, size, compression })
+}
+
+/// Indexes an uncompressed layer by its headers alone, stepping over file contents.
+fn index_headers(src: &dyn ReadAt, desc: &LayerDesc, diff_id: String, tick: &mut dyn FnMut(u64) -> Result<()>) -> Result<LayerIndex> {
+    let window = Window::new(src, desc.file.offset, desc.file.size);
+    let mut walker = Walker::new(AtStream { src: &window, pos: 0 }, 0);
+    let mut entries = Vec::new();
+    let mut last_tick = 0u64;
+    while let Some(e) = walker.next_entry()? {
+        if let Some(entry) = to_layer_entry(e)? {
+            entries.push(entry);
+        }
+        let done = walker.position();
+        if done - last_tick >= (1 << 20) {
+            last_tick = done;
+            tick(done)?;
+        }
+    }
+    tick(desc.file.size)?;
+    Ok(LayerIndex { entries, diff_id, size: desc.file.size, compression: Compression::None })
+}
+
+fn collect_entries<S: TarStream>(walker: &mut Walker<S>, take: impl Fn(Error) -> Error) -> Result<Vec<LayerEntry>> {
+    let mut entries = Vec::new();
+    while let Some(e) = walker.next_entry().map_err(&take)? {
+        if let Some(entry) = to_layer_entry(e)? {
+            entries.push(entry);
+        }
+    }
+    Ok(entries)
 }
 
 fn in_layer(e: Error, c: Compression) -> Error {

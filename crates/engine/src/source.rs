@@ -67,6 +67,33 @@ impl<R: ReadAt + ?Sized> ReadAt for std::rc::Rc<R> {
     }
 }
 
+/// `[start, start + len)` of a source, as a source of its own (offsets from its start).
+pub struct Window<'a> {
+    src: &'a dyn ReadAt,
+    start: u64,
+    len: u64,
+}
+
+impl<'a> Window<'a> {
+    pub fn new(src: &'a dyn ReadAt, start: u64, len: u64) -> Self {
+        Window { src, start, len: len.min(src.size().saturating_sub(start)) }
+    }
+}
+
+impl ReadAt for Window<'_> {
+    fn size(&self) -> u64 {
+        self.len
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.len.saturating_sub(offset);
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        if want == 0 {
+            return Ok(0);
+        }
+        self.src.read_at(self.start + offset, &mut buf[..want])
+    }
+}
+
 /// A sequential reader over `[start, end)` of a source.
 pub struct RangeReader<S: ReadAt> {
     src: S,

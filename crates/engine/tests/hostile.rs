@@ -60,7 +60,7 @@ fn member_at(archive: &[u8], name: &str) -> usize {
 fn a_valid_archive_squashes_and_the_helpers_are_sound() {
     let out = squash(docker_archive(&layers2())).unwrap();
     let again = open(out).unwrap();
-    again.inspect(None, None, &mut |_| true).unwrap();
+    again.inspect(None, None, true, &mut |_| true).unwrap();
     squash(oci_archive(&sample_layers())).unwrap();
 }
 
@@ -190,7 +190,7 @@ fn a_layer_listed_twice_is_accepted() {
     let ls = layers2();
     let twice = vec![ls[0].clone(), ls[1].clone(), ls[1].clone()];
     let out = squash(docker_archive(&twice)).unwrap();
-    open(out).unwrap().inspect(None, None, &mut |_| true).unwrap();
+    open(out).unwrap().inspect(None, None, true, &mut |_| true).unwrap();
     // The same member named twice in manifest.json.
     let cfg = config(&twice);
     let name = format!("{}.json", &sha256(&cfg)[7..]);
@@ -286,7 +286,7 @@ fn absolute_names_are_rooted_as_docker_does() {
     let mut ls = layers2();
     ls.push(Layer::plain(&[file("/etc/abs", b"x"), file("/../etc/abs2", b"y")]));
     let out = squash(docker_archive(&ls)).unwrap();
-    open(out).unwrap().inspect(None, None, &mut |_| true).unwrap();
+    open(out).unwrap().inspect(None, None, true, &mut |_| true).unwrap();
 }
 
 #[test]
@@ -301,7 +301,7 @@ fn symlink_loops_in_layers_are_kept() {
     let mut ls = layers2();
     ls.push(Layer::plain(&[symlink("l1", "l2"), symlink("l2", "l1"), symlink("self", "self")]));
     let out = squash(docker_archive(&ls)).unwrap();
-    open(out).unwrap().inspect(None, None, &mut |_| true).unwrap();
+    open(out).unwrap().inspect(None, None, true, &mut |_| true).unwrap();
 }
 
 #[test]

@@ -771,6 +771,34 @@ fn diff_id_mismatch_is_refused_with_digest_mismatch() {
     assert_eq!(e.code, ErrorCode::DigestMismatch, "{e}");
 }
 
+#[test]
+fn skip_verify_trusts_the_promised_diff_ids_and_still_writes_the_real_digest_of_the_new_layer() {
+    let mut spec = ImageSpec::from_entries(&[vec![file("a", "a")], vec![file("b", "b")], vec![file("c", "c")]]);
+    let mut ids: Vec<String> = spec.layers.iter().map(|l| l.diff_id()).collect();
+    ids[1] = digest(b"something else");
+    spec.diff_ids_override = Some(ids.clone());
+    let trusting = |from| SquashOptions { from, skip_verify: true, ..Default::default() };
+    // The damaged layer is squashed: it goes unnoticed, and the new layer's diff_id is
+    // the digest of what was written.
+    let (bytes, report) = squash_with(&spec.docker_save(), &trusting(SqFrom::Root)).unwrap();
+    let out = read_output(&bytes);
+    assert_eq!(out.config["rootfs"]["diff_ids"], json!([digest(&out.layers[0])]));
+    assert_eq!(report.new_layer_diff_id.as_deref(), Some(digest(&out.layers[0]).as_str()));
+    // A kept layer keeps the diff_id it promised (docker load then checks it).
+    let (bytes, _) = squash_with(&spec.docker_save(), &trusting(SqFrom::Layer(ids[1].clone()))).unwrap();
+    let out = read_output(&bytes);
+    let written = out.config["rootfs"]["diff_ids"].as_array().unwrap().clone();
+    assert_eq!(written[..2], [json!(ids[0]), json!(ids[1])]);
+    // inspect trusts them alike, and finds the same facts.
+    let a = squash_engine::Archive::open(Box::new(squash_engine::SliceSource(spec.docker_save()))).unwrap();
+    assert!(a.inspect(None, None, true, &mut |_| true).is_err());
+    let clean = ImageSpec::from_entries(&[vec![file("a", "a")], vec![file("b", "b"), whiteout("a")]]);
+    let a = squash_engine::Archive::open(Box::new(squash_engine::SliceSource(clean.docker_save()))).unwrap();
+    let verified = serde_json::to_value(a.inspect(None, None, true, &mut |_| true).unwrap()).unwrap();
+    let trusted = serde_json::to_value(a.inspect(None, None, false, &mut |_| true).unwrap()).unwrap();
+    assert_eq!(verified, trusted);
+}
+
 // ------------------------------------------------------------------ input formats
 
 fn format_layers() -> Vec<Vec<u8>> {

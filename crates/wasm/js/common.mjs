@@ -115,11 +115,11 @@ export function createApi({ load, open, sha256 }) {
       return using(input, (low, source) => low.list(source));
     },
 
-    /** Everything `docker-squash inspect` shows; reads and verifies every layer. */
+    /** Everything `docker-squash inspect` shows; reads (and verifies) every layer. */
     async inspect(input, opts) {
       const o = checkOptions(opts);
       return using(input, (low, source) => low.inspect(source, {
-        image: o.image, platform: o.platform, onProgress: o.onProgress, sha256: hashOf(o),
+        image: o.image, platform: o.platform, onProgress: o.onProgress, sha256: hashOf(o), verify: o.verify,
       }));
     },
 
@@ -137,7 +137,7 @@ export function createApi({ load, open, sha256 }) {
       return using(input, (low, source) => {
         const report = low.squash(source, {
           from: o.from, tag: o.tag, image: o.image, platform: o.platform, onProgress: o.onProgress, onChunk,
-          transientChunks: Boolean(o.onChunk && o.transientChunks), sha256: hashOf(o),
+          transientChunks: Boolean(o.onChunk && o.transientChunks), sha256: hashOf(o), verify: o.verify,
         });
         return { chunks, report };
       });

@@ -30,6 +30,13 @@ export interface InspectOptions {
    * (several times faster than the wasm's own); none in browsers. `null`: the wasm's own.
    */
   sha256?: (() => HostSha256) | null;
+  /**
+   * `false`: trust the diff_ids the image config promises instead of hashing every byte
+   * of every layer (what `-no-verify` does in the CLI). Several times faster, as
+   * uncompressed layers are then read by their headers only, but a damaged or altered
+   * layer that is squashed goes unnoticed. Default `true`.
+   */
+  verify?: boolean | null;
 }
 
 export interface SquashOptions extends InspectOptions {

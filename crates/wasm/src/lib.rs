@@ -70,6 +70,12 @@ export interface InspectOptions {
    * during the call only; `digest()` returns the 32 bytes.
    */
   sha256?: (() => HostSha256) | null;
+  /**
+   * false: trust the diff_ids the config promises instead of hashing every layer. Much
+   * faster (uncompressed layers are read by their headers only), but a damaged or altered
+   * layer that is squashed goes unnoticed. Default true.
+   */
+  verify?: boolean | null;
 }
 
 export interface HostSha256 {
@@ -213,13 +219,14 @@ pub fn inspect(
     let call = Call::new(&options)?;
     let image = call.string("image")?;
     let platform = call.string("platform")?;
+    let verify = call.boolean("verify")?.unwrap_or(true);
     let mut progress = call.progress()?;
     let src = JsSource::new(&source, call.failed.clone())?;
     let mut archive = Archive::open(Box::new(src)).map_err(|e| call.error(e))?;
     if let Some(f) = call.sha256()? {
         archive.set_sha256(f);
     }
-    let facts = archive.inspect(image.as_deref(), platform.as_deref(), &mut progress).map_err(|e| call.error(e))?;
+    let facts = archive.inspect(image.as_deref(), platform.as_deref(), verify, &mut progress).map_err(|e| call.error(e))?;
     call.finish(&facts)
 }
 
@@ -235,7 +242,13 @@ pub fn squash(
         Some(s) if s == "root" => From::Root,
         Some(s) => From::Layer(s),
     };
-    let opts = SquashOptions { from, tag: call.string("tag")?, image: call.string("image")?, platform: call.string("platform")? };
+    let opts = SquashOptions {
+        from,
+        tag: call.string("tag")?,
+        image: call.string("image")?,
+        platform: call.string("platform")?,
+        skip_verify: !call.boolean("verify")?.unwrap_or(true),
+    };
     let on_chunk = call.function("onChunk")?.ok_or_else(|| bad_argument("options.onChunk (a function that receives the output) is required"))?;
     let mut progress = call.progress()?;
     let sha256 = call.sha256()?;
@@ -298,6 +311,13 @@ impl Call {
         match self.get(key)? {
             None => Ok(None),
             Some(v) => v.as_string().map(Some).ok_or_else(|| bad_argument(&format!("options.{key} must be a string"))),
+        }
+    }
+
+    fn boolean(&self, key: &str) -> Result<Option<bool>, JsValue> {
+        match self.get(key)? {
+            None => Ok(None),
+            Some(v) => v.as_bool().map(Some).ok_or_else(|| bad_argument(&format!("options.{key} must be true or false"))),
         }
     }
 

@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     let bundle = Bundle::open(Box::new(SliceSource(&wrapped[..]))).expect("the wrapper archive opens");
     let member = bundle.lookup(&format!("{:064x}/layer.tar", 1)).expect("the layer is there");
     let desc = LayerDesc { file: member, diff_id: None, digest: None, legacy_id: None };
-    let Ok(index) = squash_engine::layer::read_layer(&*bundle.src, &desc, None, &mut |_| Ok(())) else { return };
+    let Ok(index) = squash_engine::layer::read_layer(&*bundle.src, &desc, None, true, &mut |_| Ok(())) else { return };
 
     let base = Layer::plain(&[dir("etc/"), file("etc/a", b"a"), file("x/y", b"y"), symlink("s", "etc")]).by("ADD file:00 in /");
     let top = Layer::raw(data.to_vec(), &index.diff_id);
@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
         let opts = SquashOptions { from, ..Default::default() };
         if archive.squash(&opts, &mut out, &mut |_| true).is_ok() {
             let again = Archive::open(Box::new(SliceSource(&out[..]))).expect("the squashed output opens");
-            again.inspect(None, None, &mut |_| true).expect("the squashed output verifies");
+            again.inspect(None, None, true, &mut |_| true).expect("the squashed output verifies");
         }
     }
 });

@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
         let opts = SquashOptions { from, ..Default::default() };
         if archive.squash(&opts, &mut out, &mut |_| true).is_ok() {
             let again = Archive::open(Box::new(SliceSource(&out[..]))).expect("the squashed output opens");
-            again.inspect(None, None, &mut |_| true).expect("the squashed output verifies");
+            again.inspect(None, None, true, &mut |_| true).expect("the squashed output verifies");
         }
     }
 });

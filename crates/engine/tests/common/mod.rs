@@ -967,6 +967,11 @@ pub fn run_archive(spec: &ImageSpec, archive: Vec<u8>, from: SqFrom) -> Squashed
 /// as overlay2 could not apply a link into a lower layer anyway).
 pub fn run_checked(spec: &ImageSpec, archive: Vec<u8>, from: SqFrom, groups: bool) -> Squashed {
     let (bytes, report) = squash(&archive, from.clone()).unwrap_or_else(|e| panic!("squash {from:?} failed: {e} ({:?})", e.code));
+    // Trusting the diff_ids (headers-only reading of uncompressed layers) must not change
+    // a byte of the result.
+    let (trusted, _) = squash_with(&archive, &SquashOptions { from: from.clone(), skip_verify: true, ..Default::default() })
+        .unwrap_or_else(|e| panic!("squash {from:?} with skip_verify failed: {e} ({:?})", e.code));
+    assert!(trusted == bytes, "squash {from:?}: skip_verify changed the output");
     let out = read_output(&bytes);
     let before = Fs::from_layers(&spec.layers.iter().map(|l| l.tar.clone()).collect::<Vec<_>>());
     let after = Fs::from_layers(&out.layers);
