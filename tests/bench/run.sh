@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: squashes a ~1 GB image built by the real engine with
 #   (a) this CLI            target/release/docker-squash -from <base diff_id> -i in.tar -o out.tar
+#                           and the same with -no-verify (trusting the config's diff_ids)
 #   (b) the PyPI squasher   docker-squash (python) -f <base image id> -t TAG IMAGE, in the engine
 #   (c) the floor           cat in.tar >/dev/null  +  sha256sum of the squashed layer tar
 #   (d) the wasm build in Node, when the npm package ships a bench script
@@ -122,13 +123,13 @@ ORIG_ID=$(docker image inspect -f '{{.Id}}' "bench-img:$KEY")
 
 ours_ok=1
 layer_tar=$R/squashed-layer.tar
-# ours_run NAME IN OUT TAG : one run of our CLI, tar -> tar
+# ours_run NAME IN OUT TAG [FLAG...] : one run of our CLI, tar -> tar
 ours_run() {
   rm -f "$3"
   if [ ! -x "$CLI" ]; then
     echo "$1 missing 0 0 0 0" >>"$RES"; echo "$CLI is not built" >>"$R/$1.log"; return 1
   fi
-  measure "$1" "$CLI" -t "$4" -from "$FROM" -i "$2" -o "$3" && valid_output "$1" "$3"
+  measure "$1" "$CLI" "${@:5}" -t "$4" -from "$FROM" -i "$2" -o "$3" && valid_output "$1" "$3"
 }
 # Drops one file's pages from the page cache (posix_fadvise DONTNEED; no global drop_caches).
 evict() { dd if="$1" iflag=nocache count=0 status=none; }
@@ -137,6 +138,7 @@ evict() { dd if="$1" iflag=nocache count=0 status=none; }
 for i in $(seq 1 "$REPEAT"); do
   measure floor_cat sh -c 'cat "$1" >/dev/null' _ "$IN" || true
   ours_run ours "$IN" "$R/out.tar" "bench-squashed:$KEY" || ours_ok=0
+  ours_run ours_nv "$IN" "$R/out-nv.tar" "bench-squashed:$KEY" -no-verify || ours_ok=0
   if [ "$ours_ok" = 1 ] && [ ! -s "$layer_tar" ]; then
     last=$(manifest_field "$R/out.tar" '.[0].Layers[-1]')
     tar -xOf "$R/out.tar" "$last" >"$layer_tar" || { fail "cannot read the top layer of our output"; ours_ok=0; }
@@ -184,6 +186,9 @@ for i in $(seq 1 "$ENGINE_REPEAT"); do
     mkdir -p "$R/tmp"
     measure pipe env TMPDIR="$R/tmp" bash -c 'set -o pipefail; docker save "$1" | "$2" -t "$3" -from "$4" | docker load' \
       _ "bench-img:$KEY" "$CLI" "bench-squashed:$KEY" "$FROM" || fail "docker save | ours | docker load (log: $R/pipe.log)"
+    docker rmi -f "bench-squashed:$KEY" >/dev/null 2>&1 || true
+    measure pipe_nv env TMPDIR="$R/tmp" bash -c 'set -o pipefail; docker save "$1" | "$2" -no-verify -t "$3" -from "$4" | docker load' \
+      _ "bench-img:$KEY" "$CLI" "bench-squashed:$KEY" "$FROM" || fail "docker save | ours -no-verify | docker load (log: $R/pipe_nv.log)"
   fi
 done
 
@@ -294,6 +299,7 @@ if listing "bench-img:$KEY" "$R/list-orig.txt"; then
     check "ours: loaded image has 2 layers (base + squashed), was $n_layers" test "$(layers_of "bench-squashed:$KEY")" = 2
     check "ours: container runs the app (bench-app ok)" runs_app "bench-squashed:$KEY"
     check "ours: same files, modes, owners, contents as the original ($n_files paths)" same_listing "bench-squashed:$KEY" ours
+    check "ours -no-verify: the same bytes as ours" cmp -s "$R/out.tar" "$R/out-nv.tar"
     check "ours: CMD, WORKDIR, ENV kept" test "$(docker image inspect -f '{{json .Config.Cmd}} {{.Config.WorkingDir}} {{index .Config.Env 0}}' "bench-squashed:$KEY")" \
       = "$(docker image inspect -f '{{json .Config.Cmd}} {{.Config.WorkingDir}} {{index .Config.Env 0}}' "bench-img:$KEY")"
   fi
@@ -360,11 +366,12 @@ echo
 printf "$FMT" "" "wall s" "min s" "RSS MiB" "user s" "sys s" "runs" ""
 echo "tar -> tar"
 row "(a) ours  -from L -i in.tar -o out.tar" ours
+row "    ours -no-verify (trusts the diff_ids)" ours_nv "reads the layers' headers only"
 row "    ours, in.tar evicted from page cache" ours_cold
 row "(c) floor: cat in.tar >/dev/null" floor_cat "floor = cat + sha256sum = $(fmt_s "$floor") s"
 row "         + sha256sum of squashed layer ($layer_mb MiB)" floor_sha "coreutils sha256sum"
 row "    cat in.tar, evicted from page cache" cold_cat "cold floor = $(fmt_s "$floor_cold") s"
-row "    floor + verify: read+sha256 all of in.tar" floor_verify "tests/bench/readhash.py (OpenSSL SHA-256), + layer"
+row "    floor + verify: read+sha256 all of in.tar" floor_verify "tests/bench/readhash.py (OpenSSL SHA-256), + layer: least a verifying squash needs"
 if [ "$wasm_state" = "not built" ]; then
   printf '%-48s %s\n' "(d) wasm: not built" "(no bench script in crates/wasm or tests/npm)"
 elif [ "${wasm_state#not built}" != "$wasm_state" ]; then
@@ -376,6 +383,7 @@ row "    python docker-squash --output-path, no load" python_tar "engine -> tar:
 echo "engine -> engine"
 row "(b) python docker-squash $PY_VERSION -f ID -t TAG" python "$(py_phases "$R/python.log" load)"
 row "    docker save | ours | docker load" pipe "our CLI spools stdin to a temp file"
+row "    docker save | ours -no-verify | docker load" pipe_nv ""
 row "    docker save -o in.tar" save "RSS: docker CLI; dockerd does the work"
 row "    docker load -i out.tar (ours)" load "RSS: docker CLI; dockerd does the work"
 printf "$FMT" "    save + ours + load (sum of medians)" "$(fmt_s "$(sum_wall save ours load)")" - - - - - ""
@@ -387,13 +395,18 @@ row "    cat in2xb.tar" floor_cat2xb ""
 echo
 RF='%-52s %7s  %s\n'
 r=$(ratio "$ours" "$floor");             printf "$RF" "ours / floor" "$r" "$(verdict "$r" '<=' 1.5)"
+r=$(ratio "$(sum_wall floor_verify)" "$floor"); printf "$RF" "  least possible for a verifying squash: (floor+verify) / floor" "$r" "(SHA-256 of every input byte, which verifying diff_ids needs)"
+r=$(ratio "$(wall ours_nv)" "$floor");   printf "$RF" "ours -no-verify / floor" "$r" "$(verdict "$r" '<=' 1.5)"
 ours_min=$( ok ours && agg ours min || echo -)
 floor_min=$( ok floor_cat && ok floor_sha && awk -v a="$(agg floor_cat min)" -v b="$(agg floor_sha min)" 'BEGIN { print a + b }' || echo -)
 r=$(ratio "$ours_min" "$floor_min");    printf "$RF" "ours / floor, best runs" "$r" "(info: min of each)"
 r=$(ratio "$(wall ours_cold)" "$floor_cold"); printf "$RF" "ours / floor, cold page cache" "$r" "(info)"
 r=$(ratio "$ours" "$(sum_wall floor_verify)"); printf "$RF" "ours / (floor + hashing all input)" "$r" "(info: ours verifies every layer's diff_id)"
 r=$(ratio "$(wall python_tar)" "$ours");  printf "$RF" "python (engine -> tar) / ours (tar -> tar)" "$r" "$(verdict "$r" '>=' 5)"
+r=$(ratio "$(wall python_tar)" "$(wall ours_nv)"); printf "$RF" "python (engine -> tar) / ours -no-verify (tar -> tar)" "$r" "$(verdict "$r" '>=' 5)"
 r=$(ratio "$(wall python)" "$(wall pipe)"); printf "$RF" "python / (docker save | ours | docker load)" "$r" "$(verdict "$r" '>=' 5) (same work, engine -> engine)"
+r=$(ratio "$(wall python)" "$(wall pipe_nv)"); printf "$RF" "python / (docker save | ours -no-verify | docker load)" "$r" "$(verdict "$r" '>=' 5)"
+r=$(ratio "$(wall python)" "$(wall save)"); printf "$RF" "  most possible engine -> engine: python / docker save" "$r" "(both tools wait for the engine's docker save)"
 r=$(ratio "$(wall python)" "$(sum_wall save ours load)"); printf "$RF" "python / (save + ours + load)" "$r" "(info)"
 if [ "$wasm_state" != ok ]; then printf "$RF" "wasm / native" - "wasm: $wasm_state"
 else r=$(ratio "$(wall wasm)" "$ours"); printf "$RF" "wasm / native" "$r" "$(verdict "$r" '<=' 2.5)"; fi
