@@ -242,7 +242,9 @@ async function analyse(gen) {
   render();
   startProgress('Analysing layers');
   try {
-    const { result } = await squasher.call('inspect', state.file, imageOptions(), onProgress);
+    // The estimates need the layers' headers only; the squash verifies every layer (and
+    // hashing is the slowest part of reading in wasm), so the analysis trusts the diff_ids.
+    const { result } = await squasher.call('inspect', state.file, { ...imageOptions(), verify: false }, onProgress);
     if (gen !== state.generation) return;
     const img = (result.images || []).find((x) => x.id === state.image.id) || result.images[0];
     state.inspection = result;
