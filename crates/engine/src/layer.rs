@@ -157,7 +157,7 @@ fn read_stream<'s>(
     let (entries, hashing) = {
         let mut walker = Walker::new(SeqStream::with_hook(BufReader::with_capacity(256 << 10, hashing), hook), 0);
         let take = |e: Error| stopped.borrow_mut().take().unwrap_or_else(|| in_layer(e, compression));
-        let entries = collect_entries(&mut walker, take)?;
+        let entries = collect_entries(&mut walker, take, |_| Ok(()))?;
         walker.drain().map_err(take)?;
         (entries, walker.stream.into_inner().into_inner())
     };
@@ -174,28 +174,32 @@ fn read_stream<'s>(
 fn index_headers(src: &dyn ReadAt, desc: &LayerDesc, diff_id: String, tick: &mut dyn FnMut(u64) -> Result<()>) -> Result<LayerIndex> {
     let window = Window::new(src, desc.file.offset, desc.file.size);
     let mut walker = Walker::new(AtStream { src: &window, pos: 0 }, 0);
-    let mut entries = Vec::new();
+    // Nothing reads the skipped contents, so progress is ticked between entries.
     let mut last_tick = 0u64;
-    while let Some(e) = walker.next_entry()? {
-        if let Some(entry) = to_layer_entry(e)? {
-            entries.push(entry);
-        }
-        let done = walker.position();
+    let entries = collect_entries(&mut walker, |e| e, |done| {
         if done - last_tick >= (1 << 20) {
             last_tick = done;
             tick(done)?;
         }
-    }
+        Ok(())
+    })?;
     tick(desc.file.size)?;
     Ok(LayerIndex { entries, diff_id, size: desc.file.size, compression: Compression::None })
 }
 
-fn collect_entries<S: TarStream>(walker: &mut Walker<S>, take: impl Fn(Error) -> Error) -> Result<Vec<LayerEntry>> {
+/// The layer's entries; `take` maps a walking error, `after_each` gets the position
+/// reached after each entry's header.
+fn collect_entries<S: TarStream>(
+    walker: &mut Walker<S>,
+    take: impl Fn(Error) -> Error,
+    mut after_each: impl FnMut(u64) -> Result<()>,
+) -> Result<Vec<LayerEntry>> {
     let mut entries = Vec::new();
     while let Some(e) = walker.next_entry().map_err(&take)? {
         if let Some(entry) = to_layer_entry(e)? {
             entries.push(entry);
         }
+        after_each(walker.position())?;
     }
     Ok(entries)
 }
