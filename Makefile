@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: setup build cli wasm run serve test test-rust test-e2e bench fuzz clean
+.PHONY: setup build cli wasm run serve test test-rust test-e2e lint fmt bench fuzz clean
 
 setup:
 	bash .ci/setup
@@ -28,6 +28,22 @@ test-rust:
 
 test-e2e:
 	cd tests && node --test --test-concurrency=1 --test-timeout=1800000
+
+# The formatters' settings: rustfmt.toml (Rust, the fuzz workspace too) and .prettierrc.json
+# (the JavaScript, TypeScript, HTML and CSS of the package, the page and the tests).
+PRETTIER := tests/node_modules/.bin/prettier
+JS_FILES := 'crates/wasm/js/**/*.{mjs,ts}' 'web/**/*.{mjs,js,css,html}' 'tests/**/*.mjs'
+
+fmt:
+	cargo fmt --all
+	cd crates/engine/fuzz && cargo fmt --all
+	$(PRETTIER) --log-level warn --write $(JS_FILES)
+
+# Formatting and lints are part of the build: `make test` fails on either.
+lint:
+	cargo fmt --all --check
+	cd crates/engine/fuzz && cargo fmt --all --check
+	$(PRETTIER) --log-level warn --check $(JS_FILES)
 
 bench: setup cli
 	bash tests/bench/run.sh

@@ -12,7 +12,10 @@ export function fmtBytes(n) {
   if (!Number.isFinite(n)) return '?';
   let u = 0;
   let v = Math.abs(n);
-  while (v >= 1000 && u < UNITS.length - 1) { v /= 1000; u++; }
+  while (v >= 1000 && u < UNITS.length - 1) {
+    v /= 1000;
+    u++;
+  }
   const s = u === 0 ? String(v) : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
   return `${n < 0 ? '-' : ''}${s} ${UNITS[u]}`;
 }
@@ -27,33 +30,61 @@ function fmtDuration(s) {
 }
 
 const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-const shortId = (id) => String(id || '').replace(/^sha256:/, '').slice(0, 12);
+const shortId = (id) =>
+  String(id || '')
+    .replace(/^sha256:/, '')
+    .slice(0, 12);
 /** `created_by` as `docker history` shows it, without the shell prefix noise. */
-const cleanCreatedBy = (s) => String(s || '').replace(/^\/bin\/sh -c #\(nop\)\s*/, '').replace(/^\/bin\/sh -c /, 'RUN ').trim();
+const cleanCreatedBy = (s) =>
+  String(s || '')
+    .replace(/^\/bin\/sh -c #\(nop\)\s*/, '')
+    .replace(/^\/bin\/sh -c /, 'RUN ')
+    .trim();
 
 // ---------------------------------------------------------------- errors in plain words
 
 const ADVICE = {
-  NOT_AN_IMAGE: ['This file is not a Docker image archive.',
-    'Choose an archive written by "docker save -o image.tar IMAGE" (or podman/skopeo save): a .tar, .tar.gz, .tgz or .tar.zst file.'],
-  CORRUPT: ['The archive is damaged or incomplete.',
-    'It may have been cut short while copying or downloading. Save the image again with "docker save" and choose the new file.'],
-  DIGEST_MISMATCH: ['A layer in the archive does not match its checksum.',
-    'The archive was changed or damaged after it was saved. Save the image again with "docker save".'],
+  NOT_AN_IMAGE: [
+    'This file is not a Docker image archive.',
+    'Choose an archive written by "docker save -o image.tar IMAGE" (or podman/skopeo save): a .tar, .tar.gz, .tgz or .tar.zst file.',
+  ],
+  CORRUPT: [
+    'The archive is damaged or incomplete.',
+    'It may have been cut short while copying or downloading. Save the image again with "docker save" and choose the new file.',
+  ],
+  DIGEST_MISMATCH: [
+    'A layer in the archive does not match its checksum.',
+    'The archive was changed or damaged after it was saved. Save the image again with "docker save".',
+  ],
   IMAGE_CHOICE: ['Which image to use is not clear.', 'Choose one of the images listed above.'],
-  FROM_CHOICE: ['That squash point does not name exactly one layer.', 'Click another row of the history, or choose root.'],
-  BAD_TAG: ['The tag is not a valid image name.',
-    'Use lowercase letters, digits, ".", "_" and "-", like "myapp:squashed" or "registry.example.com/team/app:1.0". Or leave it empty.'],
-  TOO_LARGE: ['The archive hit a safety limit.',
-    'It holds something unusually large (for example a compression bomb). If you trust it, use the docker-squash command-line tool.'],
-  UNSUPPORTED: ['This archive uses something the squasher does not support.',
-    'Try the docker-squash command-line tool, or save the image with a current Docker version.'],
-  IO: ['Reading the file or writing the result failed.',
-    'Check that the file is still there and that your disk has free space, then try again.'],
-  LOAD: ['The squasher could not start in this browser.',
-    'Reload the page. It needs a current browser with WebAssembly and module workers (Chrome, Edge, Firefox or Safari from 2023 on).'],
-  INTERNAL: ['The squasher failed unexpectedly.',
-    'Try again; if it happens again with the same file, please report it with the details below.'],
+  FROM_CHOICE: [
+    'That squash point does not name exactly one layer.',
+    'Click another row of the history, or choose root.',
+  ],
+  BAD_TAG: [
+    'The tag is not a valid image name.',
+    'Use lowercase letters, digits, ".", "_" and "-", like "myapp:squashed" or "registry.example.com/team/app:1.0". Or leave it empty.',
+  ],
+  TOO_LARGE: [
+    'The archive hit a safety limit.',
+    'It holds something unusually large (for example a compression bomb). If you trust it, use the docker-squash command-line tool.',
+  ],
+  UNSUPPORTED: [
+    'This archive uses something the squasher does not support.',
+    'Try the docker-squash command-line tool, or save the image with a current Docker version.',
+  ],
+  IO: [
+    'Reading the file or writing the result failed.',
+    'Check that the file is still there and that your disk has free space, then try again.',
+  ],
+  LOAD: [
+    'The squasher could not start in this browser.',
+    'Reload the page. It needs a current browser with WebAssembly and module workers (Chrome, Edge, Firefox or Safari from 2023 on).',
+  ],
+  INTERNAL: [
+    'The squasher failed unexpectedly.',
+    'Try again; if it happens again with the same file, please report it with the details below.',
+  ],
 };
 
 function showError(err, during) {
@@ -145,12 +176,12 @@ class Squasher {
 
 const state = {
   file: null,
-  listing: null,     // list() result
-  inspection: null,  // inspect() result, for the chosen image
-  image: null,       // the chosen ImageInfo (from inspection when there, else listing)
-  from: null,        // "root" or a layer id
-  busy: null,        // 'list' | 'inspect' | 'squash'
-  generation: 0,     // bumped on every new file, so late answers for an old file are dropped
+  listing: null, // list() result
+  inspection: null, // inspect() result, for the chosen image
+  image: null, // the chosen ImageInfo (from inspection when there, else listing)
+  from: null, // "root" or a layer id
+  busy: null, // 'list' | 'inspect' | 'squash'
+  generation: 0, // bumped on every new file, so late answers for an old file are dropped
   resultUrl: null,
 };
 
@@ -172,7 +203,8 @@ async function openFile(file) {
   $('plan').hidden = true;
   $('progress').hidden = true;
   $('file-info').hidden = false;
-  $('file-info').textContent = `${file.name} · ${fmtBytes(file.size)}${ACCEPTED.test(file.name) ? '' : ' · not a usual archive name, trying anyway'}`;
+  $('file-info').textContent =
+    `${file.name} · ${fmtBytes(file.size)}${ACCEPTED.test(file.name) ? '' : ' · not a usual archive name, trying anyway'}`;
   document.body.dataset.state = 'opening';
   try {
     const { result } = await squasher.call('list', file);
@@ -258,7 +290,7 @@ async function analyse(gen) {
     } else if (from !== 'root') {
       const old = layersOf(before).find((l) => l.id === from);
       const now = old && layersOf(img).find((l) => l.index === old.index);
-      from = now ? now.id : (img.defaultFrom ? img.defaultFrom.from : 'root');
+      from = now ? now.id : img.defaultFrom ? img.defaultFrom.from : 'root';
     }
     state.image = img;
     state.from = from;
@@ -311,16 +343,23 @@ function render() {
     ['Tags', img.tags && img.tags.length ? img.tags.join(', ') : 'none'],
     ['ID', shortId(img.id)],
     ['Platform', img.platform],
-    ['Archive', `${state.listing.format}${state.listing.compression && state.listing.compression !== 'none' ? `, ${state.listing.compression}` : ''}`],
+    [
+      'Archive',
+      `${state.listing.format}${state.listing.compression && state.listing.compression !== 'none' ? `, ${state.listing.compression}` : ''}`,
+    ],
     ['Layers', String(layers.length)],
     ['Total size', fmtBytes(img.totalSize)],
   ];
   if (analysed) facts.push(['Wasted by later layers', fmtBytes(img.wastedBytes)]);
-  $('facts').replaceChildren(...facts.flatMap(([k, v]) => {
-    const dt = document.createElement('dt'); dt.textContent = k;
-    const dd = document.createElement('dd'); dd.textContent = v;
-    return [dt, dd];
-  }));
+  $('facts').replaceChildren(
+    ...facts.flatMap(([k, v]) => {
+      const dt = document.createElement('dt');
+      dt.textContent = k;
+      const dd = document.createElement('dd');
+      dd.textContent = v;
+      return [dt, dd];
+    }),
+  );
 
   // History, newest first.
   const top = layers.length ? layers[layers.length - 1].index : -1;
@@ -331,7 +370,13 @@ function render() {
     const l = h.layer;
     const cmd = cleanCreatedBy(h.createdBy);
     tr.dataset.history = String(h.index);
-    const cells = [document.createElement('td'), document.createElement('td'), document.createElement('td'), document.createElement('td'), document.createElement('td')];
+    const cells = [
+      document.createElement('td'),
+      document.createElement('td'),
+      document.createElement('td'),
+      document.createElement('td'),
+      document.createElement('td'),
+    ];
     cells[1].className = 'mono id';
     cells[2].className = 'cmd';
     cells[3].className = 'num';
@@ -374,7 +419,13 @@ function render() {
   const tr = document.createElement('tr');
   tr.className = 'root-row';
   tr.dataset.layer = 'root';
-  const cells = [document.createElement('td'), document.createElement('td'), document.createElement('td'), document.createElement('td'), document.createElement('td')];
+  const cells = [
+    document.createElement('td'),
+    document.createElement('td'),
+    document.createElement('td'),
+    document.createElement('td'),
+    document.createElement('td'),
+  ];
   cells[1].className = 'mono id';
   cells[1].textContent = 'root';
   cells[2].className = 'cmd';
@@ -398,8 +449,10 @@ function render() {
     choice = `Squash point: root. All ${plural(layers.length, 'layer')} become one.`;
   } else {
     const row = img.history.find((h) => h.layer && h.layer.index === chosen);
-    choice = `Squash point: layer ${shortId(state.from)} (${cleanCreatedBy(row && row.createdBy).slice(0, 60) || 'no command'}). ` +
-      (merged > 0 ? `Keeps ${plural(kept, 'layer')}, merges the ${plural(merged, 'layer')} above into one.`
+    choice =
+      `Squash point: layer ${shortId(state.from)} (${cleanCreatedBy(row && row.createdBy).slice(0, 60) || 'no command'}). ` +
+      (merged > 0
+        ? `Keeps ${plural(kept, 'layer')}, merges the ${plural(merged, 'layer')} above into one.`
         : 'Nothing is above it, so the image stays as it is; choose a lower layer or root to squash.');
   }
   $('choice').textContent = choice;
@@ -417,9 +470,12 @@ function render() {
     $('choice').append(' ', b);
   }
   const est = estimateFor(state.from);
-  $('estimate').textContent = analysed && est
-    ? `Result: ${plural(Number(est.layersAfter), 'layer')}, about ${fmtBytes(est.sizeAfter)} (${fmtBytes(est.reclaimedBytes)} less than ${fmtBytes(img.totalSize)}).`
-    : state.busy === 'inspect' ? 'Working out what each squash point would save…' : '';
+  $('estimate').textContent =
+    analysed && est
+      ? `Result: ${plural(Number(est.layersAfter), 'layer')}, about ${fmtBytes(est.sizeAfter)} (${fmtBytes(est.reclaimedBytes)} less than ${fmtBytes(img.totalSize)}).`
+      : state.busy === 'inspect'
+        ? 'Working out what each squash point would save…'
+        : '';
 
   $('root').disabled = state.from === 'root' || state.busy === 'squash';
   $('squash').disabled = Boolean(state.busy);
@@ -436,7 +492,9 @@ function addRadio(tr, cell, value, label) {
   r.value = value;
   r.checked = value === state.from;
   r.setAttribute('aria-label', label);
-  r.addEventListener('change', () => { if (r.checked) choose(value); });
+  r.addEventListener('change', () => {
+    if (r.checked) choose(value);
+  });
   cell.append(r);
   tr.classList.add('choosable');
   tr.addEventListener('click', (e) => {
@@ -467,7 +525,10 @@ function startProgress(label) {
   $('cancel').textContent = state.busy === 'inspect' ? 'Skip analysis' : 'Cancel';
 }
 
-const PHASES = { read: 'Step 1 of 2: reading and checking the layers', write: 'Step 2 of 2: writing the squashed image' };
+const PHASES = {
+  read: 'Step 1 of 2: reading and checking the layers',
+  write: 'Step 2 of 2: writing the squashed image',
+};
 /** Per phase of the running squash: { t0, t1, bytes } for the result's speed figures. */
 let phaseTimes = {};
 
@@ -477,7 +538,7 @@ function onProgress(p) {
   const pt = (phaseTimes[p.phase] ??= { t0: now, t1: now, bytes: 0 });
   pt.t1 = now;
   pt.bytes = p.bytesDone;
-  const label = state.busy === 'inspect' ? 'Analysing layers' : (PHASES[p.phase] || p.phase);
+  const label = state.busy === 'inspect' ? 'Analysing layers' : PHASES[p.phase] || p.phase;
   $('progress-label').textContent = label;
   const bar = $('progress-bar');
   if (p.bytesTotal > 0) {
@@ -500,7 +561,10 @@ function onProgress(p) {
 
 function outputName(tag) {
   if (tag) return `${tag.replace(/[/:@]+/g, '-').replace(/[^A-Za-z0-9._-]/g, '')}.tar`;
-  const base = (state.file && state.file.name ? state.file.name : 'image').replace(/\.(tar\.gz|tgz|tar\.zst|tzst|tar|gz|zst)$/i, '');
+  const base = (state.file && state.file.name ? state.file.name : 'image').replace(
+    /\.(tar\.gz|tgz|tar\.zst|tzst|tar|gz|zst)$/i,
+    '',
+  );
   return `${base.replace(/[^A-Za-z0-9._-]+/g, '_') || 'image'}-squashed.tar`;
 }
 
@@ -563,7 +627,8 @@ function showResult(msg, tag, seconds) {
   $('after-layers').textContent = plural(Number(r.layersAfter), 'layer');
   const saved = Number(r.sizeBefore) - Number(r.sizeAfter);
   $('saved-size').textContent = fmtBytes(Math.max(0, saved));
-  $('saved-pct').textContent = Number(r.sizeBefore) > 0 ? `${Math.max(0, (100 * saved) / Number(r.sizeBefore)).toFixed(1)}%` : '';
+  $('saved-pct').textContent =
+    Number(r.sizeBefore) > 0 ? `${Math.max(0, (100 * saved) / Number(r.sizeBefore)).toFixed(1)}%` : '';
 
   renderChart();
 
@@ -571,25 +636,68 @@ function showResult(msg, tag, seconds) {
   const rateOf = (ph) => {
     const x = phaseTimes[ph];
     const secs = x ? (x.t1 - x.t0) / 1000 : 0;
-    return secs > 0.05 ? `${fmtBytes(x.bytes)} at ${(x.bytes / 1e6 / secs).toFixed(1)} MB/s` : x ? fmtBytes(x.bytes) : '';
+    return secs > 0.05
+      ? `${fmtBytes(x.bytes)} at ${(x.bytes / 1e6 / secs).toFixed(1)} MB/s`
+      : x
+        ? fmtBytes(x.bytes)
+        : '';
   };
-  const phases = [['read', 'reading'], ['write', 'writing']].filter(([ph]) => phaseTimes[ph]).map(([ph, name]) => `${name} ${rateOf(ph)}`).join('; ');
+  const phases = [
+    ['read', 'reading'],
+    ['write', 'writing'],
+  ]
+    .filter(([ph]) => phaseTimes[ph])
+    .map(([ph, name]) => `${name} ${rateOf(ph)}`)
+    .join('; ');
   const facts = [
     ['image-id', 'New image ID', shortId(r.imageId), r.imageId],
     ['tags', 'Tags', r.tags && r.tags.length ? r.tags.join(', ') : 'none', ''],
-    ['from', 'Squash point', r.from ? `${r.from.from === 'root' ? 'root' : shortId(r.from.from)}${r.from.reason ? ` (${r.from.reason})` : ''}` : '', ''],
-    ['new-layer', 'New layer', r.newLayerDiffId ? `${shortId(r.newLayerDiffId)}, ${fmtBytes(r.newLayerSize)}` : 'nothing was squashed', r.newLayerDiffId || ''],
+    [
+      'from',
+      'Squash point',
+      r.from
+        ? `${r.from.from === 'root' ? 'root' : shortId(r.from.from)}${r.from.reason ? ` (${r.from.reason})` : ''}`
+        : '',
+      '',
+    ],
+    [
+      'new-layer',
+      'New layer',
+      r.newLayerDiffId ? `${shortId(r.newLayerDiffId)}, ${fmtBytes(r.newLayerSize)}` : 'nothing was squashed',
+      r.newLayerDiffId || '',
+    ],
     ['output-bytes', 'Archive size', fmtBytes(r.outputBytes), String(r.outputBytes)],
     ['time', 'Time', fmtDuration(seconds), String(seconds)],
-    ['speed', 'Average speed', `${mbps.toFixed(1)} MB/s of the ${fmtBytes(state.file.size)} archive${phases ? ` (${phases})` : ''}`, String(mbps)],
-    ['peak-memory', 'Peak WebAssembly memory', fmtBytes(msg.memory ? msg.memory.peak : 0), String(msg.memory ? msg.memory.peak : 0)],
-    ['sink', 'Written to', msg.stats && msg.stats.sink === 'opfs' ? 'browser file storage (on disk)' : 'browser memory (Blob)', msg.stats ? msg.stats.sink : ''],
+    [
+      'speed',
+      'Average speed',
+      `${mbps.toFixed(1)} MB/s of the ${fmtBytes(state.file.size)} archive${phases ? ` (${phases})` : ''}`,
+      String(mbps),
+    ],
+    [
+      'peak-memory',
+      'Peak WebAssembly memory',
+      fmtBytes(msg.memory ? msg.memory.peak : 0),
+      String(msg.memory ? msg.memory.peak : 0),
+    ],
+    [
+      'sink',
+      'Written to',
+      msg.stats && msg.stats.sink === 'opfs' ? 'browser file storage (on disk)' : 'browser memory (Blob)',
+      msg.stats ? msg.stats.sink : '',
+    ],
   ];
-  $('result-facts').replaceChildren(...facts.flatMap(([key, k, v, raw]) => {
-    const dt = document.createElement('dt'); dt.textContent = k;
-    const dd = document.createElement('dd'); dd.textContent = v; dd.dataset.key = key; dd.dataset.value = raw;
-    return [dt, dd];
-  }));
+  $('result-facts').replaceChildren(
+    ...facts.flatMap(([key, k, v, raw]) => {
+      const dt = document.createElement('dt');
+      dt.textContent = k;
+      const dd = document.createElement('dd');
+      dd.textContent = v;
+      dd.dataset.key = key;
+      dd.dataset.value = raw;
+      return [dt, dd];
+    }),
+  );
   $('result').hidden = false;
   $('result').scrollIntoView({ block: 'start', behavior: 'smooth' });
   a.focus({ preventScroll: true });
@@ -615,7 +723,8 @@ function renderChart() {
   if (wasted.length === 0) {
     const p = document.createElement('p');
     p.className = 'muted';
-    p.textContent = 'No layer holds files that a later layer deletes or overwrites: the saving comes from fewer layers.';
+    p.textContent =
+      'No layer holds files that a later layer deletes or overwrites: the saving comes from fewer layers.';
     chart.replaceChildren(p);
   } else {
     const rows = wasted.map((l) => {
@@ -634,7 +743,10 @@ function renderChart() {
       const track = document.createElement('div');
       track.className = 'bar-track';
       track.setAttribute('role', 'img');
-      track.setAttribute('aria-label', `layer ${shortId(l.diffId || l.id)}: ${fmtBytes(l.wastedBytes)} wasted of ${fmtBytes(l.size)}`);
+      track.setAttribute(
+        'aria-label',
+        `layer ${shortId(l.diffId || l.id)}: ${fmtBytes(l.wastedBytes)} wasted of ${fmtBytes(l.size)}`,
+      );
       const whole = document.createElement('div');
       whole.className = 'bar-size';
       whole.style.width = `${(100 * Number(l.size)) / max}%`;
@@ -650,23 +762,37 @@ function renderChart() {
     });
     const legend = document.createElement('p');
     legend.className = 'legend small muted';
-    const a = document.createElement('span'); a.className = 'swatch waste'; a.setAttribute('aria-hidden', 'true');
-    const b = document.createElement('span'); b.className = 'swatch size'; b.setAttribute('aria-hidden', 'true');
+    const a = document.createElement('span');
+    a.className = 'swatch waste';
+    a.setAttribute('aria-hidden', 'true');
+    const b = document.createElement('span');
+    b.className = 'swatch size';
+    b.setAttribute('aria-hidden', 'true');
     legend.append(a, ' dropped by squashing   ', b, ' rest of the layer');
     chart.replaceChildren(...rows, legend);
   }
   const files = img.largestWasted || [];
   $('files').hidden = files.length === 0;
   $('files-title').hidden = files.length === 0;
-  fileBody.replaceChildren(...files.map((f) => {
-    const tr = document.createElement('tr');
-    const p = document.createElement('td'); p.className = 'mono path'; p.textContent = f.path; p.title = f.path;
-    const s = document.createElement('td'); s.className = 'num'; s.textContent = fmtBytes(f.size);
-    const l = document.createElement('td'); l.className = 'mono'; l.textContent = layerName(f.layerIndex);
-    const h = document.createElement('td'); h.textContent = `${f.how} by ${layerName(f.removedBy)}`;
-    tr.append(p, s, l, h);
-    return tr;
-  }));
+  fileBody.replaceChildren(
+    ...files.map((f) => {
+      const tr = document.createElement('tr');
+      const p = document.createElement('td');
+      p.className = 'mono path';
+      p.textContent = f.path;
+      p.title = f.path;
+      const s = document.createElement('td');
+      s.className = 'num';
+      s.textContent = fmtBytes(f.size);
+      const l = document.createElement('td');
+      l.className = 'mono';
+      l.textContent = layerName(f.layerIndex);
+      const h = document.createElement('td');
+      h.textContent = `${f.how} by ${layerName(f.removedBy)}`;
+      tr.append(p, s, l, h);
+      return tr;
+    }),
+  );
 }
 
 /** A layer as the history table shows it: its short id. */
@@ -729,7 +855,9 @@ function wire() {
   });
   $('root').addEventListener('click', () => choose('root'));
   $('squash').addEventListener('click', squash);
-  $('tag').addEventListener('keydown', (e) => { if (e.key === 'Enter') squash(); });
+  $('tag').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') squash();
+  });
   $('cancel').addEventListener('click', () => {
     if (!state.busy) return;
     squasher.cancel();
@@ -742,7 +870,9 @@ function wire() {
   document.body.dataset.state = 'empty';
 
   if ('serviceWorker' in navigator && location.protocol.startsWith('http')) {
-    navigator.serviceWorker.register('sw.js').catch(() => { /* the page works without it, only not offline */ });
+    navigator.serviceWorker.register('sw.js').catch(() => {
+      /* the page works without it, only not offline */
+    });
   }
 }
 

@@ -14,24 +14,32 @@ const FILES = [
 ];
 
 self.addEventListener('install', (event) => {
-  event.waitUntil((async () => {
-    const cache = await caches.open(CACHE);
-    // One by one, so a missing file (say, the wasm not built yet) does not stop the rest.
-    await Promise.all(FILES.map(async (f) => {
-      try {
-        const res = await fetch(f, { cache: 'no-store' });
-        if (res.ok) await cache.put(f, res);
-      } catch { /* offline while installing: runtime caching fills in later */ }
-    }));
-    await self.skipWaiting();
-  })());
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(CACHE);
+      // One by one, so a missing file (say, the wasm not built yet) does not stop the rest.
+      await Promise.all(
+        FILES.map(async (f) => {
+          try {
+            const res = await fetch(f, { cache: 'no-store' });
+            if (res.ok) await cache.put(f, res);
+          } catch {
+            /* offline while installing: runtime caching fills in later */
+          }
+        }),
+      );
+      await self.skipWaiting();
+    })(),
+  );
 });
 
 self.addEventListener('activate', (event) => {
-  event.waitUntil((async () => {
-    for (const key of await caches.keys()) if (key !== CACHE) await caches.delete(key);
-    await self.clients.claim();
-  })());
+  event.waitUntil(
+    (async () => {
+      for (const key of await caches.keys()) if (key !== CACHE) await caches.delete(key);
+      await self.clients.claim();
+    })(),
+  );
 });
 
 self.addEventListener('fetch', (event) => {
@@ -39,18 +47,20 @@ self.addEventListener('fetch', (event) => {
   if (req.method !== 'GET') return;
   const url = new URL(req.url);
   if (url.origin !== self.location.origin) return;
-  event.respondWith((async () => {
-    const cache = await caches.open(CACHE);
-    try {
-      const res = await fetch(req, { cache: 'no-cache' });
-      if (res.ok && res.type === 'basic') await cache.put(cacheKey(url), res.clone());
-      return res;
-    } catch (err) {
-      const hit = await cache.match(cacheKey(url), { ignoreSearch: true });
-      if (hit) return hit;
-      throw err;
-    }
-  })());
+  event.respondWith(
+    (async () => {
+      const cache = await caches.open(CACHE);
+      try {
+        const res = await fetch(req, { cache: 'no-cache' });
+        if (res.ok && res.type === 'basic') await cache.put(cacheKey(url), res.clone());
+        return res;
+      } catch (err) {
+        const hit = await cache.match(cacheKey(url), { ignoreSearch: true });
+        if (hit) return hit;
+        throw err;
+      }
+    })(),
+  );
 });
 
 function cacheKey(url) {

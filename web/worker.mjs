@@ -14,7 +14,7 @@
 import init, * as squasher from './pkg/docker_squash_wasm.js';
 
 const PROGRESS_EVERY_MS = 100;
-const BLOB_PART = 8 << 20;   // output is collected in parts of this size
+const BLOB_PART = 8 << 20; // output is collected in parts of this size
 const OUT_PREFIX = 'squashed-';
 
 let wasmMemory = null;
@@ -29,15 +29,18 @@ function sampleMemory() {
 }
 
 function boot() {
-  booting ??= init().then((exports) => {
-    wasmMemory = exports.memory;
-    sampleMemory();
-  }, (e) => {
-    booting = null;
-    const err = new Error(`The squasher could not be loaded (${e && e.message ? e.message : e}).`);
-    err.code = 'LOAD';
-    throw err;
-  });
+  booting ??= init().then(
+    (exports) => {
+      wasmMemory = exports.memory;
+      sampleMemory();
+    },
+    (e) => {
+      booting = null;
+      const err = new Error(`The squasher could not be loaded (${e && e.message ? e.message : e}).`);
+      err.code = 'LOAD';
+      throw err;
+    },
+  );
   return booting;
 }
 
@@ -82,7 +85,11 @@ class OpfsSink {
     return this.handle.getFile();
   }
   abort() {
-    try { this.access?.close(); } catch { /* already closed */ }
+    try {
+      this.access?.close();
+    } catch {
+      /* already closed */
+    }
   }
 }
 

@@ -5,16 +5,32 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  BIN, docker, image, inspectImage, layersOf, load, q, readArchiveMeta, saved, sh, squashCli,
-  startDocker, workDir,
+  BIN,
+  docker,
+  image,
+  inspectImage,
+  layersOf,
+  load,
+  q,
+  readArchiveMeta,
+  saved,
+  sh,
+  squashCli,
+  startDocker,
+  workDir,
 } from '../support/e2e.mjs';
 import { assertSameFilesystem, removeImages, sha256File } from '../support/roundtrip.mjs';
 import { readTar } from '../support/tar.mjs';
 
 let stopDocker;
 const loaded = [];
-before(() => { stopDocker = startDocker(); });
-after(() => { removeImages(loaded); stopDocker?.(); });
+before(() => {
+  stopDocker = startDocker();
+});
+after(() => {
+  removeImages(loaded);
+  stopDocker?.();
+});
 
 /** One error message: one `docker-squash:` line (details may follow it), no usage text. */
 function assertOneMessage(stderr) {
@@ -93,7 +109,16 @@ describe('tags', () => {
     assert.deepEqual(readArchiveMeta(file).manifest[0].RepoTags, ['e2e-latest:latest']);
   });
 
-  const BAD_TAGS = ['Upper/Case:1', 'two words', 'name:bad tag', 'name:', `name:${'x'.repeat(129)}`, 'name:-dash', '/leading', 'a//b'];
+  const BAD_TAGS = [
+    'Upper/Case:1',
+    'two words',
+    'name:bad tag',
+    'name:',
+    `name:${'x'.repeat(129)}`,
+    'name:-dash',
+    '/leading',
+    'a//b',
+  ];
   for (const bad of BAD_TAGS) {
     test(`a bad tag (${JSON.stringify(bad.length > 30 ? bad.slice(0, 30) + '…' : bad)}) is one clear error: non-zero exit, no output file`, () => {
       const file = out('bad-tag.tar');
@@ -102,7 +127,11 @@ describe('tags', () => {
       assertOneMessage(r.stderr);
       assert.match(r.stderr, /tag|reference|invalid/i);
       assert.equal(fs.existsSync(file), false, 'no output file');
-      assert.deepEqual(fs.readdirSync(path.dirname(file)).filter((f) => f.startsWith('bad-tag')), [], 'no temporary file left');
+      assert.deepEqual(
+        fs.readdirSync(path.dirname(file)).filter((f) => f.startsWith('bad-tag')),
+        [],
+        'no temporary file left',
+      );
       const viaStdout = squashCli(['-t', bad], { input: fs.readFileSync(saved(image('meta'))), check: false });
       assert.notEqual(viaStdout.status, 0);
       assert.equal(viaStdout.stdout.length, 0, 'nothing on stdout');
@@ -119,10 +148,19 @@ describe('-from and inspect', () => {
     assert.equal(img.id, inspectImage(ref).Id);
     assert.deepEqual(img.tags, [ref]);
     assert.equal(img.platform, 'linux/amd64');
-    assert.deepEqual(img.history.filter((h) => h.layer).map((h) => h.layer.diffId), layersOf(ref));
+    assert.deepEqual(
+      img.history.filter((h) => h.layer).map((h) => h.layer.diffId),
+      layersOf(ref),
+    );
     const config = readArchiveMeta(saved(ref)).config;
-    assert.deepEqual(img.history.map((h) => h.createdBy), config.history.map((h) => h.created_by));
-    assert.deepEqual(img.history.map((h) => h.emptyLayer), config.history.map((h) => !!h.empty_layer));
+    assert.deepEqual(
+      img.history.map((h) => h.createdBy),
+      config.history.map((h) => h.created_by),
+    );
+    assert.deepEqual(
+      img.history.map((h) => h.emptyLayer),
+      config.history.map((h) => !!h.empty_layer),
+    );
     assert.equal(img.defaultFrom.layerIndex, 0);
   });
 
@@ -147,7 +185,10 @@ describe('-from and inspect', () => {
     const input = saved(ref);
     const layer = layersOf(ref)[2];
     const results = [
-      ['-from', layer], ['-from', layer.slice(7)], [`--from=${layer.slice(7, 20)}`], [`-from=${layer.slice(7, 20)}`],
+      ['-from', layer],
+      ['-from', layer.slice(7)],
+      [`--from=${layer.slice(7, 20)}`],
+      [`-from=${layer.slice(7, 20)}`],
     ].map((args) => {
       const file = out('from.tar');
       squashCli([...args, '-t', 'e2e-from:x', '-i', input, '-o', file]);

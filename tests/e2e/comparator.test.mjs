@@ -5,14 +5,29 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RULE_IMAGES, docker, dockerText, exportTree, image, readArchiveMeta, saved, startDocker } from '../support/e2e.mjs';
 import {
-  DOCKER_PER_CONTAINER, DOCKER_PER_CONTAINER_TREES, DOCKER_UNSTABLE_DIR_MTIMES, diffTrees, treeOfTar,
+  RULE_IMAGES,
+  docker,
+  dockerText,
+  exportTree,
+  image,
+  readArchiveMeta,
+  saved,
+  startDocker,
+} from '../support/e2e.mjs';
+import {
+  DOCKER_PER_CONTAINER,
+  DOCKER_PER_CONTAINER_TREES,
+  DOCKER_UNSTABLE_DIR_MTIMES,
+  diffTrees,
+  treeOfTar,
 } from '../support/fscompare.mjs';
 import { readTar } from '../support/tar.mjs';
 
 let stopDocker;
-before(() => { stopDocker = startDocker(); });
+before(() => {
+  stopDocker = startDocker();
+});
 after(() => stopDocker?.());
 
 function exportOnce(ref, opts) {
@@ -39,22 +54,42 @@ describe('filesystem comparator', () => {
     await new Promise((r) => setTimeout(r, 1100));
     const b = exportOnce(ref, { ignoreDocker: false });
     const differing = [...new Set(diffTrees(a, b, { max: 1000 }).map((l) => l.split(':')[0]))];
-    assert.ok(differing.length > 0, 'two containers made a second apart should differ in docker\'s own files');
-    const explained = (p) => DOCKER_PER_CONTAINER.includes(p) || DOCKER_UNSTABLE_DIR_MTIMES.includes(p)
-      || DOCKER_PER_CONTAINER_TREES.some((t) => p === t || p.startsWith(t + '/'));
-    assert.deepEqual(differing.filter((p) => !explained(p)), []);
+    assert.ok(differing.length > 0, "two containers made a second apart should differ in docker's own files");
+    const explained = (p) =>
+      DOCKER_PER_CONTAINER.includes(p) ||
+      DOCKER_UNSTABLE_DIR_MTIMES.includes(p) ||
+      DOCKER_PER_CONTAINER_TREES.some((t) => p === t || p.startsWith(t + '/'));
+    assert.deepEqual(
+      differing.filter((p) => !explained(p)),
+      [],
+    );
     // And each directory whose mtime is ignored does change (else it should be compared).
     for (const d of DOCKER_UNSTABLE_DIR_MTIMES) assert.notEqual(a.get(d).mtime, b.get(d).mtime, d);
   });
 
   test('it sees added, deleted and changed files, modes, owners, mtimes and hardlink groups', () => {
     const d = diffTrees(exportTree(image('base')), exportTree(image('links')), { max: 1000 });
-    assert.ok(d.some((l) => l.startsWith('/h/a: only in squashed')), d.join('\n'));
-    assert.ok(d.some((l) => l.startsWith('/usr/share/base/a: sha256')), d.join('\n'));
-    assert.ok(d.some((l) => l.startsWith('/usr/share/base/a: links')), d.join('\n'));
+    assert.ok(
+      d.some((l) => l.startsWith('/h/a: only in squashed')),
+      d.join('\n'),
+    );
+    assert.ok(
+      d.some((l) => l.startsWith('/usr/share/base/a: sha256')),
+      d.join('\n'),
+    );
+    assert.ok(
+      d.some((l) => l.startsWith('/usr/share/base/a: links')),
+      d.join('\n'),
+    );
     const m = diffTrees(exportTree(image('stack')), exportTree(image('meta')), { max: 1000 });
-    assert.ok(m.some((l) => l.startsWith('/usr/share/base/a: mode original="0644" squashed="0000"')), m.join('\n'));
-    assert.ok(m.some((l) => l.startsWith('/etc/motd: uid')), m.join('\n'));
+    assert.ok(
+      m.some((l) => l.startsWith('/usr/share/base/a: mode original="0644" squashed="0000"')),
+      m.join('\n'),
+    );
+    assert.ok(
+      m.some((l) => l.startsWith('/etc/motd: uid')),
+      m.join('\n'),
+    );
   });
 
   test('hardlinks: groups as overlayfs leaves them; a link keeps the content its target had', () => {
@@ -80,8 +115,20 @@ describe('filesystem comparator', () => {
 function layerFacts(ref) {
   const { byName, manifest } = readArchiveMeta(saved(ref));
   const facts = {
-    whiteouts: [], opaque: [], hardlinks: 0, chardev: 0, blockdev: 0, fifo: 0, symlink: 0,
-    longest: 0, exactly100: 0, nonUtf8: 0, xattrs: new Set(), bigIds: 0, mtimes: [], specialModes: 0,
+    whiteouts: [],
+    opaque: [],
+    hardlinks: 0,
+    chardev: 0,
+    blockdev: 0,
+    fifo: 0,
+    symlink: 0,
+    longest: 0,
+    exactly100: 0,
+    nonUtf8: 0,
+    xattrs: new Set(),
+    bigIds: 0,
+    mtimes: [],
+    specialModes: 0,
     typesByPath: new Map(),
   };
   manifest[0].Layers.forEach((l, i) => {
@@ -119,11 +166,14 @@ describe('the test images exercise their rules', () => {
       assert.ok(readArchiveMeta(saved(ref)).manifest[0].Layers.length > 5, name);
     }
   });
-  test('whiteouts: file and directory whiteouts, of own and base layers\' files', () => {
+  test("whiteouts: file and directory whiteouts, of own and base layers' files", () => {
     const f = layerFacts(image('whiteouts'));
     for (const p of ['w/a', 'w/gone', 'w/recreated', 'w/redir', 'usr/share/base/b', 'bin/vi', 'etc/motd']) {
       const [dir, b] = [p.split('/').slice(0, -1).join('/'), p.split('/').pop()];
-      assert.ok(f.whiteouts.some((w) => w.endsWith(`${dir}/.wh.${b}`)), `${p}: ${f.whiteouts}`);
+      assert.ok(
+        f.whiteouts.some((w) => w.endsWith(`${dir}/.wh.${b}`)),
+        `${p}: ${f.whiteouts}`,
+      );
     }
   });
   test('opaque: opaque markers, nested and repeated', () => {
@@ -144,8 +194,14 @@ describe('the test images exercise their rules', () => {
     const f = layerFacts(image('meta'));
     assert.ok(f.specialModes >= 4, `special modes: ${f.specialModes}`);
     assert.ok(f.bigIds >= 1);
-    assert.ok(f.mtimes.some((m) => m < 0), 'an mtime before 1970');
-    assert.ok(f.mtimes.some((m) => m > 8 ** 11), 'an mtime beyond 11 octal digits');
+    assert.ok(
+      f.mtimes.some((m) => m < 0),
+      'an mtime before 1970',
+    );
+    assert.ok(
+      f.mtimes.some((m) => m > 8 ** 11),
+      'an mtime beyond 11 octal digits',
+    );
   });
   test('links: hardlink entries in layers', () => {
     assert.ok(layerFacts(image('links')).hardlinks >= 5);
@@ -159,7 +215,10 @@ describe('the test images exercise their rules', () => {
     assert.ok(f.longest > 600, `longest ${f.longest}`);
     assert.ok(f.exactly100 >= 1);
     assert.ok(f.nonUtf8 >= 3);
-    assert.ok(f.whiteouts.some((w) => w.length > 255 + 2), 'a whiteout of a name longer than 250 bytes');
+    assert.ok(
+      f.whiteouts.some((w) => w.length > 255 + 2),
+      'a whiteout of a name longer than 250 bytes',
+    );
   });
   test('handmade: xattrs (user.* and security.capability) and an explicit opaque marker', () => {
     const f = layerFacts(image('handmade'));

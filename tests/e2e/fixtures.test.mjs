@@ -26,10 +26,13 @@ const NOT_IMAGES = new Set([
 
 function walk(dir, rel = '') {
   const out = [];
-  for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const e of fs
+    .readdirSync(path.join(dir, rel), { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))) {
     const r = path.join(rel, e.name);
     if (e.isDirectory()) {
-      if (fs.existsSync(path.join(dir, r, 'oci-layout')) || fs.existsSync(path.join(dir, r, 'index.json'))) out.push({ rel: r, folder: true });
+      if (fs.existsSync(path.join(dir, r, 'oci-layout')) || fs.existsSync(path.join(dir, r, 'index.json')))
+        out.push({ rel: r, folder: true });
       else out.push(...walk(dir, r));
     } else if (e.name.endsWith('.tar')) out.push({ rel: r, folder: false });
   }
@@ -41,8 +44,13 @@ const entries = present ? walk(FIXTURES) : [];
 let stopDocker;
 const loaded = [];
 if (present) {
-  before(() => { stopDocker = startDocker(); });
-  after(() => { removeImages(loaded); stopDocker?.(); });
+  before(() => {
+    stopDocker = startDocker();
+  });
+  after(() => {
+    removeImages(loaded);
+    stopDocker?.();
+  });
 }
 
 function dockerIdOf(ref) {
@@ -75,7 +83,11 @@ describe('real archives from other tools', { skip }, () => {
         info = JSON.parse(inspectFixture(e).stdout);
         assert.ok(info.images.length >= 1);
         for (const img of info.images) {
-          assert.match(img.id, /^sha256:[0-9a-f]{64}$/, 'report.rs: ImageInfo.id is "the `sha256:` digest of its config"');
+          assert.match(
+            img.id,
+            /^sha256:[0-9a-f]{64}$/,
+            'report.rs: ImageInfo.id is "the `sha256:` digest of its config"',
+          );
           const layers = img.history.filter((h) => h.layer).map((h) => h.layer);
           assert.ok(layers.length >= 1, 'at least one layer');
           layers.forEach((l, i) => {
@@ -94,9 +106,15 @@ describe('real archives from other tools', { skip }, () => {
         info ??= JSON.parse(inspectFixture(e).stdout);
         const abs = path.join(FIXTURES, e.rel);
         const amd64 = info.images.filter((i) => i.platform === 'linux/amd64');
-        if (!amd64.length) { t.skip(`no linux/amd64 image (${info.images.map((i) => i.platform)})`); return; }
+        if (!amd64.length) {
+          t.skip(`no linux/amd64 image (${info.images.map((i) => i.platform)})`);
+          return;
+        }
         const l = docker(['load', '-i', abs], { check: false });
-        if (l.status !== 0) { t.skip(`docker load refuses it: ${l.stderr.trim()}`); return; }
+        if (l.status !== 0) {
+          t.skip(`docker load refuses it: ${l.stderr.trim()}`);
+          return;
+        }
         // What docker loaded: for one image, the ref docker names (its id for pre-1.10
         // archives is not the archive's); for several, their ids (config digests).
         const said = l.stdout.toString().match(/Loaded image(?: ID)?: (\S+)/g) || [];

@@ -6,21 +6,40 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { image, layersOf, load, readArchiveMeta, run, saved, sh, q, squashCli, startDocker, workDir } from '../support/e2e.mjs';
+import {
+  image,
+  layersOf,
+  load,
+  readArchiveMeta,
+  run,
+  saved,
+  sh,
+  q,
+  squashCli,
+  startDocker,
+  workDir,
+} from '../support/e2e.mjs';
 import { assertSameFilesystem, removeImages } from '../support/roundtrip.mjs';
 import { readTar } from '../support/tar.mjs';
 
 let stopDocker;
 const loaded = [];
-before(() => { stopDocker = startDocker(); });
-after(() => { removeImages(loaded); stopDocker?.(); });
+before(() => {
+  stopDocker = startDocker();
+});
+after(() => {
+  removeImages(loaded);
+  stopDocker?.();
+});
 
 const IMAGES_TO_CONVERT = ['names', 'links', 'opaque', 'meta', 'special', 'handmade'];
 
 /** The input archive in each format; made once per run. */
 const CONVERSIONS = {
-  'oci-archive, gzip layers (skopeo)': (src, dst) => run('skopeo', ['copy', '-q', `docker-archive:${src}`, `oci-archive:${dst}`, '--dest-compress-format', 'gzip']),
-  'oci-archive, zstd layers (skopeo)': (src, dst) => run('skopeo', ['copy', '-q', `docker-archive:${src}`, `oci-archive:${dst}`, '--dest-compress-format', 'zstd']),
+  'oci-archive, gzip layers (skopeo)': (src, dst) =>
+    run('skopeo', ['copy', '-q', `docker-archive:${src}`, `oci-archive:${dst}`, '--dest-compress-format', 'gzip']),
+  'oci-archive, zstd layers (skopeo)': (src, dst) =>
+    run('skopeo', ['copy', '-q', `docker-archive:${src}`, `oci-archive:${dst}`, '--dest-compress-format', 'zstd']),
   'docker save | gzip -c': (src, dst) => sh(`gzip -c ${q(src)} > ${q(dst)}`),
   'docker save | zstd': (src, dst) => sh(`zstd -q -c ${q(src)} > ${q(dst)}`),
 };
@@ -83,7 +102,16 @@ describe('other tools take the output', () => {
 
   test('podman load takes it, with its tag, layers and config', () => {
     const root = workDir('podman');
-    const podman = (args) => run('podman', ['--root', path.join(root, 'root'), '--runroot', path.join(root, 'run'), '--storage-driver', 'vfs', ...args]);
+    const podman = (args) =>
+      run('podman', [
+        '--root',
+        path.join(root, 'root'),
+        '--runroot',
+        path.join(root, 'run'),
+        '--storage-driver',
+        'vfs',
+        ...args,
+      ]);
     const out = outOf('config');
     const said = podman(['load', '-i', out]).stdout.toString();
     assert.match(said, /Loaded image: (localhost\/)?e2e-tools-config:sq/);
@@ -105,7 +133,17 @@ describe('other tools take the output', () => {
     // skopeo shows the config converted to the OCI schema: the fields both schemas have.
     assert.deepEqual(cfg.rootfs, meta.config.rootfs);
     assert.equal(cfg.history.length, meta.config.history.length);
-    for (const k of ['Env', 'Cmd', 'Entrypoint', 'WorkingDir', 'User', 'ExposedPorts', 'Volumes', 'Labels', 'StopSignal']) {
+    for (const k of [
+      'Env',
+      'Cmd',
+      'Entrypoint',
+      'WorkingDir',
+      'User',
+      'ExposedPorts',
+      'Volumes',
+      'Labels',
+      'StopSignal',
+    ]) {
       assert.deepEqual(cfg.config[k], meta.config.config[k], k);
     }
     // And skopeo can copy it on: to an OCI archive the CLI reads back.
@@ -113,7 +151,9 @@ describe('other tools take the output', () => {
     fs.rmSync(oci, { force: true });
     run('skopeo', ['copy', '-q', `docker-archive:${out}`, `oci-archive:${oci}`]);
     const again = JSON.parse(squashCli(['inspect', '--json', oci]).stdout);
-    assert.deepEqual(again.images[0].history.filter((h) => h.layer).map((h) => h.layer.diffId), meta.config.rootfs.diff_ids);
+    assert.deepEqual(
+      again.images[0].history.filter((h) => h.layer).map((h) => h.layer.diffId),
+      meta.config.rootfs.diff_ids,
+    );
   });
 });
-

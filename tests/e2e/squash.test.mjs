@@ -6,14 +6,25 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RULE_IMAGES, image, layersOf, load, squashCli, startDocker, saved, workDir } from '../support/e2e.mjs';
 import {
-  assertHistory, assertLayerCount, assertSameConfig, assertSameFilesystem, removeImages, sha256File, squashAndLoad,
+  assertHistory,
+  assertLayerCount,
+  assertSameConfig,
+  assertSameFilesystem,
+  removeImages,
+  sha256File,
+  squashAndLoad,
 } from '../support/roundtrip.mjs';
 import path from 'node:path';
 
 let stopDocker;
 const loaded = [];
-before(() => { stopDocker = startDocker(); });
-after(() => { removeImages(loaded); stopDocker?.(); });
+before(() => {
+  stopDocker = startDocker();
+});
+after(() => {
+  removeImages(loaded);
+  stopDocker?.();
+});
 
 const STACK_LAYERS = 4; // tests/images/stack/Dockerfile: base + RUN + ADD + COPY
 
@@ -31,7 +42,8 @@ for (const name of [...Object.keys(RULE_IMAGES), 'handmade']) {
         if (!results.value && !results.error) {
           try {
             const ref = image(name);
-            const mode = modeName === 'middle' ? { keep: STACK_LAYERS + (RULE_IMAGES[name]?.middleKeep ?? 1) } : modeName;
+            const mode =
+              modeName === 'middle' ? { keep: STACK_LAYERS + (RULE_IMAGES[name]?.middleKeep ?? 1) } : modeName;
             const tag = `e2e-sq-${name}:${modeName}`;
             loaded.push(tag);
             results.value = { orig: ref, mode, ...squashAndLoad(ref, mode, tag) };
@@ -43,7 +55,7 @@ for (const name of [...Object.keys(RULE_IMAGES), 'handmade']) {
         return results.value;
       };
       describe(label, () => {
-        test('the squashed image\'s filesystem equals the original\'s', () => {
+        test("the squashed image's filesystem equals the original's", () => {
           const r = roundTrip();
           assertSameFilesystem(r.orig, r.ref);
         });
@@ -54,7 +66,7 @@ for (const name of [...Object.keys(RULE_IMAGES), 'handmade']) {
         test(modeName === 'root' ? 'one layer' : 'the kept layers, unchanged, and one squashed layer', () => {
           const r = roundTrip();
           if (modeName === 'root') assert.equal(r.keep, 0);
-          if (modeName === 'default') assert.equal(r.keep, 1, 'the base image\'s ADD file: layer is layer 0');
+          if (modeName === 'default') assert.equal(r.keep, 1, "the base image's ADD file: layer is layer 0");
           assert.ok(r.keep < layersOf(r.orig).length, 'the squash point must leave layers to squash');
           assertLayerCount(r);
         });
@@ -89,7 +101,10 @@ for (const name of ['whiteouts', 'opaque', 'types', 'links', 'names', 'sizes', '
     for (let keep = 1; keep < 12; keep++) {
       test(`-from layer ${keep - 1}, by the id inspect prints: the original's filesystem`, (t) => {
         const layers = layersOf(image(name));
-        if (keep >= layers.length) { t.skip(`the image has ${layers.length} layers`); return; }
+        if (keep >= layers.length) {
+          t.skip(`the image has ${layers.length} layers`);
+          return;
+        }
         const p = pointsOf().find((x) => x.layerIndex === keep - 1);
         assert.ok(p, `inspect offers no squash point at layer ${keep - 1}`);
         const tag = `e2e-sq-every-${name}:keep${keep}`;

@@ -11,8 +11,13 @@ import { removeImages, squashAndLoad } from '../support/roundtrip.mjs';
 
 let stopDocker;
 const loaded = [];
-before(() => { stopDocker = startDocker(); });
-after(() => { removeImages(loaded); stopDocker?.(); });
+before(() => {
+  stopDocker = startDocker();
+});
+after(() => {
+  removeImages(loaded);
+  stopDocker?.();
+});
 
 const SCRIPT = path.join(path.dirname(IMAGES), 'support/overlay_xattrs.py');
 
@@ -37,7 +42,11 @@ test('the hand-made image has the xattrs it was made with (else this test would 
   assert.equal(x['/x/gone'], undefined);
 });
 
-for (const [label, mode] of [['-from root', 'root'], ['-from a middle layer (xattr layers squashed)', { keep: 4 }], ['-from the first xattr layer', { keep: 5 }]]) {
+for (const [label, mode] of [
+  ['-from root', 'root'],
+  ['-from a middle layer (xattr layers squashed)', { keep: 4 }],
+  ['-from the first xattr layer', { keep: 5 }],
+]) {
   test(`${label}: every xattr of every path is the original's`, () => {
     const orig = image('handmade');
     const tag = `e2e-sq-xattrs:${typeof mode === 'string' ? mode : `keep${mode.keep}`}`;

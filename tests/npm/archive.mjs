@@ -27,7 +27,8 @@ export function tarHeader({ name, size = 0, mode = 0o644, type = '0', linkname =
     const cut = name.lastIndexOf('/', name.length - 1);
     prefix = name.slice(0, cut);
     base = name.slice(cut + 1);
-    if (Buffer.byteLength(base) > 100 || Buffer.byteLength(prefix) > 155) throw new Error(`name too long for ustar: ${name}`);
+    if (Buffer.byteLength(base) > 100 || Buffer.byteLength(prefix) > 155)
+      throw new Error(`name too long for ustar: ${name}`);
   }
   h.write(base, 0, 100, 'utf8');
   h.write(octal(mode, 8), 100, 'latin1');
@@ -71,7 +72,15 @@ function writeLayer(entries, write) {
   for (const e of entries) {
     const type = e.type ?? 'file';
     const size = entrySize(e);
-    put(tarHeader({ name: e.name, size, type: TYPES[type], mode: e.mode ?? (type === 'dir' ? 0o755 : 0o644), linkname: e.linkname ?? '' }));
+    put(
+      tarHeader({
+        name: e.name,
+        size,
+        type: TYPES[type],
+        mode: e.mode ?? (type === 'dir' ? 0o755 : 0o644),
+        linkname: e.linkname ?? '',
+      }),
+    );
     if (e.data !== undefined) {
       put(Buffer.from(e.data));
     } else {
@@ -95,7 +104,11 @@ export function noiseFill(seed) {
     let x = BigInt.asUintN(64, BigInt(seed) * 0x9e3779b97f4a7c15n + BigInt(offset));
     let i = 0;
     for (; i + 8 <= buf.length; i += 8) {
-      x ^= x << 13n; x = BigInt.asUintN(64, x); x ^= x >> 7n; x ^= x << 17n; x = BigInt.asUintN(64, x);
+      x ^= x << 13n;
+      x = BigInt.asUintN(64, x);
+      x ^= x >> 7n;
+      x ^= x << 17n;
+      x = BigInt.asUintN(64, x);
       dv.setBigUint64(i, x, true);
     }
     for (; i < buf.length; i++) buf[i] = (i * 131 + seed) & 0xff;
@@ -141,17 +154,23 @@ export function writeDockerSave(path, { tag = 'npmtest:latest', layers, createdB
       created: `2024-01-0${(i % 9) + 1}T00:00:00Z`,
       created_by: createdBy?.[i] ?? `/bin/sh -c #(nop) step ${i}`,
     }));
-    const config = Buffer.from(JSON.stringify({
-      architecture: 'amd64', os: 'linux',
-      config: { Env: ['PATH=/usr/bin:/bin'], Cmd: ['/bin/sh'] },
-      rootfs: { type: 'layers', diff_ids: diffIds },
-      history,
-    }));
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        config: { Env: ['PATH=/usr/bin:/bin'], Cmd: ['/bin/sh'] },
+        rootfs: { type: 'layers', diff_ids: diffIds },
+        history,
+      }),
+    );
     const configHex = crypto.createHash('sha256').update(config).digest('hex');
     const files = [
       [`${configHex}.json`, config],
       ['manifest.json', Buffer.from(JSON.stringify([{ Config: `${configHex}.json`, RepoTags: [tag], Layers: names }]))],
-      ['repositories', Buffer.from(JSON.stringify({ [tag.split(':')[0]]: { [tag.split(':')[1]]: names.at(-1).split('/')[0] } }))],
+      [
+        'repositories',
+        Buffer.from(JSON.stringify({ [tag.split(':')[0]]: { [tag.split(':')[1]]: names.at(-1).split('/')[0] } })),
+      ],
     ];
     for (const [name, data] of files) {
       write(tarHeader({ name, size: data.length }));

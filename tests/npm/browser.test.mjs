@@ -65,7 +65,10 @@ before(async () => {
   fs.cpSync(PKG_DIR, path.join(dir, 'pkg'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'worker.mjs'), WORKER);
   fs.writeFileSync(path.join(dir, 'main.mjs'), MAIN);
-  fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>npm package</title><link rel="icon" href="data:,"><body><script type="module" src="main.mjs"></script></body>');
+  fs.writeFileSync(
+    path.join(dir, 'index.html'),
+    '<!doctype html><meta charset="utf-8"><title>npm package</title><link rel="icon" href="data:,"><body><script type="module" src="main.mjs"></script></body>',
+  );
   const archive = path.join(dir, 'small.tar');
   smallImage(archive);
   const native = nativeSquash(archive, ['-from', 'root', '-t', 'app:squashed'], path.join(dir, 'native.tar'));
@@ -97,7 +100,7 @@ test('in a module worker (FileReaderSync): same bytes as the native CLI, progres
   assert.deepEqual(browser.consoleErrors, []);
 });
 
-test('on the page\'s main thread (Blob read with arrayBuffer): same bytes', async () => {
+test("on the page's main thread (Blob read with arrayBuffer): same bytes", async () => {
   const hash = await browser.page.evaluate((url) => window.runMain(url), `${server.url}small.tar`);
   assert.equal(hash, want);
   assert.deepEqual(browser.consoleErrors, []);

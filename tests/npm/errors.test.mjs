@@ -12,7 +12,18 @@ import zlib from 'node:zlib';
 import { requireBuild, loadPackage, workDir, run, CLI, PKG_DIR, concat } from './helpers.mjs';
 import { smallImage } from './archive.mjs';
 
-const CODES = new Set(['NOT_AN_IMAGE', 'CORRUPT', 'DIGEST_MISMATCH', 'IMAGE_CHOICE', 'FROM_CHOICE', 'BAD_TAG', 'TOO_LARGE', 'UNSUPPORTED', 'IO', 'CANCELLED']);
+const CODES = new Set([
+  'NOT_AN_IMAGE',
+  'CORRUPT',
+  'DIGEST_MISMATCH',
+  'IMAGE_CHOICE',
+  'FROM_CHOICE',
+  'BAD_TAG',
+  'TOO_LARGE',
+  'UNSUPPORTED',
+  'IO',
+  'CANCELLED',
+]);
 const BIN = () => path.join(PKG_DIR, 'bin/docker-squash-wasm.mjs');
 
 let pkg;
@@ -63,7 +74,7 @@ function assertCoded(e, what) {
   assert.ok(e.message.length > 10 && !/undefined|\[object/.test(e.message), `${what}: a clear message: ${e.message}`);
 }
 
-test('bad input throws a coded Error with the native CLI\'s message, in squash, inspect and list', async () => {
+test("bad input throws a coded Error with the native CLI's message, in squash, inspect and list", async () => {
   for (const [name, bytes] of Object.entries(badInputs())) {
     const file = path.join(dir, `bad-${name.replace(/\W+/g, '-')}.tar`);
     fs.writeFileSync(file, bytes);
@@ -86,7 +97,8 @@ test('bad input throws a coded Error with the native CLI\'s message, in squash, 
       }
       assert.ok(err, `${name}: ${fn} did not throw`);
       assertCoded(err, `${name}: ${fn}`);
-      if (fn === 'squash' && bytes[0] !== 0x1f) { // the CLI decompresses gzip itself, with its own messages
+      if (fn === 'squash' && bytes[0] !== 0x1f) {
+        // the CLI decompresses gzip itself, with its own messages
         assert.notEqual(native.status, 0, `${name}: the CLI accepted it`);
         assert.equal(`docker-squash: ${err.message}\n`, native.stderr, `${name}: same message as the CLI`);
       }
@@ -116,8 +128,24 @@ test('damaged archives: every single-byte change either squashes or throws a cod
 
 test('bad tag and bad -from: BAD_TAG and FROM_CHOICE, before any output', async () => {
   let chunks = 0;
-  await assert.rejects(pkg.squash(good, { tag: 'Not A Tag!', onChunk: () => { chunks++; } }), (e) => e.code === 'BAD_TAG' && /Not A Tag!/.test(e.message));
-  await assert.rejects(pkg.squash(good, { from: 'ffffffffffff', onChunk: () => { chunks++; } }), (e) => e.code === 'FROM_CHOICE');
+  await assert.rejects(
+    pkg.squash(good, {
+      tag: 'Not A Tag!',
+      onChunk: () => {
+        chunks++;
+      },
+    }),
+    (e) => e.code === 'BAD_TAG' && /Not A Tag!/.test(e.message),
+  );
+  await assert.rejects(
+    pkg.squash(good, {
+      from: 'ffffffffffff',
+      onChunk: () => {
+        chunks++;
+      },
+    }),
+    (e) => e.code === 'FROM_CHOICE',
+  );
   assert.equal(chunks, 0);
   await assert.rejects(pkg.checkTag('UPPER:case'), (e) => e.code === 'BAD_TAG');
   assert.equal(await pkg.checkTag('app'), 'app:latest');
@@ -133,15 +161,40 @@ test('exceptions thrown by callbacks come back unchanged; onProgress returning f
     },
   };
   await assert.rejects(pkg.squash(src, { from: 'root' }), (e) => e === mine);
-  await assert.rejects(pkg.squash(good, { onChunk: () => { throw mine; } }), (e) => e === mine);
-  await assert.rejects(pkg.squash(good, { onProgress: () => { throw mine; } }), (e) => e === mine);
+  await assert.rejects(
+    pkg.squash(good, {
+      onChunk: () => {
+        throw mine;
+      },
+    }),
+    (e) => e === mine,
+  );
+  await assert.rejects(
+    pkg.squash(good, {
+      onProgress: () => {
+        throw mine;
+      },
+    }),
+    (e) => e === mine,
+  );
   await assert.rejects(pkg.inspect(good, { onProgress: () => false }), (e) => e.code === 'CANCELLED');
   await assert.rejects(pkg.squash(good, { onProgress: () => false }), (e) => e.code === 'CANCELLED');
   // A thrown non-Error value too.
-  await assert.rejects(pkg.squash(good, { onChunk: () => { throw 'plain string'; } }), (e) => e === 'plain string');
+  await assert.rejects(
+    pkg.squash(good, {
+      onChunk: () => {
+        throw 'plain string';
+      },
+    }),
+    (e) => e === 'plain string',
+  );
   // Progress does arrive, with phases and byte counts.
   const seen = [];
-  await pkg.squash(good, { onProgress: (p) => { seen.push(p); } });
+  await pkg.squash(good, {
+    onProgress: (p) => {
+      seen.push(p);
+    },
+  });
   assert.ok(seen.some((p) => p.phase === 'read') && seen.some((p) => p.phase === 'write'));
   const last = seen.at(-1);
   assert.equal(last.bytesDone, last.bytesTotal);
@@ -155,7 +208,10 @@ test('a source that lies about its size, or returns the wrong thing, is an IO/CO
     return /input ended at byte \d+ of the \d+ it was said to have/.test(e.message);
   });
   const wrong = { size: goodBytes.length, readAt: () => 'text' };
-  await assert.rejects(pkg.squash(wrong), (e) => { assertCoded(e, 'readAt returns a string'); return /Uint8Array/.test(e.message); });
+  await assert.rejects(pkg.squash(wrong), (e) => {
+    assertCoded(e, 'readAt returns a string');
+    return /Uint8Array/.test(e.message);
+  });
 });
 
 test('wrong arguments are TypeErrors with code BAD_ARGUMENT', async () => {
@@ -168,7 +224,10 @@ test('wrong arguments are TypeErrors with code BAD_ARGUMENT', async () => {
   await assert.rejects(pkg.inspect(good, { onProgress: 1 }), bad);
   const low = pkg.lowLevel();
   assert.throws(() => low.squash({ size: 0, readAt: () => new Uint8Array(0) }, {}), bad);
-  await assert.rejects(pkg.squash(path.join(dir, 'does-not-exist.tar')), (e) => e.code === 'IO' && /cannot open/.test(e.message));
+  await assert.rejects(
+    pkg.squash(path.join(dir, 'does-not-exist.tar')),
+    (e) => e.code === 'IO' && /cannot open/.test(e.message),
+  );
   await assert.rejects(pkg.squash(dir), (e) => e.code === 'IO' && /is a folder/.test(e.message));
 });
 
@@ -184,8 +243,15 @@ test('the CLI: one clear line and a non-zero exit on bad input; no output file, 
     if (bytes[0] === 0x1f) {
       // Node's zlib decompresses on the way in: it may notice damage at another point than
       // the native CLI's decoder, so only the start of the message is the same.
-      assert.equal(r.stderr.replace(/^docker-squash-wasm:/, 'docker-squash:').split(': ').slice(0, 2).join(': '),
-        n.stderr.split(': ').slice(0, 2).join(': '), `${name}: the CLI's message`);
+      assert.equal(
+        r.stderr
+          .replace(/^docker-squash-wasm:/, 'docker-squash:')
+          .split(': ')
+          .slice(0, 2)
+          .join(': '),
+        n.stderr.split(': ').slice(0, 2).join(': '),
+        `${name}: the CLI's message`,
+      );
     } else {
       assert.equal(r.stderr.replace(/^docker-squash-wasm:/, 'docker-squash:'), n.stderr, `${name}: the CLI's message`);
     }
@@ -195,16 +261,25 @@ test('the CLI: one clear line and a non-zero exit on bad input; no output file, 
     assert.equal(s.status, 1, `${name} on stdin: exit 1`);
     assert.match(s.stderr, /^docker-squash-wasm: .+\n$/);
   }
-  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('.tmp-')), []);
+  assert.deepEqual(
+    fs.readdirSync(dir).filter((f) => f.includes('.tmp-')),
+    [],
+  );
   const tag = run(process.execPath, [BIN(), '-t', 'Bad Tag', '-i', good, '-o', out]);
   assert.equal(tag.status, 1);
-  assert.equal(tag.stderr.replace(/^docker-squash-wasm:/, 'docker-squash:'), run(CLI, ['-t', 'Bad Tag', '-i', good, '-o', out]).stderr);
+  assert.equal(
+    tag.stderr.replace(/^docker-squash-wasm:/, 'docker-squash:'),
+    run(CLI, ['-t', 'Bad Tag', '-i', good, '-o', out]).stderr,
+  );
   const usage = run(process.execPath, [BIN(), '-nope']);
   assert.equal(usage.status, 2);
   assert.match(usage.stderr, /^docker-squash-wasm: unknown flag `-nope`\n\nSquash the layers/);
   const missing = run(process.execPath, [BIN(), '-i', path.join(dir, 'nope.tar'), '-o', out]);
   assert.equal(missing.status, 1);
-  assert.equal(missing.stderr, `docker-squash-wasm: cannot open ${path.join(dir, 'nope.tar')}: No such file or directory (os error 2)\n`);
+  assert.equal(
+    missing.stderr,
+    `docker-squash-wasm: cannot open ${path.join(dir, 'nope.tar')}: No such file or directory (os error 2)\n`,
+  );
   const ok = run(process.execPath, [BIN(), '-from', 'root', '-i', good, '-o', out]);
   assert.equal(ok.status, 0, ok.stderr);
   assert.ok(concat([fs.readFileSync(out)]).length > 0);

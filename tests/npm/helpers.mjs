@@ -31,7 +31,8 @@ export function requireBuild({ cli = true } = {}) {
 
 export function tarball() {
   const t = fs.readdirSync(PACK_DIR).filter((f) => /^docker-squash-wasm-.*\.tgz$/.test(f));
-  if (t.length !== 1) throw new Error(`expected one docker-squash-wasm-*.tgz in ${PACK_DIR}, found ${t.length}: run "make wasm"`);
+  if (t.length !== 1)
+    throw new Error(`expected one docker-squash-wasm-*.tgz in ${PACK_DIR}, found ${t.length}: run "make wasm"`);
   return path.join(PACK_DIR, t[0]);
 }
 
@@ -51,7 +52,11 @@ export function workDir(name) {
 /** Runs a command; returns { status, stdout (Buffer), stderr (string) }. */
 export function run(cmd, args, { input, cwd, env, timeout = 600000 } = {}) {
   const r = spawnSync(cmd, args, {
-    input, cwd, env: env ? { ...process.env, ...env } : process.env, timeout, maxBuffer: 1 << 30,
+    input,
+    cwd,
+    env: env ? { ...process.env, ...env } : process.env,
+    timeout,
+    maxBuffer: 1 << 30,
   });
   // EPIPE: the child stopped reading its stdin early (it refused the input): its exit
   // status and stderr are what the test judges.

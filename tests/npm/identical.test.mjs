@@ -11,7 +11,15 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import {
-  requireBuild, loadPackage, workDir, nativeSquash, nativeInspect, fixtureArchives, concat, firstDiff, FIXTURES,
+  requireBuild,
+  loadPackage,
+  workDir,
+  nativeSquash,
+  nativeInspect,
+  fixtureArchives,
+  concat,
+  firstDiff,
+  FIXTURES,
 } from './helpers.mjs';
 import { smallImage } from './archive.mjs';
 
@@ -46,11 +54,19 @@ function variants(archive) {
     const pick = info.images.length > 1 ? { image: img.id } : {};
     const pickFlags = info.images.length > 1 ? ['-image', img.id] : [];
     out.push({ label: `image ${img.index}, default`, opts: { ...pick }, flags: [...pickFlags] });
-    out.push({ label: `image ${img.index}, root`, opts: { ...pick, from: 'root' }, flags: [...pickFlags, '-from', 'root'] });
+    out.push({
+      label: `image ${img.index}, root`,
+      opts: { ...pick, from: 'root' },
+      flags: [...pickFlags, '-from', 'root'],
+    });
     for (const h of img.history) {
       if (!h.layer) continue;
       const id = h.layer.id.slice(0, 12);
-      out.push({ label: `image ${img.index}, from ${id}`, opts: { ...pick, from: id, tag: 'squashed:npm' }, flags: [...pickFlags, '-from', id, '-t', 'squashed:npm'] });
+      out.push({
+        label: `image ${img.index}, from ${id}`,
+        opts: { ...pick, from: id, tag: 'squashed:npm' },
+        flags: [...pickFlags, '-from', id, '-t', 'squashed:npm'],
+      });
     }
   }
   // Several images and no choice: the CLI's refusal is compared too.
@@ -73,10 +89,16 @@ async function compareSquashes(t, archive) {
       assert.ifError(error);
       const ours = concat(result.chunks);
       const at = firstDiff(ours, native.bytes);
-      assert.ok(at === -1, `${path.basename(archive)} (${v.label}): the package's output differs from the CLI's at byte ${at} (sizes ${ours.length} / ${native.bytes.length})`);
+      assert.ok(
+        at === -1,
+        `${path.basename(archive)} (${v.label}): the package's output differs from the CLI's at byte ${at} (sizes ${ours.length} / ${native.bytes.length})`,
+      );
       assert.equal(result.report.outputBytes, native.bytes.length);
     } else {
-      assert.ok(error, `${path.basename(archive)} (${v.label}): the CLI failed (${native.stderr.trim()}) but the package did not`);
+      assert.ok(
+        error,
+        `${path.basename(archive)} (${v.label}): the CLI failed (${native.stderr.trim()}) but the package did not`,
+      );
       assert.ok(error instanceof Error, 'an Error is thrown');
       assert.match(String(error.code), /^[A-Z_]+$/, 'the error has a code');
       assert.equal(`docker-squash: ${error.message}\n`, native.stderr, `${v.label}: same message as the CLI`);
@@ -157,21 +179,38 @@ test('the input kinds give the same bytes: path, Uint8Array, ArrayBuffer, Blob, 
   }
 });
 
-test('the host SHA-256 (Node\'s crypto, the default in Node) and the wasm\'s own give the same bytes', async () => {
+test("the host SHA-256 (Node's crypto, the default in Node) and the wasm's own give the same bytes", async () => {
   const archive = generated[0];
   const viaNode = concat((await pkg.squash(archive, { from: 'root' })).chunks);
   const viaWasm = concat((await pkg.squash(archive, { from: 'root', sha256: null })).chunks);
   assert.ok(viaNode.equals(viaWasm));
   let made = 0;
   const { createHash } = await import('node:crypto');
-  const counted = concat((await pkg.squash(archive, { from: 'root', sha256: () => { made++; return createHash('sha256'); } })).chunks);
+  const counted = concat(
+    (
+      await pkg.squash(archive, {
+        from: 'root',
+        sha256: () => {
+          made++;
+          return createHash('sha256');
+        },
+      })
+    ).chunks,
+  );
   assert.ok(counted.equals(viaWasm));
   assert.ok(made >= 4, `the given SHA-256 is used for every layer and the new one (${made} made)`);
   // A wrong digest is caught as such: the layers no longer match their diff_ids.
   const wrong = () => ({ update() {}, digest: () => new Uint8Array(32) });
   await assert.rejects(pkg.squash(archive, { sha256: wrong }), (e) => e.code === 'DIGEST_MISMATCH');
   const boom = new Error('no hashing today');
-  await assert.rejects(pkg.inspect(archive, { sha256: () => { throw boom; } }), (e) => e === boom);
+  await assert.rejects(
+    pkg.inspect(archive, {
+      sha256: () => {
+        throw boom;
+      },
+    }),
+    (e) => e === boom,
+  );
   await assert.rejects(pkg.squash(archive, { sha256: () => ({}) }), (e) => e.code === 'BAD_ARGUMENT');
 });
 
@@ -184,7 +223,13 @@ test('verify: false gives the same bytes and facts, hashes only the new layer, a
   }
   const { createHash } = await import('node:crypto');
   let made = 0;
-  await pkg.squash(generated[0], { verify: false, sha256: () => { made++; return createHash('sha256'); } });
+  await pkg.squash(generated[0], {
+    verify: false,
+    sha256: () => {
+      made++;
+      return createHash('sha256');
+    },
+  });
   assert.equal(made, 1, 'only the new layer is hashed');
   // `new tool` lives in the top layer, which the default squash point squashes.
   const bad = Buffer.from(fs.readFileSync(generated[0]));
@@ -194,7 +239,10 @@ test('verify: false gives the same bytes and facts, hashes only the new layer, a
   await assert.rejects(pkg.squash(bad), (e) => e.code === 'DIGEST_MISMATCH' && /layer 2/.test(e.message));
   const trusted = concat((await pkg.squash(bad, { verify: false })).chunks);
   assert.ok(trusted.includes('New tool\n'), 'the damaged content is squashed as it is');
-  await assert.rejects(pkg.squash(generated[0], { verify: 'no' }), (e) => e.code === 'BAD_ARGUMENT' && /options.verify/.test(e.message));
+  await assert.rejects(
+    pkg.squash(generated[0], { verify: 'no' }),
+    (e) => e.code === 'BAD_ARGUMENT' && /options.verify/.test(e.message),
+  );
 });
 
 test('squashToFile writes the same bytes, atomically, and onChunk gets 4 MB chunks', async () => {
@@ -204,12 +252,22 @@ test('squashToFile writes the same bytes, atomically, and onChunk gets 4 MB chun
   const report = await pkg.squashToFile(archive, out);
   assert.ok(fs.readFileSync(out).equals(want));
   assert.equal(report.outputBytes, want.length);
-  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temporary file left');
+  assert.deepEqual(
+    fs.readdirSync(dir).filter((f) => f.includes('.tmp-')),
+    [],
+    'no temporary file left',
+  );
   const sizes = [];
   const r = await pkg.squash(archive, { onChunk: (c) => sizes.push(c.length) });
   assert.deepEqual(r.chunks, [], 'chunks go to onChunk, not into the result');
-  assert.equal(sizes.reduce((a, b) => a + b, 0), want.length);
-  assert.ok(sizes.slice(0, -1).every((n) => n === 4 << 20), 'every chunk but the last is 4 MB');
+  assert.equal(
+    sizes.reduce((a, b) => a + b, 0),
+    want.length,
+  );
+  assert.ok(
+    sizes.slice(0, -1).every((n) => n === 4 << 20),
+    'every chunk but the last is 4 MB',
+  );
   // transientChunks: views into the wasm memory, copied here before onChunk returns.
   const copies = [];
   await pkg.squash(archive, { transientChunks: true, onChunk: (c) => copies.push(Buffer.from(c)) });

@@ -25,9 +25,20 @@ before(() => {
     tag: 'large:test',
     createdBy: ['/bin/sh -c #(nop) ADD file:base in / ', '/bin/sh -c make data', '/bin/sh -c rm data/f0'],
     layers: [
-      [{ name: 'base/', type: 'dir' }, { name: 'base/blob', size: 32 << 20, fill: bigFill(1) }],
-      [{ name: 'data/', type: 'dir' }, ...Array.from({ length: 8 }, (_, i) => ({ name: `data/f${i}`, size: per << 20, fill: bigFill(10 + i) }))],
-      [{ name: 'data/.wh.f0', data: '' }, { name: 'data/f1', data: 'small now\n' }, { name: 'etc/', type: 'dir' }, { name: 'etc/x', data: 'x' }],
+      [
+        { name: 'base/', type: 'dir' },
+        { name: 'base/blob', size: 32 << 20, fill: bigFill(1) },
+      ],
+      [
+        { name: 'data/', type: 'dir' },
+        ...Array.from({ length: 8 }, (_, i) => ({ name: `data/f${i}`, size: per << 20, fill: bigFill(10 + i) })),
+      ],
+      [
+        { name: 'data/.wh.f0', data: '' },
+        { name: 'data/f1', data: 'small now\n' },
+        { name: 'etc/', type: 'dir' },
+        { name: 'etc/x', data: 'x' },
+      ],
     ],
   }));
 });
@@ -51,31 +62,47 @@ function sha256File(p) {
 function bench(args) {
   const r = run(process.execPath, [path.join(PKG_DIR, 'bench.mjs'), ...args], { timeout: 1800000 });
   assert.equal(r.status, 0, r.stderr);
-  const v = Object.fromEntries(r.stdout.toString().trim().split('\n').map((l) => l.split('=')));
+  const v = Object.fromEntries(
+    r.stdout
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => l.split('=')),
+  );
   return { wall: Number(v.wall_s), rssKb: Number(v.peak_rss_kb), outBytes: Number(v.out_bytes) };
 }
 
 test(`a ${MB} MB archive given as a path: peak RSS far below its size, same bytes as the CLI`, async (t) => {
   const out = path.join(dir, 'wasm-out.tar');
   const b = bench([archive, out, '-from', 'root']);
-  t.diagnostic(`archive ${(size / 1e6).toFixed(0)} MB: wasm in node ${b.wall.toFixed(1)} s, peak RSS ${(b.rssKb / 1024).toFixed(0)} MB`);
+  t.diagnostic(
+    `archive ${(size / 1e6).toFixed(0)} MB: wasm in node ${b.wall.toFixed(1)} s, peak RSS ${(b.rssKb / 1024).toFixed(0)} MB`,
+  );
   assert.equal(fs.statSync(out).size, b.outBytes);
   assert.ok(b.rssKb * 1024 < size / 4, `peak RSS ${b.rssKb} kB is not far below the archive's ${size} bytes`);
   assert.ok(b.rssKb < 400 * 1024, `peak RSS ${b.rssKb} kB over 400 MB`);
 
   const nativeOut = path.join(dir, 'native-out.tar');
   const t0 = process.hrtime.bigint();
-  const n = run('/usr/bin/time', ['-f', '%M', CLI, '-from', 'root', '-i', archive, '-o', nativeOut], { timeout: 1800000 });
+  const n = run('/usr/bin/time', ['-f', '%M', CLI, '-from', 'root', '-i', archive, '-o', nativeOut], {
+    timeout: 1800000,
+  });
   const nativeWall = Number(process.hrtime.bigint() - t0) / 1e9;
   assert.equal(n.status, 0, n.stderr);
-  t.diagnostic(`native CLI ${nativeWall.toFixed(1)} s, peak RSS ${(Number(n.stderr.trim().split('\n').at(-1)) / 1024).toFixed(0)} MB; wasm/native ${(b.wall / nativeWall).toFixed(1)}x`);
+  t.diagnostic(
+    `native CLI ${nativeWall.toFixed(1)} s, peak RSS ${(Number(n.stderr.trim().split('\n').at(-1)) / 1024).toFixed(0)} MB; wasm/native ${(b.wall / nativeWall).toFixed(1)}x`,
+  );
   assert.equal(sha256File(out), sha256File(nativeOut), 'the package and the CLI wrote different archives');
 });
 
 test('the CLI on the large archive through stdin: spooled, then read by offsets', async (t) => {
   const out = path.join(dir, 'cli-out.tar');
   const bin = path.join(PKG_DIR, 'bin/docker-squash-wasm.mjs');
-  const r = run('bash', ['-c', `/usr/bin/time -f %M "${process.execPath}" "${bin}" -from root -o "${out}" < "${archive}"`], { timeout: 1800000 });
+  const r = run(
+    'bash',
+    ['-c', `/usr/bin/time -f %M "${process.execPath}" "${bin}" -from root -o "${out}" < "${archive}"`],
+    { timeout: 1800000 },
+  );
   assert.equal(r.status, 0, r.stderr);
   const rssKb = Number(r.stderr.trim().split('\n').at(-1));
   t.diagnostic(`docker-squash-wasm < ${(size / 1e6).toFixed(0)} MB: peak RSS ${(rssKb / 1024).toFixed(0)} MB`);

@@ -25,7 +25,8 @@ before(() => {
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   // Offline: no registry is asked for anything (the package has no dependencies).
   const r = run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball()], {
-    cwd: app, env: { npm_config_cache: path.join(dir, 'npm-cache'), npm_config_registry: 'http://127.0.0.1:9/' },
+    cwd: app,
+    env: { npm_config_cache: path.join(dir, 'npm-cache'), npm_config_registry: 'http://127.0.0.1:9/' },
   });
   assert.equal(r.status, 0, `npm install failed: ${r.stderr}`);
   bin = path.join(app, 'node_modules/.bin/docker-squash-wasm');
@@ -35,23 +36,40 @@ before(() => {
 
 test('the tarball holds the package and nothing of the build', () => {
   const files = run('tar', ['-tzf', tarball()]).stdout.toString().split('\n').filter(Boolean);
-  for (const f of ['package/package.json', 'package/README.md', 'package/node.mjs', 'package/browser.mjs', 'package/bin/docker-squash-wasm.mjs',
-    'package/wasm/nodejs/docker_squash_wasm_bg.wasm', 'package/wasm/web/docker_squash_wasm.js', 'package/wasm/bundler/docker_squash_wasm.js',
-    'package/index.d.ts', 'package/node.d.ts', 'package/wasm/web/docker_squash_wasm.d.ts']) {
+  for (const f of [
+    'package/package.json',
+    'package/README.md',
+    'package/node.mjs',
+    'package/browser.mjs',
+    'package/bin/docker-squash-wasm.mjs',
+    'package/wasm/nodejs/docker_squash_wasm_bg.wasm',
+    'package/wasm/web/docker_squash_wasm.js',
+    'package/wasm/bundler/docker_squash_wasm.js',
+    'package/index.d.ts',
+    'package/node.d.ts',
+    'package/wasm/web/docker_squash_wasm.d.ts',
+  ]) {
     assert.ok(files.includes(f), `${f} is in the tarball`);
   }
-  assert.ok(!files.some((f) => /node_modules|\.test\.|types\.ts|Cargo|\.rs$/.test(f)), `nothing else: ${files.join(' ')}`);
+  assert.ok(
+    !files.some((f) => /node_modules|\.test\.|types\.ts|Cargo|\.rs$/.test(f)),
+    `nothing else: ${files.join(' ')}`,
+  );
   const pkg = JSON.parse(fs.readFileSync(path.join(app, 'node_modules/docker-squash-wasm/package.json'), 'utf8'));
   assert.equal(pkg.name, 'docker-squash-wasm');
   assert.match(pkg.version, /^\d+\.\d+\.\d+/);
   assert.ok(!JSON.stringify(pkg).includes('@OUT_NAME@'));
 });
 
-test('the installed bin squashes files as the native CLI does, with the original\'s flags', () => {
+test("the installed bin squashes files as the native CLI does, with the original's flags", () => {
   const out = path.join(dir, 'bin-out.tar');
   const native = nativeSquash(archive, ['-from', 'root', '-t', 'app:squashed'], path.join(dir, 'native.tar'));
   assert.equal(native.status, 0, native.stderr);
-  for (const flags of [['-from', 'root', '-t', 'app:squashed'], ['--from', 'root', '--tag=app:squashed'], ['-from=root', '-t', 'app:squashed', '-verbose']]) {
+  for (const flags of [
+    ['-from', 'root', '-t', 'app:squashed'],
+    ['--from', 'root', '--tag=app:squashed'],
+    ['-from=root', '-t', 'app:squashed', '-verbose'],
+  ]) {
     fs.rmSync(out, { force: true });
     const r = run(bin, [...flags, '-i', archive, '-o', out], { cwd: app });
     assert.equal(r.status, 0, r.stderr);
@@ -88,8 +106,14 @@ test('the installed bin: inspect as the native CLI prints it, --help, --version'
   assert.equal(json.stdout.toString(), run(CLI, ['inspect', '--json', archive]).stdout.toString());
   const help = run(bin, ['--help'], { cwd: app });
   assert.equal(help.status, 0);
-  assert.match(help.stdout.toString(), /^Squash the layers of a Docker image into one\.\n\nUsage:\n  docker save IMAGE \| docker-squash-wasm/);
-  assert.equal(help.stdout.toString().replaceAll('docker-squash-wasm', 'docker-squash'), run(CLI, ['--help']).stdout.toString());
+  assert.match(
+    help.stdout.toString(),
+    /^Squash the layers of a Docker image into one\.\n\nUsage:\n  docker save IMAGE \| docker-squash-wasm/,
+  );
+  assert.equal(
+    help.stdout.toString().replaceAll('docker-squash-wasm', 'docker-squash'),
+    run(CLI, ['--help']).stdout.toString(),
+  );
   const v = run(bin, ['--version'], { cwd: app });
   assert.match(v.stdout.toString(), /^docker-squash-wasm \d+\.\d+\.\d+\n$/);
   const noFile = run(bin, ['inspect'], { cwd: app });
@@ -99,7 +123,9 @@ test('the installed bin: inspect as the native CLI prints it, --help, --version'
 
 test('import "docker-squash-wasm" from the installed package: Node entry, same bytes', () => {
   const script = path.join(app, 'use.mjs');
-  fs.writeFileSync(script, `
+  fs.writeFileSync(
+    script,
+    `
 import { squash, squashToFile, inspect, version } from 'docker-squash-wasm';
 import fs from 'node:fs';
 const facts = await inspect(process.argv[2]);
@@ -107,7 +133,8 @@ const { chunks, report } = await squash(process.argv[2], { from: 'root', tag: 'a
 const rep2 = await squashToFile(fs.readFileSync(process.argv[2]), process.argv[3], { from: 'root', tag: 'app:squashed' });
 fs.writeFileSync(process.argv[3] + '.chunks', Buffer.concat(chunks));
 console.log(JSON.stringify({ layers: facts.images[0].history.length, id: report.imageId, same: rep2.imageId === report.imageId, v: await version() }));
-`);
+`,
+  );
   const out = path.join(dir, 'import-out.tar');
   const r = run(process.execPath, [script, archive, out], { cwd: app });
   assert.equal(r.status, 0, r.stderr);
@@ -121,7 +148,9 @@ console.log(JSON.stringify({ layers: facts.images[0].history.length, id: report.
 
 test('the bundler entry (wasm as an ES module import) and the low-level web glue work', () => {
   const script = path.join(app, 'bundler.mjs');
-  fs.writeFileSync(script, `
+  fs.writeFileSync(
+    script,
+    `
 import { squash } from 'docker-squash-wasm/bundler';
 import init, { list } from 'docker-squash-wasm/low-level/web';
 import fs from 'node:fs';
@@ -133,7 +162,8 @@ const wasmPath = createRequire(import.meta.url).resolve('docker-squash-wasm/pack
 await init({ module_or_path: fs.readFileSync(wasmPath) });
 const l = list({ size: bytes.length, readAt: (o, n) => bytes.subarray(o, o + n) });
 process.stderr.write(l.images[0].tags.join());
-`);
+`,
+  );
   const r = run(process.execPath, ['--experimental-wasm-modules', '--no-warnings', script, archive], { cwd: app });
   assert.equal(r.status, 0, r.stderr);
   const native = nativeSquash(archive, ['-from', 'root'], path.join(dir, 'native3.tar'));

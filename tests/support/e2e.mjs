@@ -56,7 +56,8 @@ export function sh(script, opts = {}) {
 export const docker = (args, opts) => run('docker', args, opts);
 export const dockerText = (args, opts) => docker(args, opts).stdout.toString().trim();
 /** The npm package's bin (built by `make wasm`): every e2e squash is run through it too. */
-export const WASM_BIN = process.env.DOCKER_SQUASH_WASM_BIN || path.join(ROOT, 'target/npm/docker-squash-wasm/bin/docker-squash-wasm.mjs');
+export const WASM_BIN =
+  process.env.DOCKER_SQUASH_WASM_BIN || path.join(ROOT, 'target/npm/docker-squash-wasm/bin/docker-squash-wasm.mjs');
 
 /**
  * Runs the native CLI; when it wrote a file (-o) from a file (-i), runs the wasm package's
@@ -150,7 +151,10 @@ function have(ref) {
 }
 
 function buildBase() {
-  const key = hashFiles([path.join(IMAGES, 'base.sh'), fs.realpathSync(run('bash', ['-c', 'command -v busybox']).stdout.toString().trim())]);
+  const key = hashFiles([
+    path.join(IMAGES, 'base.sh'),
+    fs.realpathSync(run('bash', ['-c', 'command -v busybox']).stdout.toString().trim()),
+  ]);
   const ref = `e2e-base:${key}`;
   if (!have(ref)) {
     const ctx = workDir('ctx', 'base');
@@ -177,7 +181,9 @@ export function image(name) {
   let ref;
   if (name === 'base') ref = buildBase();
   else if (name === 'stack') {
-    ref = buildFrom('stack', image('base'), path.join(IMAGES, 'stack/Dockerfile'), [path.join(IMAGES, 'stack/stack.txt')]);
+    ref = buildFrom('stack', image('base'), path.join(IMAGES, 'stack/Dockerfile'), [
+      path.join(IMAGES, 'stack/stack.txt'),
+    ]);
   } else if (name === 'handmade') {
     const stack = image('stack');
     const key = hashFiles([path.join(IMAGES, 'handmade.py')]) + stack.split(':')[1].slice(0, 8);
@@ -209,7 +215,9 @@ export function layersOf(ref) {
 /** The image's config history (from a saved archive's config: docker inspect lacks it). */
 export function historyOf(ref) {
   // `docker history` lists newest first and hides empty_layer; the raw JSON keeps both.
-  const rows = dockerText(['history', '--no-trunc', '--format', '{{json .}}', ref]).split('\n').map((l) => JSON.parse(l));
+  const rows = dockerText(['history', '--no-trunc', '--format', '{{json .}}', ref])
+    .split('\n')
+    .map((l) => JSON.parse(l));
   return rows.reverse();
 }
 

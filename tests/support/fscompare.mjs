@@ -73,7 +73,10 @@ export function treeOfTar(buf, { ignoreDocker = true } = {}) {
   const groupOf = new Map();
   for (const [name, target] of links) {
     const base = tree.get(target);
-    if (!base) throw new Error(`hardlink ${showName(Buffer.from(name, 'latin1'))} -> missing ${showName(Buffer.from(target, 'latin1'))}`);
+    if (!base)
+      throw new Error(
+        `hardlink ${showName(Buffer.from(name, 'latin1'))} -> missing ${showName(Buffer.from(target, 'latin1'))}`,
+      );
     const g = groupOf.get(target) || [target];
     g.push(name);
     groupOf.set(target, g);
@@ -96,8 +99,14 @@ export function diffTrees(a, b, { labelA = 'original', labelB = 'squashed', max 
     const show = showName(Buffer.from(k, 'latin1'));
     const ra = a.get(k);
     const rb = b.get(k);
-    if (!ra) { out.push(`${show}: only in ${labelB} (${JSON.stringify(rb)})`); continue; }
-    if (!rb) { out.push(`${show}: only in ${labelA} (${JSON.stringify(ra)})`); continue; }
+    if (!ra) {
+      out.push(`${show}: only in ${labelB} (${JSON.stringify(rb)})`);
+      continue;
+    }
+    if (!rb) {
+      out.push(`${show}: only in ${labelA} (${JSON.stringify(ra)})`);
+      continue;
+    }
     const fields = new Set([...Object.keys(ra), ...Object.keys(rb)]);
     for (const f of fields) {
       const va = JSON.stringify(ra[f]);

@@ -6,7 +6,16 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  docker, dockerText, exportTree, inspectImage, layersOf, load, readArchiveMeta, saved, squashCli, workDir,
+  docker,
+  dockerText,
+  exportTree,
+  inspectImage,
+  layersOf,
+  load,
+  readArchiveMeta,
+  saved,
+  squashCli,
+  workDir,
 } from './e2e.mjs';
 import { diffTrees } from './fscompare.mjs';
 
@@ -68,12 +77,25 @@ export function assertSameFilesystem(orig, squashed) {
 // What `docker inspect` shows that is not the image's config, or that squashing changes by
 // design: the id and tags, the layers (RootFS) and their sizes, the local parent, the
 // storage driver's data.
-const NOT_CONFIG = ['Id', 'RepoTags', 'RepoDigests', 'Parent', 'RootFS', 'Size', 'VirtualSize', 'GraphDriver', 'Metadata'];
+const NOT_CONFIG = [
+  'Id',
+  'RepoTags',
+  'RepoDigests',
+  'Parent',
+  'RootFS',
+  'Size',
+  'VirtualSize',
+  'GraphDriver',
+  'Metadata',
+];
 
 export function assertSameConfig(orig, squashed, squashedConfig) {
   const a = inspectImage(orig);
   const b = inspectImage(squashed);
-  for (const k of NOT_CONFIG) { delete a[k]; delete b[k]; }
+  for (const k of NOT_CONFIG) {
+    delete a[k];
+    delete b[k];
+  }
   // `docker inspect` shows as Comment the config's "comment" or, when there is none, the
   // comment of the last history entry (moby api/server/router/image: getImagesByName), so
   // it follows the history, which squashing changes by design.
@@ -116,10 +138,13 @@ export function assertHistory(r) {
   const keptOrig = [];
   let n = 0;
   for (const h of orig) {
-    if (!h.empty_layer) { if (n++ >= r.keep) break; keptOrig.push(h); }
+    if (!h.empty_layer) {
+      if (n++ >= r.keep) break;
+      keptOrig.push(h);
+    }
   }
   const before = hist.slice(0, hist.indexOf(squashes[0])).filter((h) => !h.empty_layer);
-  assert.deepEqual(before, keptOrig, 'kept layers\' history entries changed');
+  assert.deepEqual(before, keptOrig, "kept layers' history entries changed");
   // Every metadata step (empty_layer) of the original is still there, in order, still empty.
   const emptyOrig = orig.filter((h) => h.empty_layer).map((h) => h.created_by);
   const emptyNew = hist.filter((h) => h.empty_layer).map((h) => h.created_by);

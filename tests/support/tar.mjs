@@ -88,10 +88,22 @@ export function readTar(input) {
     const dataStart = h + BLOCK;
     const data = buf.subarray(dataStart, dataStart + size);
     off = dataStart + Math.ceil(size / BLOCK) * BLOCK;
-    if (typeRaw === 'x') { pax = { ...(pax || {}), ...parsePax(data) }; continue; }
-    if (typeRaw === 'g') { globalPax = { ...globalPax, ...parsePax(data) }; continue; }
-    if (typeRaw === 'L') { longName = Buffer.from(cstr(data, 0, data.length)); continue; }
-    if (typeRaw === 'K') { longLink = Buffer.from(cstr(data, 0, data.length)); continue; }
+    if (typeRaw === 'x') {
+      pax = { ...(pax || {}), ...parsePax(data) };
+      continue;
+    }
+    if (typeRaw === 'g') {
+      globalPax = { ...globalPax, ...parsePax(data) };
+      continue;
+    }
+    if (typeRaw === 'L') {
+      longName = Buffer.from(cstr(data, 0, data.length));
+      continue;
+    }
+    if (typeRaw === 'K') {
+      longLink = Buffer.from(cstr(data, 0, data.length));
+      continue;
+    }
     const magic = buf.subarray(h + 257, h + 263).toString('latin1');
     let name = Buffer.from(cstr(buf, h, 100));
     if (magic.startsWith('ustar')) {
@@ -136,7 +148,8 @@ export function readTar(input) {
 /** A path as a printable, reversible string: bytes outside printable ASCII as \xNN. */
 export function showName(buf) {
   let s = '';
-  for (const b of buf) s += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+  for (const b of buf)
+    s += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
   return s;
 }
 

@@ -49,26 +49,43 @@ export async function startServer(dir = WEB) {
     child.stdout.on('data', (s) => {
       out += s;
       const m = out.match(/on (http:\/\/127\.0\.0\.1:\d+\/)/);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
     });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`serve.py exited with ${code}: ${out}`)); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve.py exited with ${code}: ${out}`));
+    });
   });
   child.removeAllListeners('exit');
   let stopped = false;
-  const stop = () => new Promise((resolve) => {
-    if (stopped || child.exitCode !== null) { stopped = true; resolve(); return; }
-    stopped = true;
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
+  const stop = () =>
+    new Promise((resolve) => {
+      if (stopped || child.exitCode !== null) {
+        stopped = true;
+        resolve();
+        return;
+      }
+      stopped = true;
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
   return { url, stop, requests, pid: child.pid };
 }
 
 // ------------------------------------------------------------------ browser
 
 export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 /** A fresh Chromium profile; records every request any page, worker or service worker makes. */
@@ -87,7 +104,9 @@ export async function launch({ viewport = { width: 1280, height: 900 }, name = '
   const page = context.pages()[0] || (await context.newPage());
   const consoleErrors = [];
   const watch = (p) => {
-    p.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    p.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
     p.on('pageerror', (e) => consoleErrors.push(String(e)));
   };
   watch(page);
@@ -129,7 +148,10 @@ export async function waitReady(page, timeout = 600000) {
 export async function squashAndDownload(page, dest, { timeout = 1800000, onProgress } = {}) {
   await page.click('#squash');
   if (onProgress) await onProgress();
-  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout, polling: 250 });
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, {
+    timeout,
+    polling: 250,
+  });
   const state = await page.evaluate(() => document.body.dataset.state);
   if (state !== 'done') {
     const err = await page.textContent('#error');
@@ -137,8 +159,12 @@ export async function squashAndDownload(page, dest, { timeout = 1800000, onProgr
   }
   const [download] = await Promise.all([page.waitForEvent('download', { timeout: 600000 }), page.click('#download')]);
   await download.saveAs(dest);
-  const facts = await page.$$eval('#result-facts dd', (dds) => Object.fromEntries(dds.map((d) => [d.dataset.key, d.dataset.value])));
-  const shown = await page.$$eval('#result-facts dd', (dds) => Object.fromEntries(dds.map((d) => [d.dataset.key, d.textContent])));
+  const facts = await page.$$eval('#result-facts dd', (dds) =>
+    Object.fromEntries(dds.map((d) => [d.dataset.key, d.dataset.value])),
+  );
+  const shown = await page.$$eval('#result-facts dd', (dds) =>
+    Object.fromEntries(dds.map((d) => [d.dataset.key, d.textContent])),
+  );
   return { facts, shown, suggestedName: download.suggestedFilename() };
 }
 
@@ -177,8 +203,12 @@ export function tarMemberNames(file) {
   const h = Buffer.alloc(BLOCK);
   const names = [];
   try {
-    for (let pos = 0; fs.readSync(fd, h, 0, BLOCK, pos) === BLOCK && h[0] !== 0; ) {
-      const field = (o, n) => h.subarray(o, o + n).toString('utf8').replace(/\0.*$/s, '');
+    for (let pos = 0; fs.readSync(fd, h, 0, BLOCK, pos) === BLOCK && h[0] !== 0;) {
+      const field = (o, n) =>
+        h
+          .subarray(o, o + n)
+          .toString('utf8')
+          .replace(/\0.*$/s, '');
       const prefix = field(345, 155);
       names.push(prefix ? `${prefix}/${field(0, 100)}` : field(0, 100));
       const size = parseInt(field(124, 12).trim() || '0', 8);
@@ -229,7 +259,8 @@ export function tarHeader(name, size, { type = '0', mode, linkname = '', mtime =
     const cut = name.lastIndexOf('/', name.length - 2);
     prefix = name.slice(0, cut);
     name = name.slice(cut + 1);
-    if (Buffer.byteLength(name) > 100 || Buffer.byteLength(prefix) > 155) throw new Error(`name too long: ${prefix}/${name}`);
+    if (Buffer.byteLength(name) > 100 || Buffer.byteLength(prefix) > 155)
+      throw new Error(`name too long: ${prefix}/${name}`);
   }
   h.write(name, 0, 100, 'utf8');
   h.write(octal(mode ?? (type === '5' ? 0o755 : 0o644), 8), 100, 'ascii');
@@ -278,7 +309,11 @@ const PATTERN = (() => {
   const b = Buffer.alloc(4 << 20);
   let x = 0x9e3779b9;
   for (let i = 0; i < b.length; i += 4) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     b.writeUInt32LE(x, i);
   }
   return b;
@@ -329,7 +364,10 @@ export function writeDockerSave(file, spec) {
       history.push({ created: when, created_by: step.createdBy });
       const id = createHash('sha256').update(`${spec.tag}/${i}/${step.createdBy}`).digest('hex');
       layerIds.push(id);
-      const entries = step.entries.map((e) => ({ ...e, size: e.type && e.type !== '0' ? 0 : (e.content !== undefined ? Buffer.byteLength(e.content) : e.size || 0) }));
+      const entries = step.entries.map((e) => ({
+        ...e,
+        size: e.type && e.type !== '0' ? 0 : e.content !== undefined ? Buffer.byteLength(e.content) : e.size || 0,
+      }));
       const tarSize = layerTarSize(entries);
       out.write(dirHeader(`${id}/`));
       const version = Buffer.from('1.0');
@@ -345,28 +383,40 @@ export function writeDockerSave(file, spec) {
       out.write(Buffer.alloc(2 * BLOCK), hash);
       out.write(Buffer.alloc(pad(tarSize)));
       diffIds.push(`sha256:${hash.digest('hex')}`);
-      const json = Buffer.from(JSON.stringify({ id, created: when, container_config: { Cmd: [step.createdBy] }, os: 'linux' }));
+      const json = Buffer.from(
+        JSON.stringify({ id, created: when, container_config: { Cmd: [step.createdBy] }, os: 'linux' }),
+      );
       out.write(tarHeader(`${id}/json`, json.length));
       out.write(json);
       out.write(Buffer.alloc(pad(json.length)));
     });
-    const config = Buffer.from(JSON.stringify({
-      architecture: 'amd64',
-      os: 'linux',
-      created: new Date(created * 1000).toISOString().replace('.000Z', 'Z'),
-      config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'], WorkingDir: '/app' },
-      history,
-      rootfs: { type: 'layers', diff_ids: diffIds },
-    }));
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        created: new Date(created * 1000).toISOString().replace('.000Z', 'Z'),
+        config: {
+          Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+          Cmd: ['sh'],
+          WorkingDir: '/app',
+        },
+        history,
+        rootfs: { type: 'layers', diff_ids: diffIds },
+      }),
+    );
     const configHex = createHash('sha256').update(config).digest('hex');
     out.write(tarHeader(`${configHex}.json`, config.length));
     out.write(config);
     out.write(Buffer.alloc(pad(config.length)));
-    const manifest = Buffer.from(JSON.stringify([{
-      Config: `${configHex}.json`,
-      RepoTags: spec.tag ? [spec.tag] : null,
-      Layers: layerIds.map((id) => `${id}/layer.tar`),
-    }]));
+    const manifest = Buffer.from(
+      JSON.stringify([
+        {
+          Config: `${configHex}.json`,
+          RepoTags: spec.tag ? [spec.tag] : null,
+          Layers: layerIds.map((id) => `${id}/layer.tar`),
+        },
+      ]),
+    );
     out.write(tarHeader('manifest.json', manifest.length));
     out.write(manifest);
     out.write(Buffer.alloc(pad(manifest.length)));
@@ -399,7 +449,16 @@ export function appImageSpec({ tag = 'example.com/team/webapp:1.4', scale = 1 } 
       {
         createdBy: '/bin/sh -c #(nop) ADD file:6a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f in / ',
         entries: [
-          ...dirs('bin/', 'etc/', 'usr/', 'usr/lib/', 'var/', 'var/cache/', 'var/cache/apt/', 'var/cache/apt/archives/'),
+          ...dirs(
+            'bin/',
+            'etc/',
+            'usr/',
+            'usr/lib/',
+            'var/',
+            'var/cache/',
+            'var/cache/apt/',
+            'var/cache/apt/archives/',
+          ),
           { name: 'bin/sh', size: kb(90), seed: 1 },
           { name: 'bin/busybox', type: '1', linkname: 'bin/sh' },
           { name: 'etc/os-release', content: 'NAME="Test Linux"\nVERSION_ID=1\n' },
@@ -418,7 +477,8 @@ export function appImageSpec({ tag = 'example.com/team/webapp:1.4', scale = 1 } 
       },
       { createdBy: '/bin/sh -c #(nop) WORKDIR /app' },
       {
-        createdBy: '/bin/sh -c #(nop) COPY dir:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0 in /app ',
+        createdBy:
+          '/bin/sh -c #(nop) COPY dir:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0 in /app ',
         entries: [
           ...dirs('app/', 'app/data/'),
           { name: 'app/server.js', content: 'console.log("v1");\n' },

@@ -8,8 +8,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import {
-  cliSquash, firstDifference, foreignRequests, launch, openArchive, requireBuild, screenshot,
-  squashAndDownload, startServer, tarMemberNames, waitReady, workDir, writeDockerSave,
+  cliSquash,
+  firstDifference,
+  foreignRequests,
+  launch,
+  openArchive,
+  requireBuild,
+  screenshot,
+  squashAndDownload,
+  startServer,
+  tarMemberNames,
+  waitReady,
+  workDir,
+  writeDockerSave,
 } from './helpers.mjs';
 
 const MB = 1e6;
@@ -22,15 +33,20 @@ function bigSpec() {
   return {
     tag: 'big/data:1',
     steps: [
-      { createdBy: '/bin/sh -c #(nop) ADD file:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff in / ',
-        entries: [...dirs('usr/', 'usr/lib/'), file('usr/lib/base.so', 200, 1)] },
+      {
+        createdBy: '/bin/sh -c #(nop) ADD file:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff in / ',
+        entries: [...dirs('usr/', 'usr/lib/'), file('usr/lib/base.so', 200, 1)],
+      },
       { createdBy: '/bin/sh -c #(nop)  CMD ["sh"]' },
-      { createdBy: '/bin/sh -c download-datasets',
-        entries: [...dirs('data/'), file('data/a.bin', 700, 2), file('data/b.bin', 700, 3), file('data/c.bin', 300, 4)] },
-      { createdBy: '/bin/sh -c rm /data/b.bin && generate-more',
-        entries: [...dirs('data/'), { name: 'data/.wh.b.bin', size: 0 }, file('data/d.bin', 800, 5)] },
-      { createdBy: '/bin/sh -c rewrite /data/a.bin',
-        entries: [...dirs('data/'), file('data/a.bin', 450, 6)] },
+      {
+        createdBy: '/bin/sh -c download-datasets',
+        entries: [...dirs('data/'), file('data/a.bin', 700, 2), file('data/b.bin', 700, 3), file('data/c.bin', 300, 4)],
+      },
+      {
+        createdBy: '/bin/sh -c rm /data/b.bin && generate-more',
+        entries: [...dirs('data/'), { name: 'data/.wh.b.bin', size: 0 }, file('data/d.bin', 800, 5)],
+      },
+      { createdBy: '/bin/sh -c rewrite /data/a.bin', entries: [...dirs('data/'), file('data/a.bin', 450, 6)] },
     ],
   };
 }
@@ -65,7 +81,11 @@ test('a 3 GB archive squashes in the page with the wasm memory under 512 MB', { 
     const shown = [];
     t0 = Date.now();
     const sampler = setInterval(async () => {
-      try { shown.push(await page.textContent('#progress-stats')); } catch { /* page busy */ }
+      try {
+        shown.push(await page.textContent('#progress-stats'));
+      } catch {
+        /* page busy */
+      }
     }, 2000);
     let facts;
     let shownFacts;
@@ -101,8 +121,12 @@ test('a 3 GB archive squashes in the page with the wasm memory under 512 MB', { 
     cliSquash(input, expected, { from: 'root', tag: 'big/data:squashed' });
     times.cli = (Date.now() - t0) / 1000;
     const diff = firstDifference(download, expected);
-    assert.equal(diff, -1, `the page's download differs from the CLI output at byte ${diff}: ` +
-      `page [${tarMemberNames(download).join(', ')}], CLI [${tarMemberNames(expected).join(', ')}]`);
+    assert.equal(
+      diff,
+      -1,
+      `the page's download differs from the CLI output at byte ${diff}: ` +
+        `page [${tarMemberNames(download).join(', ')}], CLI [${tarMemberNames(expected).join(', ')}]`,
+    );
     assert.deepEqual(foreignRequests(browser.requests, server.url.replace(/\/$/, '')), []);
     t.diagnostic(`times: ${JSON.stringify(times)}`);
   } finally {

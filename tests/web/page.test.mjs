@@ -9,9 +9,24 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import zlib from 'node:zlib';
 import {
-  FIXTURES, appImageSpec, cliSquash, firstDifference, foreignRequests, launch, openArchive,
-  requireBuild, screenshot, sha256File, squashAndDownload, startServer, tarMemberNames, waitReady, workDir,
-  writeDockerSave, writeGarbage, writeTruncated,
+  FIXTURES,
+  appImageSpec,
+  cliSquash,
+  firstDifference,
+  foreignRequests,
+  launch,
+  openArchive,
+  requireBuild,
+  screenshot,
+  sha256File,
+  squashAndDownload,
+  startServer,
+  tarMemberNames,
+  waitReady,
+  workDir,
+  writeDockerSave,
+  writeGarbage,
+  writeTruncated,
 } from './helpers.mjs';
 import { exportTree, load, startDocker } from '../support/e2e.mjs';
 import { diffTrees } from '../support/fscompare.mjs';
@@ -29,10 +44,14 @@ function assertSameAsCli(input, downloaded, choices, name) {
   if (diff !== -1) {
     const page = tarMemberNames(downloaded);
     const cli = tarMemberNames(expected);
-    const names = page.join(' ') === cli.join(' ') ? 'same member names'
-      : `member names differ: page [${page.join(', ')}], CLI [${cli.join(', ')}]`;
-    assert.fail(`${name}: the page's download differs from the CLI output at byte ${diff} ` +
-      `(page ${fs.statSync(downloaded).size} bytes, CLI ${fs.statSync(expected).size} bytes; ${names})`);
+    const names =
+      page.join(' ') === cli.join(' ')
+        ? 'same member names'
+        : `member names differ: page [${page.join(', ')}], CLI [${cli.join(', ')}]`;
+    assert.fail(
+      `${name}: the page's download differs from the CLI output at byte ${diff} ` +
+        `(page ${fs.statSync(downloaded).size} bytes, CLI ${fs.statSync(expected).size} bytes; ${names})`,
+    );
   }
   assert.equal(sha256File(downloaded), sha256File(expected));
 }
@@ -81,10 +100,15 @@ describe('web page', () => {
     assert.match(facts, /example\.com\/team\/webapp:1\.4/);
     assert.match(facts, /linux\/amd64/);
     // History like `docker history`: newest first, 8 steps + the root row.
-    const rows = await page.$$eval('#history-body tr', (trs) => trs.map((tr) => ({
-      text: tr.textContent, cls: tr.className, layer: tr.dataset.layer, radio: Boolean(tr.querySelector('input[type=radio]')),
-      est: tr.querySelector('.est-col')?.textContent || '',
-    })));
+    const rows = await page.$$eval('#history-body tr', (trs) =>
+      trs.map((tr) => ({
+        text: tr.textContent,
+        cls: tr.className,
+        layer: tr.dataset.layer,
+        radio: Boolean(tr.querySelector('input[type=radio]')),
+        est: tr.querySelector('.est-col')?.textContent || '',
+      })),
+    );
     assert.equal(rows.length, 9);
     assert.match(rows[0].text, /ENTRYPOINT/);
     assert.match(rows[7].text, /ADD file:/);
@@ -103,7 +127,10 @@ describe('web page', () => {
     await screenshot(page, '2-history');
     await page.setViewportSize({ width: 390, height: 844 });
     await screenshot(page, '2-history-phone');
-    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling on a phone');
+    assert.ok(
+      await page.evaluate(() => document.documentElement.scrollWidth <= 390),
+      'no sideways scrolling on a phone',
+    );
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
@@ -126,7 +153,10 @@ describe('web page', () => {
     await screenshot(page, '3-result');
     await page.setViewportSize({ width: 390, height: 844 });
     await screenshot(page, '3-result-phone');
-    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling on a phone');
+    assert.ok(
+      await page.evaluate(() => document.documentElement.scrollWidth <= 390),
+      'no sideways scrolling on a phone',
+    );
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.emulateMedia({ colorScheme: 'dark' });
     await screenshot(page, '3-result-dark');
@@ -134,7 +164,7 @@ describe('web page', () => {
     assertSameAsCli(APP, out, { from: layerId, tag: TAG }, 'layer');
   });
 
-  test('the download loads into the real Docker engine and shows the original\'s filesystem', () => {
+  test("the download loads into the real Docker engine and shows the original's filesystem", () => {
     const out = path.join(dir, 'page-layer.tar'); // the previous test's download
     assert.ok(fs.existsSync(out), 'the previous test downloaded the squashed archive');
     const stop = startDocker();
@@ -236,7 +266,11 @@ describe('web page', () => {
     writeTruncated(APP, cut, 0.5);
     await page.goto(server.url);
     await page.setInputFiles('#file', cut);
-    await page.waitForFunction(() => document.body.dataset.state === 'error' || !document.getElementById('error').hidden, null, { timeout: 60000 });
+    await page.waitForFunction(
+      () => document.body.dataset.state === 'error' || !document.getElementById('error').hidden,
+      null,
+      { timeout: 60000 },
+    );
     await page.waitForSelector('#error:not([hidden])');
     const text = await page.textContent('#error');
     assert.equal(await page.getAttribute('#error', 'data-code'), 'CORRUPT', text);
@@ -268,18 +302,27 @@ describe('web page', () => {
     await page.goto(server.url);
     await openArchive(page, `${big}.zst`, { analysed: false });
     // First the analysis: skipping it leaves a usable page without estimates.
-    await page.waitForFunction(() => document.body.dataset.state === 'analysing' && Number(document.getElementById('progress-bar').value) > 0, null, { timeout: 120000 });
+    await page.waitForFunction(
+      () => document.body.dataset.state === 'analysing' && Number(document.getElementById('progress-bar').value) > 0,
+      null,
+      { timeout: 120000 },
+    );
     assert.equal(await page.textContent('#cancel'), 'Skip analysis');
     await page.click('#cancel');
     await page.waitForSelector('#progress', { state: 'hidden', timeout: 2000 });
     assert.equal(await page.evaluate(() => document.body.dataset.state), 'ready');
     assert.equal(await page.isVisible('#error'), false);
-    assert.deepEqual(await page.$$eval('#history-body td.est-col', (tds) => [...new Set(tds.map((td) => td.textContent))].sort()), ['', 'top layer']);
+    assert.deepEqual(
+      await page.$$eval('#history-body td.est-col', (tds) => [...new Set(tds.map((td) => td.textContent))].sort()),
+      ['', 'top layer'],
+    );
     assert.equal(await page.isEnabled('#squash'), true);
     // Then a squash.
     await page.click('#root');
     await page.click('#squash');
-    await page.waitForFunction(() => Number(document.getElementById('progress-bar').value) > 0, null, { timeout: 120000 });
+    await page.waitForFunction(() => Number(document.getElementById('progress-bar').value) > 0, null, {
+      timeout: 120000,
+    });
     const stats = await page.textContent('#progress-stats');
     assert.match(stats, /of .*B/);
     const t0 = Date.now();
@@ -318,7 +361,10 @@ describe('web page', () => {
 
   test('an archive with two images: choose the second, squash it like the CLI', async (t) => {
     const file = path.join(FIXTURES, 'go-containerregistry/v1_tarball__test_bundle.tar');
-    if (!fs.existsSync(file)) { t.skip(`${file} is absent`); return; }
+    if (!fs.existsSync(file)) {
+      t.skip(`${file} is absent`);
+      return;
+    }
     await page.goto(server.url);
     await openArchive(page, file);
     assert.equal(await page.isVisible('#image-choice'), true);
@@ -340,12 +386,21 @@ describe('web page', () => {
   test('no request left the origin during all of the above', () => {
     const foreign = foreignRequests(browser.requests, server.url.replace(/\/$/, ''));
     assert.deepEqual(foreign, []);
-    assert.ok(browser.requests.some((u) => u.endsWith('.wasm')), 'the wasm request was seen');
-    assert.deepEqual(browser.consoleErrors.filter((e) => /Content Security Policy|Refused/i.test(e)), []);
+    assert.ok(
+      browser.requests.some((u) => u.endsWith('.wasm')),
+      'the wasm request was seen',
+    );
+    assert.deepEqual(
+      browser.consoleErrors.filter((e) => /Content Security Policy|Refused/i.test(e)),
+      [],
+    );
   });
 
   test('real archives from other tools open and squash like the CLI', async (t) => {
-    if (!fs.existsSync(FIXTURES)) { t.skip(`${FIXTURES} is absent`); return; }
+    if (!fs.existsSync(FIXTURES)) {
+      t.skip(`${FIXTURES} is absent`);
+      return;
+    }
     const cases = [
       'jib/docker-save.tar',
       'rules_docker/pause.tar',
@@ -356,8 +411,13 @@ describe('web page', () => {
       'go-containerregistry/v1_tarball__hello-world-v25.tar',
       'dive/test-oci-zstd-image.tar',
       'oras-go/hello-world.tar',
-    ].map((f) => path.join(FIXTURES, f)).filter((f) => fs.existsSync(f));
-    if (cases.length === 0) { t.skip('none of the fixtures used here is present'); return; }
+    ]
+      .map((f) => path.join(FIXTURES, f))
+      .filter((f) => fs.existsSync(f));
+    if (cases.length === 0) {
+      t.skip('none of the fixtures used here is present');
+      return;
+    }
     for (const file of cases) {
       await t.test(path.relative(FIXTURES, file), async () => {
         await page.goto(server.url);
@@ -366,7 +426,10 @@ describe('web page', () => {
         // The suggested point is chosen, as a checked row, once the layers are read.
         assert.equal(await page.$$eval('#history-body input:checked', (x) => x.length), 1);
         assert.match(await page.textContent('#choice'), /Suggested: /);
-        const tag = `fixture/${path.basename(file, '.tar').toLowerCase().replace(/[^a-z0-9]+/g, '-')}:squashed`;
+        const tag = `fixture/${path
+          .basename(file, '.tar')
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, '-')}:squashed`;
         await page.check('#history-body tr.root-row input'); // #root is disabled when root is the default
         await page.fill('#tag', tag);
         const out = path.join(dir, `fixture-${path.basename(file)}`);

@@ -64,7 +64,8 @@ pub fn open(path: Option<&str>, log: &mut dyn FnMut(&str)) -> Result<FileSource,
     }
     let compression = Compression::detect(&head[..got]);
     let stored = std::rc::Rc::new(std::cell::Cell::new(0u64));
-    let counted = CountingReader { inner: io::Cursor::new(head[..got].to_vec()).chain(reader), counter: stored.clone() };
+    let counted =
+        CountingReader { inner: io::Cursor::new(head[..got].to_vec()).chain(reader), counter: stored.clone() };
     let dec = decoder(BufReader::with_capacity(1 << 20, counted), compression).map_err(|e| format!("{what}: {e}"))?;
     // A decompression bomb must not fill the disk: the engine's bound, as the input comes.
     let mut stream = Bounded { inner: dec, out: 0, stored };
@@ -110,7 +111,9 @@ impl<R: Read> Read for Bounded<R> {
         self.out += k as u64;
         let limit = self.stored.get().saturating_mul(1100).max(4 << 30);
         if self.out > limit {
-            return Err(io::Error::other(format!("it decompresses to more than {limit} bytes, far more than its stored size: a decompression bomb?")));
+            return Err(io::Error::other(format!(
+                "it decompresses to more than {limit} bytes, far more than its stored size: a decompression bomb?"
+            )));
         }
         Ok(k)
     }

@@ -62,7 +62,14 @@ fn progress_printer() -> impl FnMut(&Progress) -> bool {
             last = Instant::now();
             let pct = if p.bytes_total > 0 { p.bytes_done as f64 * 100.0 / p.bytes_total as f64 } else { 0.0 };
             let rate = p.bytes_done as f64 / start.elapsed().as_secs_f64().max(0.001) / 1e6;
-            let _ = write!(io::stderr(), "\r{:<5} {:>5.1}%  {} / {}  {rate:.0} MB/s   ", p.phase, pct, show::bytes(p.bytes_done), show::bytes(p.bytes_total));
+            let _ = write!(
+                io::stderr(),
+                "\r{:<5} {:>5.1}%  {} / {}  {rate:.0} MB/s   ",
+                p.phase,
+                pct,
+                show::bytes(p.bytes_done),
+                show::bytes(p.bytes_total)
+            );
             if p.bytes_done >= p.bytes_total {
                 let _ = write!(io::stderr(), "\r{:70}\r", "");
             }
@@ -112,7 +119,11 @@ fn squash(args: &args::Args) -> Result<(), String> {
     let src = input::open(args.input.as_deref(), &mut |m| log.say(m))?;
     log.say(&format!("input: {} bytes", src_size(&src)));
     let archive = Archive::open(Box::new(src)).map_err(|e| e.to_string())?;
-    log.say(if args.no_verify { "layers: trusting the config's diff_ids (-no-verify)" } else { "layers: each verified against its diff_id" });
+    log.say(if args.no_verify {
+        "layers: trusting the config's diff_ids (-no-verify)"
+    } else {
+        "layers: each verified against its diff_id"
+    });
     if args.verbose {
         if let Ok(list) = archive.list() {
             log.say(&format!("archive: {}, compression {}", list.format, list.compression));

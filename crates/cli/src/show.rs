@@ -48,29 +48,56 @@ pub fn inspection(out: &mut dyn Write, f: &Inspection) -> io::Result<()> {
         writeln!(out, "  {:>3}  {:<12}  {:<60}  {:>9}  {:>9}", "#", "LAYER ID", "CREATED BY", "SIZE", "WASTED")?;
         for h in &img.history {
             let (id, size, wasted) = match &h.layer {
-                Some(l) => (short(&l.id), bytes(l.size), if l.wasted_bytes > 0 { bytes(l.wasted_bytes) } else { String::new() }),
+                Some(l) => (
+                    short(&l.id),
+                    bytes(l.size),
+                    if l.wasted_bytes > 0 { bytes(l.wasted_bytes) } else { String::new() },
+                ),
                 None => ("-".into(), "(empty)".into(), String::new()),
             };
             writeln!(out, "  {:>3}  {:<12}  {:<60}  {:>9}  {:>9}", h.index, id, clip(&h.created_by, 60), size, wasted)?;
         }
         writeln!(out, "  total: {}", bytes(img.total_size))?;
-        writeln!(out, "  default squash point: {} — {}", if img.default_from.from == "root" { "root".into() } else { short(&img.default_from.from) }, img.default_from.reason)?;
+        writeln!(
+            out,
+            "  default squash point: {} — {}",
+            if img.default_from.from == "root" { "root".into() } else { short(&img.default_from.from) },
+            img.default_from.reason
+        )?;
         if !img.squash_points.is_empty() {
             writeln!(out, "  wasted: {} in files that later layers delete or overwrite", bytes(img.wasted_bytes))?;
             writeln!(out, "  squashing from:")?;
             for p in &img.squash_points {
                 let from = if p.from == "root" { "root".into() } else { short(&p.from) };
-                writeln!(out, "    {:<12}  {} layers, {}, reclaims {}", from, p.layers_after, bytes(p.size_after), bytes(p.reclaimed_bytes))?;
+                writeln!(
+                    out,
+                    "    {:<12}  {} layers, {}, reclaims {}",
+                    from,
+                    p.layers_after,
+                    bytes(p.size_after),
+                    bytes(p.reclaimed_bytes)
+                )?;
             }
         }
         if !img.largest_wasted.is_empty() {
             writeln!(out, "  largest wasted files:")?;
             // Say where by history step (the # column), which is what users see.
             let step = |layer: usize| {
-                img.history.iter().find(|h| h.layer.as_ref().is_some_and(|l| l.index == layer)).map_or(layer, |h| h.index)
+                img.history
+                    .iter()
+                    .find(|h| h.layer.as_ref().is_some_and(|l| l.index == layer))
+                    .map_or(layer, |h| h.index)
             };
             for w in img.largest_wasted.iter().take(10) {
-                writeln!(out, "    {:>9}  {}  (written by #{}, {} by #{})", bytes(w.size), w.path, step(w.layer_index), w.how, step(w.removed_by))?;
+                writeln!(
+                    out,
+                    "    {:>9}  {}  (written by #{}, {} by #{})",
+                    bytes(w.size),
+                    w.path,
+                    step(w.layer_index),
+                    w.how,
+                    step(w.removed_by)
+                )?;
             }
         }
     }

@@ -48,8 +48,11 @@ fn legacy_archive(payload: usize) -> Vec<u8> {
     }
     let l0 = tar(&[("etc/base", b"base".to_vec())]);
     let l1 = tar(&[("data/big", big)]);
-    let ja = format!(r#"{{"id":"{a}","created":"2020-01-01T00:00:00Z","container_config":{{"Cmd":["ADD file:00 in /"]}}}}"#);
-    let jb = format!(r#"{{"id":"{b}","parent":"{a}","created":"2020-01-01T00:00:00Z","container_config":{{"Cmd":["RUN x"]}}}}"#);
+    let ja =
+        format!(r#"{{"id":"{a}","created":"2020-01-01T00:00:00Z","container_config":{{"Cmd":["ADD file:00 in /"]}}}}"#);
+    let jb = format!(
+        r#"{{"id":"{b}","parent":"{a}","created":"2020-01-01T00:00:00Z","container_config":{{"Cmd":["RUN x"]}}}}"#
+    );
     let repos = format!(r#"{{"t/app":{{"1":"{b}"}}}}"#);
     tar(&[
         (&format!("{a}/json"), ja.into_bytes()),
@@ -68,7 +71,8 @@ fn workdir(name: &str) -> PathBuf {
 }
 
 fn files_in(d: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut v: Vec<String> =
+        std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     v.sort();
     v
 }
@@ -157,7 +161,8 @@ fn invalid_tag() {
 
 #[test]
 fn from_matching_nothing() {
-    let err = fails("from", &legacy_archive(100), &["-from", "cccccccc"], &["no layer of this image has the id `cccccccc`"]);
+    let err =
+        fails("from", &legacy_archive(100), &["-from", "cccccccc"], &["no layer of this image has the id `cccccccc`"]);
     assert!(err.starts_with("docker-squash: no layer"), "{err}");
 }
 
@@ -168,14 +173,27 @@ fn output_disk_full() {
     let d = workdir("full");
     let mnt = d.join("mnt");
     std::fs::create_dir_all(&mnt).unwrap();
-    let ok = Command::new("mount").args(["-t", "tmpfs", "-o", "size=1m", "none"]).arg(&mnt).status().map(|s| s.success()).unwrap_or(false);
+    let ok = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "none"])
+        .arg(&mnt)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
     if !ok {
         eprintln!("SKIPPED output_disk_full: cannot mount a tmpfs here (not root?)");
         return;
     }
     let inp = d.join("in.tar");
     std::fs::write(&inp, legacy_archive(3 << 20)).unwrap();
-    let r = Command::new(BIN).arg("-i").arg(&inp).arg("-o").arg(mnt.join("out.tar")).arg("-from").arg("root").output().unwrap();
+    let r = Command::new(BIN)
+        .arg("-i")
+        .arg(&inp)
+        .arg("-o")
+        .arg(mnt.join("out.tar"))
+        .arg("-from")
+        .arg("root")
+        .output()
+        .unwrap();
     let left = files_in(&mnt);
     let _ = Command::new("umount").arg(&mnt).status();
     let err = String::from_utf8_lossy(&r.stderr);
@@ -193,7 +211,15 @@ fn output_pipe_closed_early() {
     let d = workdir("pipe");
     let inp = d.join("in.tar");
     std::fs::write(&inp, legacy_archive(4 << 20)).unwrap();
-    let mut child = Command::new(BIN).arg("-i").arg(&inp).arg("-from").arg("root").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = Command::new(BIN)
+        .arg("-i")
+        .arg(&inp)
+        .arg("-from")
+        .arg("root")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut stdout = child.stdout.take().unwrap();
     let mut first = [0u8; 100];
     stdout.read_exact(&mut first).unwrap();

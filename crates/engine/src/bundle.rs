@@ -19,9 +19,15 @@ const MAX_LINK_HOPS: usize = 16;
 
 #[derive(Debug, Clone)]
 enum Member {
-    File { offset: u64, size: u64, cached: Option<Rc<[u8]>> },
+    File {
+        offset: u64,
+        size: u64,
+        cached: Option<Rc<[u8]>>,
+    },
     /// Symlink (target relative to the member's folder) or hardlink (target from the root).
-    Link { target: Vec<u8> },
+    Link {
+        target: Vec<u8>,
+    },
 }
 
 /// A file inside the archive: where its bytes are.
@@ -42,15 +48,23 @@ pub struct Bundle<'s> {
 impl<'s> Bundle<'s> {
     pub fn open(raw: Box<dyn ReadAt + 's>) -> Result<Bundle<'s>> {
         if raw.size() == 0 {
-            return Err(Error::new(ErrorCode::NotAnImage, "the input is empty: expected a tar archive written by `docker save`"));
+            return Err(Error::new(
+                ErrorCode::NotAnImage,
+                "the input is empty: expected a tar archive written by `docker save`",
+            ));
         }
         let raw: Rc<dyn ReadAt + 's> = Rc::from(raw);
         let compression = Compression::sniff(&*raw, 0, raw.size()).map_err(|e| Error::io("reading the input", e))?;
         let src: Rc<dyn ReadAt + 's> = match compression {
             Compression::None => raw,
-            c => Rc::new(DecodedSource::new(raw, c).map_err(|e| match e.get_ref().and_then(|r| r.downcast_ref::<Error>()) {
-                Some(inner) => inner.clone(),
-                None => Error::corrupt(format!("the archive is {}-compressed but cannot be decompressed: {e}", c.name())),
+            c => Rc::new(DecodedSource::new(raw, c).map_err(|e| {
+                match e.get_ref().and_then(|r| r.downcast_ref::<Error>()) {
+                    Some(inner) => inner.clone(),
+                    None => Error::corrupt(format!(
+                        "the archive is {}-compressed but cannot be decompressed: {e}",
+                        c.name()
+                    )),
+                }
             })?),
         };
         let members = index(&*src)?;
@@ -96,7 +110,10 @@ impl<'s> Bundle<'s> {
             return Ok(c.clone());
         }
         if f.size > max {
-            return Err(Error::new(ErrorCode::TooLarge, format!("`{}` is {} bytes, larger than any real one ({max})", f.name, f.size)));
+            return Err(Error::new(
+                ErrorCode::TooLarge,
+                format!("`{}` is {} bytes, larger than any real one ({max})", f.name, f.size),
+            ));
         }
         let mut buf = vec![0u8; f.size as usize];
         read_exact_at(&*self.src, f.offset, &mut buf)
@@ -124,7 +141,10 @@ fn index(src: &dyn ReadAt) -> Result<BTreeMap<Vec<u8>, Member>> {
             Ok(Some(e)) => e,
             Ok(None) => break,
             Err(e) if count == 0 && e.code == ErrorCode::Corrupt => {
-                return Err(Error::new(ErrorCode::NotAnImage, format!("the input is not a tar archive ({e}); expected what `docker save` writes")))
+                return Err(Error::new(
+                    ErrorCode::NotAnImage,
+                    format!("the input is not a tar archive ({e}); expected what `docker save` writes"),
+                ))
             }
             Err(e) => return Err(e.context("reading the archive")),
         };

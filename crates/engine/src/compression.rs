@@ -64,7 +64,12 @@ pub fn decoder<'a, R: Read + 'a>(inner: R, compression: Compression) -> io::Resu
 }
 
 /// Reads `[offset, offset+len)` of `src`, decompressed, in large slices.
-pub fn open_range<'a, S: ReadAt + 'a>(src: S, offset: u64, len: u64, compression: Compression) -> io::Result<Box<dyn Read + 'a>> {
+pub fn open_range<'a, S: ReadAt + 'a>(
+    src: S,
+    offset: u64,
+    len: u64,
+    compression: Compression,
+) -> io::Result<Box<dyn Read + 'a>> {
     let raw = BufReader::with_capacity(READ_CHUNK, RangeReader::new(src, offset, len));
     decoder(raw, compression)
 }

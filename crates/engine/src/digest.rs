@@ -108,7 +108,9 @@ impl<'s> Hasher<'s> {
             h
         });
         match spawned {
-            Ok(handle) => Hasher::Thread { pending: Vec::with_capacity(HASH_CHUNK), tx: Some(tx), back, handle: Some(handle) },
+            Ok(handle) => {
+                Hasher::Thread { pending: Vec::with_capacity(HASH_CHUNK), tx: Some(tx), back, handle: Some(handle) }
+            }
             Err(_) => Hasher::Inline(Sha256::new()),
         }
     }

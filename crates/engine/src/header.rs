@@ -3,7 +3,7 @@
 //! Copied entries otherwise keep their header bytes exactly as the input had them.
 
 use crate::error::{Error, Result};
-use crate::tarwalk::{pax_records, padded, BLOCK};
+use crate::tarwalk::{padded, pax_records, BLOCK};
 
 const NAME_LEN: usize = 100;
 
@@ -116,7 +116,8 @@ pub fn rewrite(raw: &[u8], name: Option<&[u8]>, link: Option<&[u8]>) -> Result<V
         if !matches!(block[156], b'x' | b'X' | b'L' | b'K') {
             break block;
         }
-        let size = tar::Header::from_byte_slice(&block).entry_size().map_err(|_| Error::corrupt("bad size in tar header"))?;
+        let size =
+            tar::Header::from_byte_slice(&block).entry_size().map_err(|_| Error::corrupt("bad size in tar header"))?;
         let data_end = pos + size as usize;
         let data = raw.get(pos..data_end).ok_or_else(|| Error::corrupt("internal: short header sequence"))?;
         match block[156] {

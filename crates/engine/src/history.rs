@@ -55,7 +55,8 @@ fn is_empty_layer(e: &Map<String, Value>) -> bool {
 /// or up to a later `#(squash)` layer (an earlier squash); else squash from root.
 pub fn default_from(steps: &[Step], layer_ids: &[String]) -> SquashPointChoice {
     let add = steps.iter().enumerate().find(|(_, s)| s.layer.is_some() && s.created_by().contains("ADD file:"));
-    let squash = steps.iter().enumerate().rev().find(|(_, s)| s.layer.is_some() && s.created_by().starts_with("#(squash)"));
+    let squash =
+        steps.iter().enumerate().rev().find(|(_, s)| s.layer.is_some() && s.created_by().starts_with("#(squash)"));
     let pick = match (add, squash) {
         (Some(a), Some(s)) if s.0 > a.0 => Some((s, "the last earlier squash (`#(squash)`)")),
         (Some(a), _) => Some((a, "the base image's first layer created by `ADD file:`")),
@@ -84,11 +85,19 @@ pub fn default_from(steps: &[Step], layer_ids: &[String]) -> SquashPointChoice {
 pub fn resolve_from(id: &str, candidates: &[Vec<String>], shown: &[String]) -> Result<usize> {
     let want = hex_of(id.trim()).to_ascii_lowercase();
     if want.is_empty() {
-        return Err(Error::new(ErrorCode::FromChoice, "`-from` needs a layer id (as `docker-squash inspect` prints it) or `root`"));
+        return Err(Error::new(
+            ErrorCode::FromChoice,
+            "`-from` needs a layer id (as `docker-squash inspect` prints it) or `root`",
+        ));
     }
     let list = || shown.iter().enumerate().map(|(i, s)| format!("  {i}: {s}")).collect::<Vec<_>>().join("\n");
     // The ids `inspect` prints are unique: a match among them wins; then any other id.
-    let by_shown: Vec<usize> = shown.iter().enumerate().filter(|(_, s)| !s.is_empty() && hex_of(s).starts_with(&want)).map(|(i, _)| i).collect();
+    let by_shown: Vec<usize> = shown
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.is_empty() && hex_of(s).starts_with(&want))
+        .map(|(i, _)| i)
+        .collect();
     let matches: Vec<usize> = if by_shown.len() == 1 {
         by_shown
     } else {
@@ -101,7 +110,10 @@ pub fn resolve_from(id: &str, candidates: &[Vec<String>], shown: &[String]) -> R
     };
     match matches.as_slice() {
         [one] => Ok(*one),
-        [] => Err(Error::new(ErrorCode::FromChoice, format!("no layer of this image has the id `{id}`; its layers are:\n{}", list()))),
+        [] => Err(Error::new(
+            ErrorCode::FromChoice,
+            format!("no layer of this image has the id `{id}`; its layers are:\n{}", list()),
+        )),
         many => Err(Error::new(
             ErrorCode::FromChoice,
             format!(
@@ -127,7 +139,10 @@ pub fn squashed_history(steps: &[Step], keep_layers: usize, from_label: &str, sq
             e.insert("created".into(), c);
         }
         e.insert("created_by".into(), Value::String(format!("#(squash) from {from_label}")));
-        e.insert("comment".into(), Value::String(format!("{squashed_layers} layers squashed into one by docker-squash")));
+        e.insert(
+            "comment".into(),
+            Value::String(format!("{squashed_layers} layers squashed into one by docker-squash")),
+        );
         out.push(Value::Object(e));
     }
     for s in above.iter().filter(|s| s.layer.is_none()) {

@@ -72,10 +72,12 @@ fn str_field<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 fn blob_name(digest: &str) -> Result<String> {
-    let (alg, hex) = digest
-        .split_once(':')
-        .ok_or_else(|| Error::corrupt(format!("`{digest}` is not a digest")))?;
-    if alg.is_empty() || hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_alphanumeric()) || !alg.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    let (alg, hex) = digest.split_once(':').ok_or_else(|| Error::corrupt(format!("`{digest}` is not a digest")))?;
+    if alg.is_empty()
+        || hex.is_empty()
+        || !hex.bytes().all(|b| b.is_ascii_alphanumeric())
+        || !alg.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
         return Err(Error::corrupt(format!("`{digest}` is not a digest")));
     }
     Ok(format!("blobs/{alg}/{hex}"))
@@ -96,7 +98,8 @@ fn legacy_id_of(path: &str) -> Option<String> {
 
 fn parse_config(bundle: &Bundle, name: &str) -> Result<(Map<String, Value>, String)> {
     let bytes = bundle.read(name, MAX_JSON)?;
-    let value: Value = serde_json::from_slice(&bytes).map_err(|e| Error::corrupt(format!("the image config `{name}` is not valid JSON: {e}")))?;
+    let value: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::corrupt(format!("the image config `{name}` is not valid JSON: {e}")))?;
     let Value::Object(map) = value else {
         return Err(Error::corrupt(format!("the image config `{name}` is not a JSON object")));
     };
@@ -123,7 +126,12 @@ fn diff_ids(config: &Map<String, Value>, what: &str) -> Result<Vec<String>> {
         .collect()
 }
 
-fn with_diff_ids(layers: Vec<(FileRef, Option<String>)>, config: &Map<String, Value>, what: &str, sources: Option<&Value>) -> Result<Vec<LayerDesc>> {
+fn with_diff_ids(
+    layers: Vec<(FileRef, Option<String>)>,
+    config: &Map<String, Value>,
+    what: &str,
+    sources: Option<&Value>,
+) -> Result<Vec<LayerDesc>> {
     let ids = diff_ids(config, what)?;
     if ids.len() != layers.len() {
         return Err(Error::corrupt(format!(
@@ -136,7 +144,11 @@ fn with_diff_ids(layers: Vec<(FileRef, Option<String>)>, config: &Map<String, Va
     for ((file, digest), diff_id) in layers.into_iter().zip(ids) {
         // Docker 25 saves list each layer's blob digest under LayerSources.
         let digest = digest.or_else(|| {
-            sources.and_then(|s| s.get(&diff_id)).and_then(|d| d.get("digest")).and_then(Value::as_str).map(str::to_string)
+            sources
+                .and_then(|s| s.get(&diff_id))
+                .and_then(|d| d.get("digest"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
         });
         let legacy_id = legacy_id_of(&file.name);
         out.push(LayerDesc { file, diff_id: Some(diff_id), digest, legacy_id });
@@ -160,7 +172,8 @@ fn docker_manifest(bundle: &Bundle) -> Result<Vec<ImageDesc>> {
     let format = if bundle.has("oci-layout") { "docker-save (25+, OCI layout)" } else { "docker-save (1.10-24)" };
     let mut images = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
-        let config_name = str_field(entry, "Config").ok_or_else(|| Error::corrupt(format!("manifest.json entry {i} has no Config")))?;
+        let config_name = str_field(entry, "Config")
+            .ok_or_else(|| Error::corrupt(format!("manifest.json entry {i} has no Config")))?;
         let (config, id) = parse_config(bundle, config_name)?;
         let tags = match field(entry, "RepoTags") {
             Some(Value::Array(t)) => t.iter().filter_map(Value::as_str).map(str::to_string).collect(),
@@ -176,15 +189,25 @@ fn docker_manifest(bundle: &Bundle) -> Result<Vec<ImageDesc>> {
             layers.push((bundle.lookup(name)?, digest_of_blob_path(name)));
         }
         let layers = with_diff_ids(layers, &config, &format!("`{config_name}`"), field(entry, "LayerSources"))?;
-        images.push(ImageDesc { format, id: Some(id), tags, platform: platform_of(&config), config, layers, legacy: false });
+        images.push(ImageDesc {
+            format,
+            id: Some(id),
+            tags,
+            platform: platform_of(&config),
+            config,
+            layers,
+            legacy: false,
+        });
     }
     Ok(images)
 }
 
 fn is_index(desc_media: Option<&str>, doc: &Value) -> bool {
     match desc_media {
-        Some("application/vnd.oci.image.index.v1+json") | Some("application/vnd.docker.distribution.manifest.list.v2+json") => true,
-        Some("application/vnd.oci.image.manifest.v1+json") | Some("application/vnd.docker.distribution.manifest.v2+json") => false,
+        Some("application/vnd.oci.image.index.v1+json")
+        | Some("application/vnd.docker.distribution.manifest.list.v2+json") => true,
+        Some("application/vnd.oci.image.manifest.v1+json")
+        | Some("application/vnd.docker.distribution.manifest.v2+json") => false,
         _ => doc.get("manifests").is_some(),
     }
 }
@@ -225,7 +248,14 @@ fn oci_index(bundle: &Bundle) -> Result<Vec<ImageDesc>> {
     Ok(images)
 }
 
-fn walk_index(bundle: &Bundle, index: &Value, tag: Option<String>, depth: usize, images: &mut Vec<ImageDesc>, missing: &mut Vec<String>) -> Result<()> {
+fn walk_index(
+    bundle: &Bundle,
+    index: &Value,
+    tag: Option<String>,
+    depth: usize,
+    images: &mut Vec<ImageDesc>,
+    missing: &mut Vec<String>,
+) -> Result<()> {
     if depth > MAX_INDEX_DEPTH {
         return Err(Error::corrupt("OCI indexes are nested too deep (a loop?)"));
     }
@@ -247,7 +277,8 @@ fn walk_index(bundle: &Bundle, index: &Value, tag: Option<String>, depth: usize,
             continue;
         }
         let doc = parse_json(bundle, &name)?;
-        let media = desc.get("mediaType").and_then(Value::as_str).or_else(|| doc.get("mediaType").and_then(Value::as_str));
+        let media =
+            desc.get("mediaType").and_then(Value::as_str).or_else(|| doc.get("mediaType").and_then(Value::as_str));
         let tag = annotations_tag(desc).or_else(|| tag.clone());
         if is_index(media, &doc) {
             walk_index(bundle, &doc, tag, depth + 1, images, missing)?;
@@ -263,7 +294,10 @@ fn walk_index(bundle: &Bundle, index: &Value, tag: Option<String>, depth: usize,
         }
         let mut layers = Vec::new();
         for l in doc.get("layers").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]) {
-            let d = l.get("digest").and_then(Value::as_str).ok_or_else(|| Error::corrupt("an OCI layer descriptor has no digest"))?;
+            let d = l
+                .get("digest")
+                .and_then(Value::as_str)
+                .ok_or_else(|| Error::corrupt("an OCI layer descriptor has no digest"))?;
             layers.push((bundle.lookup(&blob_name(d)?)?, Some(d.to_string())));
         }
         let layers = with_diff_ids(layers, &config, &format!("`{config_name}`"), None)?;
@@ -301,7 +335,8 @@ fn legacy(bundle: &Bundle) -> Result<Vec<ImageDesc>> {
     for id in &ids {
         jsons.insert(id.clone(), parse_json(bundle, &format!("{id}/json"))?);
     }
-    let parents: BTreeSet<String> = jsons.values().filter_map(|j| j.get("parent").and_then(Value::as_str).map(str::to_string)).collect();
+    let parents: BTreeSet<String> =
+        jsons.values().filter_map(|j| j.get("parent").and_then(Value::as_str).map(str::to_string)).collect();
     let tops: Vec<String> = if tags_by_id.is_empty() {
         ids.iter().filter(|id| !parents.contains(*id)).cloned().collect()
     } else {
@@ -315,7 +350,9 @@ fn legacy(bundle: &Bundle) -> Result<Vec<ImageDesc>> {
             if chain.len() > 1000 || chain.contains(&id) {
                 return Err(Error::corrupt("the parent chain of `<id>/json` files loops"));
             }
-            let j = jsons.get(&id).ok_or_else(|| Error::corrupt(format!("the archive lacks `{id}/json`, a parent in the image's chain")))?;
+            let j = jsons.get(&id).ok_or_else(|| {
+                Error::corrupt(format!("the archive lacks `{id}/json`, a parent in the image's chain"))
+            })?;
             cur = j.get("parent").and_then(Value::as_str).filter(|p| !p.is_empty()).map(str::to_string);
             chain.push(id);
         }
@@ -324,7 +361,12 @@ fn legacy(bundle: &Bundle) -> Result<Vec<ImageDesc>> {
         let mut history = Vec::new();
         for id in &chain {
             let j = &jsons[id];
-            layers.push(LayerDesc { file: bundle.lookup(&format!("{id}/layer.tar"))?, diff_id: None, digest: None, legacy_id: Some(id.clone()) });
+            layers.push(LayerDesc {
+                file: bundle.lookup(&format!("{id}/layer.tar"))?,
+                diff_id: None,
+                digest: None,
+                legacy_id: Some(id.clone()),
+            });
             let mut h = Map::new();
             if let Some(c) = j.get("created") {
                 h.insert("created".into(), c.clone());
@@ -354,11 +396,18 @@ fn legacy(bundle: &Bundle) -> Result<Vec<ImageDesc>> {
         let tags = tags_by_id.get(&top).cloned().unwrap_or_default();
         // No config file to take a digest of: the id is that of the config made here.
         let id = serde_json::to_vec(&config).ok().map(|b| crate::digest::sha256_digest(&b));
-        images.push(ImageDesc { format: "docker-save (pre-1.10)", id, tags, platform: platform_of(&config), config, layers, legacy: true });
+        images.push(ImageDesc {
+            format: "docker-save (pre-1.10)",
+            id,
+            tags,
+            platform: platform_of(&config),
+            config,
+            layers,
+            legacy: true,
+        });
     }
     if images.is_empty() {
         return Err(Error::new(ErrorCode::NotAnImage, "no image found in this pre-1.10 archive"));
     }
     Ok(images)
 }
-

@@ -48,7 +48,8 @@ pub fn read_layers<'s>(
                         Err(Error::new(ErrorCode::Cancelled, "cancelled"))
                     }
                 };
-                read_layer(&*bundle.src, desc, sha256, verify, &mut tick).map_err(|e| e.context(format!("layer {i} (`{}`)", desc.file.name)))?
+                read_layer(&*bundle.src, desc, sha256, verify, &mut tick)
+                    .map_err(|e| e.context(format!("layer {i} (`{}`)", desc.file.name)))?
             }
         };
         done += desc.file.size;
@@ -145,7 +146,10 @@ pub fn select(images: &[ImageDesc], image: Option<&str>, platform: Option<&str>)
     if let Some(p) = platform {
         cands.retain(|&i| images[i].platform == p || images[i].platform.starts_with(&format!("{p}/")));
         if cands.is_empty() {
-            return Err(Error::new(ErrorCode::ImageChoice, format!("no image in the archive is for platform `{p}`; it holds:\n{}", list())));
+            return Err(Error::new(
+                ErrorCode::ImageChoice,
+                format!("no image in the archive is for platform `{p}`; it holds:\n{}", list()),
+            ));
         }
     }
     if let Some(want) = image {
@@ -153,11 +157,16 @@ pub fn select(images: &[ImageDesc], image: Option<&str>, platform: Option<&str>)
         cands.retain(|&i| {
             let d = &images[i];
             d.tags.iter().any(|t| matches_tag(t, want))
-                || (!hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) && d.id.as_deref().is_some_and(|id| crate::digest::hex_of(id).starts_with(&hex)))
+                || (!hex.is_empty()
+                    && hex.bytes().all(|b| b.is_ascii_hexdigit())
+                    && d.id.as_deref().is_some_and(|id| crate::digest::hex_of(id).starts_with(&hex)))
                 || want.parse::<usize>().ok() == Some(i) && d.tags.is_empty()
         });
         if cands.is_empty() {
-            return Err(Error::new(ErrorCode::ImageChoice, format!("no image in the archive matches `{want}`; it holds:\n{}", list())));
+            return Err(Error::new(
+                ErrorCode::ImageChoice,
+                format!("no image in the archive matches `{want}`; it holds:\n{}", list()),
+            ));
         }
     }
     if cands.len() > 1 && platform.is_none() {
@@ -171,7 +180,10 @@ pub fn select(images: &[ImageDesc], image: Option<&str>, platform: Option<&str>)
         [one] => Ok(*one),
         _ => Err(Error::new(
             ErrorCode::ImageChoice,
-            format!("the archive holds several images; choose one with -image TAG|ID (or -platform OS/ARCH):\n{}", list()),
+            format!(
+                "the archive holds several images; choose one with -image TAG|ID (or -platform OS/ARCH):\n{}",
+                list()
+            ),
         )),
     }
 }
@@ -185,7 +197,9 @@ pub fn summary(index: usize, d: &ImageDesc, read: Option<&[LayerIndex]>) -> Imag
         let r = read.and_then(|r| r.get(l));
         let diff_id = r.map(|r| r.diff_id.clone()).or_else(|| desc.diff_id.clone()).unwrap_or_default();
         let compression = r.map(|r| r.compression.name()).unwrap_or("unknown").to_string();
-        let digest = desc.digest.clone().or_else(|| (r.is_some_and(|r| r.compression == crate::compression::Compression::None)).then(|| diff_id.clone()));
+        let digest = desc.digest.clone().or_else(|| {
+            (r.is_some_and(|r| r.compression == crate::compression::Compression::None)).then(|| diff_id.clone())
+        });
         LayerInfo {
             index: l,
             id: ids[l].clone(),
@@ -233,10 +247,11 @@ pub fn full(index: usize, d: &ImageDesc, layers: &[LayerIndex]) -> Result<ImageI
     let n = layers.len();
     let mut gone: Vec<(crate::tree::ERef, u64, String, u32, bool)> = Vec::new();
     let mut sink = |s: Superseded| {
-        let size = match layers.get(s.entry.layer as usize).and_then(|l| l.entries.get(s.entry.idx as usize)).map(|e| &e.op) {
-            Some(Op::Put(p)) => p.size,
-            _ => 0,
-        };
+        let size =
+            match layers.get(s.entry.layer as usize).and_then(|l| l.entries.get(s.entry.idx as usize)).map(|e| &e.op) {
+                Some(Op::Put(p)) => p.size,
+                _ => 0,
+            };
         if size > 0 {
             gone.push((s.entry, size, path::show(s.path), s.by_layer, s.deleted));
         }

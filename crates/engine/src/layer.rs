@@ -89,10 +89,16 @@ pub struct LayerIndex {
 
 /// Opens a layer's uncompressed stream, reading the source in large slices and counting
 /// stored bytes read into `counter`.
-pub fn open_layer<'a>(src: &'a dyn ReadAt, desc: &LayerDesc, compression: Compression, counter: Rc<Cell<u64>>) -> Result<Box<dyn Read + 'a>> {
+pub fn open_layer<'a>(
+    src: &'a dyn ReadAt,
+    desc: &LayerDesc,
+    compression: Compression,
+    counter: Rc<Cell<u64>>,
+) -> Result<Box<dyn Read + 'a>> {
     let raw = CountingReader { inner: RangeReader::new(src, desc.file.offset, desc.file.size), counter };
     let limit = desc.file.size.saturating_mul(MAX_RATIO).max(MIN_EXPANSION_LIMIT);
-    let dec = decoder(BufReader::with_capacity(READ_CHUNK, raw), compression).map_err(|e| Error::corrupt(format!("cannot decompress: {e}")))?;
+    let dec = decoder(BufReader::with_capacity(READ_CHUNK, raw), compression)
+        .map_err(|e| Error::corrupt(format!("cannot decompress: {e}")))?;
     Ok(match compression {
         Compression::None => dec,
         _ => Box::new(LimitedReader { inner: dec, left: limit, limit }),
@@ -113,7 +119,8 @@ pub fn read_layer<'s>(
     verify: bool,
     tick: &mut dyn FnMut(u64) -> Result<()>,
 ) -> Result<LayerIndex> {
-    let compression = Compression::sniff(src, desc.file.offset, desc.file.size).map_err(|e| Error::io("reading a layer", e))?;
+    let compression =
+        Compression::sniff(src, desc.file.offset, desc.file.size).map_err(|e| Error::io("reading a layer", e))?;
     let trusted = if verify { None } else { desc.diff_id.clone() };
     match (trusted, compression) {
         (Some(diff_id), Compression::None) => index_headers(src, desc, diff_id, tick),
@@ -171,18 +178,27 @@ fn read_stream<'s>(
 }
 
 /// Indexes an uncompressed layer by its headers alone, stepping over file contents.
-fn index_headers(src: &dyn ReadAt, desc: &LayerDesc, diff_id: String, tick: &mut dyn FnMut(u64) -> Result<()>) -> Result<LayerIndex> {
+fn index_headers(
+    src: &dyn ReadAt,
+    desc: &LayerDesc,
+    diff_id: String,
+    tick: &mut dyn FnMut(u64) -> Result<()>,
+) -> Result<LayerIndex> {
     let window = Window::new(src, desc.file.offset, desc.file.size);
     let mut walker = Walker::new(AtStream { src: &window, pos: 0 }, 0);
     // Nothing reads the skipped contents, so progress is ticked between entries.
     let mut last_tick = 0u64;
-    let entries = collect_entries(&mut walker, |e| e, |done| {
-        if done - last_tick >= (1 << 20) {
-            last_tick = done;
-            tick(done)?;
-        }
-        Ok(())
-    })?;
+    let entries = collect_entries(
+        &mut walker,
+        |e| e,
+        |done| {
+            if done - last_tick >= (1 << 20) {
+                last_tick = done;
+                tick(done)?;
+            }
+            Ok(())
+        },
+    )?;
     tick(desc.file.size)?;
     Ok(LayerIndex { entries, diff_id, size: desc.file.size, compression: Compression::None })
 }
@@ -207,7 +223,9 @@ fn collect_entries<S: TarStream>(
 fn in_layer(e: Error, c: Compression) -> Error {
     match (c, e.code) {
         (Compression::None, _) | (_, ErrorCode::TooLarge) => e,
-        (_, ErrorCode::Io) | (_, ErrorCode::Corrupt) => Error::corrupt(format!("{} (the {}-compressed layer is damaged or truncated)", e.message, c.name())),
+        (_, ErrorCode::Io) | (_, ErrorCode::Corrupt) => {
+            Error::corrupt(format!("{} (the {}-compressed layer is damaged or truncated)", e.message, c.name()))
+        }
         _ => e,
     }
 }
@@ -241,12 +259,19 @@ fn to_layer_entry(e: TarEntry) -> Result<Option<LayerEntry>> {
     let kind = match Kind::of(e.typeflag) {
         Some(k) => k,
         None if e.typeflag == b'S' => {
-            return Err(Error::new(ErrorCode::Unsupported, format!("`{}` is a GNU sparse file, which this tool does not expand", path::show(&e.path))))
+            return Err(Error::new(
+                ErrorCode::Unsupported,
+                format!("`{}` is a GNU sparse file, which this tool does not expand", path::show(&e.path)),
+            ))
         }
         None => {
             return Err(Error::new(
                 ErrorCode::Unsupported,
-                format!("`{}` has tar entry type `{}`, which Docker cannot apply", path::show(&e.path), e.typeflag.escape_ascii()),
+                format!(
+                    "`{}` has tar entry type `{}`, which Docker cannot apply",
+                    path::show(&e.path),
+                    e.typeflag.escape_ascii()
+                ),
             ))
         }
     };
@@ -254,7 +279,10 @@ fn to_layer_entry(e: TarEntry) -> Result<Option<LayerEntry>> {
         Kind::Hardlink => {
             let target = e.link.as_deref().unwrap_or(b"");
             let parts = path::clean(target).filter(|p| !p.is_empty()).ok_or_else(|| {
-                Error::new(ErrorCode::Unsupported, format!("the hardlink `{}` points outside the image root", path::show(&e.path)))
+                Error::new(
+                    ErrorCode::Unsupported,
+                    format!("the hardlink `{}` points outside the image root", path::show(&e.path)),
+                )
             })?;
             Some(path::join(&parts))
         }

@@ -65,7 +65,6 @@ pub struct SquashOptions {
 /// Called during long work; return false to cancel (the call then fails with `Cancelled`).
 pub type ProgressFn<'p> = dyn FnMut(&Progress) -> bool + 'p;
 
-
 /// An opened image archive: its images and layers are found, no layer is read yet.
 pub struct Archive<'s> {
     bundle: bundle::Bundle<'s>,
@@ -106,7 +105,13 @@ impl<'s> Archive<'s> {
     /// Everything `inspect` prints: reads every layer of the chosen image (all images when
     /// `image` is None), verifying each against its diff_id when `verify` is on (see
     /// [`SquashOptions::skip_verify`] for what is skipped otherwise).
-    pub fn inspect(&self, image: Option<&str>, platform: Option<&str>, verify: bool, progress: &mut ProgressFn) -> Result<Inspection> {
+    pub fn inspect(
+        &self,
+        image: Option<&str>,
+        platform: Option<&str>,
+        verify: bool,
+        progress: &mut ProgressFn,
+    ) -> Result<Inspection> {
         let chosen: Vec<usize> = match (image, platform) {
             (None, None) => (0..self.images.len()).collect(),
             _ => vec![self.select(image, platform)?],
@@ -120,7 +125,12 @@ impl<'s> Archive<'s> {
     }
 
     /// Squashes and streams the resulting archive to `out`.
-    pub fn squash(&self, opts: &SquashOptions, out: &mut dyn std::io::Write, progress: &mut ProgressFn) -> Result<SquashReport> {
+    pub fn squash(
+        &self,
+        opts: &SquashOptions,
+        out: &mut dyn std::io::Write,
+        progress: &mut ProgressFn,
+    ) -> Result<SquashReport> {
         let tags = match &opts.tag {
             Some(t) => vec![tag::normalize_tag(t)?],
             None => Vec::new(),
@@ -138,11 +148,19 @@ impl<'s> Archive<'s> {
         let steps = history::steps(&image.config, layers.len());
         let ids = inspect::layer_ids(image, Some(&layers));
         let choice = match &opts.from {
-            From::Root => SquashPointChoice { from: "root".into(), layer_index: None, reason: "-from root: one layer for the whole image".into() },
+            From::Root => SquashPointChoice {
+                from: "root".into(),
+                layer_index: None,
+                reason: "-from root: one layer for the whole image".into(),
+            },
             From::Default => history::default_from(&steps, &ids),
             From::Layer(id) => {
                 let k = inspect::resolve_layer(image, Some(&layers), id)?;
-                SquashPointChoice { from: ids[k].clone(), layer_index: Some(k), reason: format!("-from {id}: keeping layer {k} and those below") }
+                SquashPointChoice {
+                    from: ids[k].clone(),
+                    layer_index: Some(k),
+                    reason: format!("-from {id}: keeping layer {k} and those below"),
+                }
             }
         };
         let keep = choice.layer_index.map_or(0, |k| k + 1);
@@ -151,7 +169,17 @@ impl<'s> Archive<'s> {
             None => "root".to_string(),
         };
         let tags = if tags.is_empty() { image.tags.clone() } else { tags };
-        let job = squash::Job { bundle: &self.bundle, image, layers: &layers, diff_ids: &diff_ids, steps: &steps, keep, from_label, tags: tags.clone(), sha256: self.sha256.as_ref() };
+        let job = squash::Job {
+            bundle: &self.bundle,
+            image,
+            layers: &layers,
+            diff_ids: &diff_ids,
+            steps: &steps,
+            keep,
+            from_label,
+            tags: tags.clone(),
+            sha256: self.sha256.as_ref(),
+        };
         let written = squash::write(&job, out, progress)?;
         let size_before: u64 = layers.iter().map(|l| l.size).sum();
         let kept_size: u64 = layers[..keep].iter().map(|l| l.size).sum();

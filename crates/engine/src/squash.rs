@@ -135,10 +135,12 @@ fn read_header_seq(job: &Job<'_, '_>, e: ERef, put: &Put) -> Result<Vec<u8>> {
     let layer = &job.layers[e.layer as usize];
     let mut buf = vec![0u8; put.header_len as usize];
     if layer.compression == Compression::None {
-        read_exact_at(&*job.bundle.src, desc.file.offset + put.seq_start, &mut buf).map_err(|e| Error::io("reading a layer", e))?;
+        read_exact_at(&*job.bundle.src, desc.file.offset + put.seq_start, &mut buf)
+            .map_err(|e| Error::io("reading a layer", e))?;
     } else {
         let mut r = open_layer(&*job.bundle.src, desc, layer.compression, Rc::new(Cell::new(0)))?;
-        std::io::copy(&mut r.by_ref().take(put.seq_start), &mut std::io::sink()).map_err(|e| Error::io("reading a layer", e))?;
+        std::io::copy(&mut r.by_ref().take(put.seq_start), &mut std::io::sink())
+            .map_err(|e| Error::io("reading a layer", e))?;
         if read_full(&mut r, &mut buf).map_err(|e| Error::io("reading a layer", e))? < buf.len() {
             return Err(Error::corrupt("a layer ended early on second reading"));
         }
@@ -301,7 +303,8 @@ pub fn write<'s>(job: &Job<'_, 's>, out: &mut dyn Write, progress: &mut Progress
     }
     let history = squashed_history(job.steps, job.keep, &job.from_label, n - job.keep);
     config.insert("history".into(), Value::Array(history));
-    let config_bytes = serde_json::to_vec(&Value::Object(config)).map_err(|e| Error::corrupt(format!("internal: {e}")))?;
+    let config_bytes =
+        serde_json::to_vec(&Value::Object(config)).map_err(|e| Error::corrupt(format!("internal: {e}")))?;
     let image_id = sha256_digest(&config_bytes);
     let config_name = format!("{}.json", hex_of(&image_id));
     o.member(&config_name, config_bytes.len() as u64)?;
@@ -384,7 +387,8 @@ enum LayerCursor<'a> {
 impl<'a> LayerCursor<'a> {
     fn open(bundle: &'a Bundle<'a>, desc: &crate::images::LayerDesc, c: Compression) -> Result<Self> {
         if c == Compression::None {
-            let r = crate::source::RangeReader::new(&*bundle.src as &dyn crate::ReadAt, desc.file.offset, desc.file.size);
+            let r =
+                crate::source::RangeReader::new(&*bundle.src as &dyn crate::ReadAt, desc.file.offset, desc.file.size);
             Ok(LayerCursor::Direct(std::io::BufReader::with_capacity(crate::compression::READ_CHUNK, r), 0))
         } else {
             Ok(LayerCursor::Decoded(open_layer(&*bundle.src, desc, c, Rc::new(Cell::new(0)))?, 0))
@@ -413,7 +417,8 @@ impl<'a> LayerCursor<'a> {
                 *p += n;
             }
             LayerCursor::Decoded(s, p) => {
-                let got = std::io::copy(&mut s.by_ref().take(n), &mut std::io::sink()).map_err(|e| Error::io("reading a layer", e))?;
+                let got = std::io::copy(&mut s.by_ref().take(n), &mut std::io::sink())
+                    .map_err(|e| Error::io("reading a layer", e))?;
                 if got < n {
                     return Err(Error::corrupt("a layer ended early on second reading"));
                 }

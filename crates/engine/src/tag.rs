@@ -81,7 +81,12 @@ pub fn normalize_tag(input: &str) -> Result<String> {
     }
     let mut parts: Vec<&str> = name.split('/').collect();
     let first = parts[0];
-    if parts.len() > 1 && (first.contains('.') || first.contains(':') || first == "localhost" || first.bytes().any(|b| b.is_ascii_uppercase())) {
+    if parts.len() > 1
+        && (first.contains('.')
+            || first.contains(':')
+            || first == "localhost"
+            || first.bytes().any(|b| b.is_ascii_uppercase()))
+    {
         if !domain_ok(first) {
             return Err(bad(input, "the registry host is malformed"));
         }
@@ -120,7 +125,7 @@ mod tests {
 
     #[test]
     fn invalid_tags_are_refused_with_a_reason() {
-        for t in ["", "App:1", "app:", "app:-x", "a..b", "-app", "app@sha256:00", "app:has space", "a/b:" ] {
+        for t in ["", "App:1", "app:", "app:-x", "a..b", "-app", "app@sha256:00", "app:has space", "a/b:"] {
             let e = normalize_tag(t).unwrap_err();
             assert_eq!(e.code, ErrorCode::BadTag, "{t}");
         }

@@ -169,7 +169,10 @@ impl<S: TarStream> Walker<S> {
     /// Reads up to `max` bytes of the current entry's data (call right after `next`).
     pub fn read_data(&mut self, entry: &TarEntry, max: u64) -> Result<Vec<u8>> {
         if entry.size > max {
-            return Err(Error::new(ErrorCode::TooLarge, format!("{} bytes is more than the {max} expected", entry.size)));
+            return Err(Error::new(
+                ErrorCode::TooLarge,
+                format!("{} bytes is more than the {max} expected", entry.size),
+            ));
         }
         if self.pos != entry.data_start {
             return Err(Error::corrupt("internal: data read out of order"));
@@ -212,7 +215,10 @@ impl<S: TarStream> Walker<S> {
 
     fn ext_data(&mut self, size: u64, what: &str) -> Result<Vec<u8>> {
         if size > MAX_EXTENSION {
-            return Err(Error::new(ErrorCode::TooLarge, format!("a {what} member of {size} bytes is larger than any real one")));
+            return Err(Error::new(
+                ErrorCode::TooLarge,
+                format!("a {what} member of {size} bytes is larger than any real one"),
+            ));
         }
         let full = padded(size).unwrap_or(size) as usize;
         let mut buf = vec![0u8; full];
@@ -256,9 +262,9 @@ impl<S: TarStream> Walker<S> {
             let header = tar::Header::from_byte_slice(&block[..]);
             verify_checksum(&block)?;
             let typeflag = block[156];
-            let mut size = header
-                .entry_size()
-                .map_err(|_| Error::corrupt(format!("a tar header has an unreadable size field at offset {}", self.pos - BLOCK)))?;
+            let mut size = header.entry_size().map_err(|_| {
+                Error::corrupt(format!("a tar header has an unreadable size field at offset {}", self.pos - BLOCK))
+            })?;
             match typeflag {
                 b'L' => {
                     let mut name = self.ext_data(size, "GNU long name")?;

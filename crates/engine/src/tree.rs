@@ -205,7 +205,8 @@ impl Tree {
     /// Applies one entry of layer `layer`.
     pub fn apply(&mut self, at: ERef, entry: &LayerEntry, sink: &mut dyn FnMut(Superseded)) -> Result<()> {
         let layer = at.layer;
-        let parts: Vec<&[u8]> = if entry.path.is_empty() { Vec::new() } else { entry.path.split(|&b| b == b'/').collect() };
+        let parts: Vec<&[u8]> =
+            if entry.path.is_empty() { Vec::new() } else { entry.path.split(|&b| b == b'/').collect() };
         match &entry.op {
             Op::Whiteout => {
                 if let Some(id) = self.lookup(&entry.path) {
@@ -281,7 +282,8 @@ impl Tree {
     fn prune_untouched(&mut self, id: u32, layer: u32, sink: &mut dyn FnMut(Superseded)) {
         let mut stack = vec![id];
         while let Some(d) = stack.pop() {
-            let children: Vec<(Box<[u8]>, u32)> = self.nodes[d as usize].children.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            let children: Vec<(Box<[u8]>, u32)> =
+                self.nodes[d as usize].children.iter().map(|(k, v)| (k.clone(), *v)).collect();
             for (name, c) in children {
                 if self.nodes[c as usize].touched == layer + 1 {
                     // Kept, but the opaque marker written for an ancestor hides the base's
@@ -342,9 +344,16 @@ pub struct Plan {
 #[derive(Debug)]
 pub enum MetaItem {
     /// A directory: its own entry's header, or a made one (implicit directory).
-    Dir { path: Vec<u8>, entry: Option<ERef> },
-    Whiteout { path: Vec<u8> },
-    Opaque { dir: Vec<u8> },
+    Dir {
+        path: Vec<u8>,
+        entry: Option<ERef>,
+    },
+    Whiteout {
+        path: Vec<u8>,
+    },
+    Opaque {
+        dir: Vec<u8>,
+    },
 }
 
 #[derive(Debug)]

@@ -50,7 +50,8 @@ fn member_at(archive: &[u8], name: &str) -> usize {
         if h.starts_with(name.as_bytes()) {
             return pos;
         }
-        let size = u64::from_str_radix(std::str::from_utf8(&h[124..135]).unwrap().trim_matches(char::from(0)), 8).unwrap() as usize;
+        let size = u64::from_str_radix(std::str::from_utf8(&h[124..135]).unwrap().trim_matches(char::from(0)), 8)
+            .unwrap() as usize;
         pos += 512 + size.div_ceil(512) * 512;
     }
     panic!("no member {name}");
@@ -162,7 +163,11 @@ fn manifest_points_to_absent_files() {
     let name = format!("{}.json", &sha256(&cfg)[7..]);
     let m = format!("[{{\"Config\": \"{name}\", \"Layers\": [\"nothere/layer.tar\", \"x/layer.tar\"]}}]");
     expect(squash(with_manifest(m.as_bytes())), ErrorCode::Corrupt, &["lacks `nothere/layer.tar`"]);
-    expect(squash(with_manifest(b"[{\"Config\": \"gone.json\", \"Layers\": []}]")), ErrorCode::Corrupt, &["lacks `gone.json`"]);
+    expect(
+        squash(with_manifest(b"[{\"Config\": \"gone.json\", \"Layers\": []}]")),
+        ErrorCode::Corrupt,
+        &["lacks `gone.json`"],
+    );
 }
 
 #[test]
@@ -206,7 +211,11 @@ fn a_layer_listed_twice_is_accepted() {
 #[test]
 fn from_matching_nothing() {
     let opts = SquashOptions { from: From::Layer("ffffffffffffdead".into()), ..Default::default() };
-    expect(squash_with(docker_archive(&layers2()), opts), ErrorCode::FromChoice, &["no layer", "ffffffffffffdead", "its layers are"]);
+    expect(
+        squash_with(docker_archive(&layers2()), opts),
+        ErrorCode::FromChoice,
+        &["no layer", "ffffffffffffdead", "its layers are"],
+    );
 }
 
 #[test]

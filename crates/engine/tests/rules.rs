@@ -189,7 +189,11 @@ fn recreated_dir_over_kept_dir_gets_an_opaque_marker() {
         assert_eq!(content(&s.after, "d/deep/fresh"), b"f");
     }
     // Made implicitly (only a file below it is written) after the deletion.
-    let spec = ImageSpec::from_entries(&[vec![dir("d").mode(0o700), file("d/k", "k")], vec![whiteout("d")], vec![file("d/n", "n")]]);
+    let spec = ImageSpec::from_entries(&[
+        vec![dir("d").mode(0o700), file("d/k", "k")],
+        vec![whiteout("d")],
+        vec![file("d/n", "n")],
+    ]);
     let s = run(&spec, layer_id(&spec, 0));
     assert!(s.has("d/.wh..wh..opq"), "{:?}", s.new_paths());
     assert_eq!(s.after.get("d").unwrap().mode, 0o755, "an implicit directory is 0755");
@@ -199,7 +203,11 @@ fn recreated_dir_over_kept_dir_gets_an_opaque_marker() {
 
 #[test]
 fn type_change_dir_to_file() {
-    let layers = vec![vec![dir("p"), file("p/x", "x"), dir("p/y"), file("p/y/z", "z")], vec![file("p", "file now")], vec![file("q", "q")]];
+    let layers = vec![
+        vec![dir("p"), file("p/x", "x"), dir("p/y"), file("p/y/z", "z")],
+        vec![file("p", "file now")],
+        vec![file("q", "q")],
+    ];
     for s in run_all_points(&layers) {
         assert_eq!(content(&s.after, "p"), b"file now");
         assert!(s.after.paths().iter().all(|p| !p.starts_with("p/")));
@@ -208,7 +216,8 @@ fn type_change_dir_to_file() {
 
 #[test]
 fn type_change_file_to_dir() {
-    let layers = vec![vec![file("p", "file"), file("other", "o")], vec![dir("p"), file("p/x", "x")], vec![file("p/y", "y")]];
+    let layers =
+        vec![vec![file("p", "file"), file("other", "o")], vec![dir("p"), file("p/x", "x")], vec![file("p/y", "y")]];
     for s in run_all_points(&layers) {
         assert_eq!(s.after.get("p").unwrap().kind, NKind::Dir);
         assert_eq!(content(&s.after, "p/x"), b"x");
@@ -247,10 +256,7 @@ fn type_change_symlink_to_dir() {
 
 #[test]
 fn type_change_dir_to_symlink_and_file_under_a_former_file() {
-    let layers = vec![
-        vec![dir("d"), file("d/x", "x"), file("f", "f")],
-        vec![symlink("d", "/"), file("f/under", "u")],
-    ];
+    let layers = vec![vec![dir("d"), file("d/x", "x"), file("f", "f")], vec![symlink("d", "/"), file("f/under", "u")]];
     for s in run_all_points(&layers) {
         assert_eq!(s.after.get("d").unwrap().kind, NKind::Symlink(b"/".to_vec()));
         assert!(s.after.get("d/x").is_none());
@@ -266,7 +272,11 @@ fn type_change_dir_to_symlink_and_file_under_a_former_file() {
 fn metadata_only_changes_in_a_later_layer_win() {
     let layers = vec![
         vec![dir("d"), file("d/x", "x"), file("f", "same").mode(0o644), file("g", "g").mtime(100)],
-        vec![dir("d").mode(0o700).owner(5, 6).mtime(77), file("f", "same").mode(0o600).owner(1000, 1000), file("g", "g").mtime(200)],
+        vec![
+            dir("d").mode(0o700).owner(5, 6).mtime(77),
+            file("f", "same").mode(0o600).owner(1000, 1000),
+            file("g", "g").mtime(200),
+        ],
         vec![file("h", "h")],
     ];
     for s in run_all_points(&layers) {
@@ -284,7 +294,8 @@ fn metadata_only_changes_in_a_later_layer_win() {
 
 #[test]
 fn root_directory_metadata_from_a_dot_entry() {
-    let layers = vec![vec![dir("./").mode(0o755), file("a", "a")], vec![dir("./").mode(0o700).mtime(5), file("b", "b")]];
+    let layers =
+        vec![vec![dir("./").mode(0o755), file("a", "a")], vec![dir("./").mode(0o700).mtime(5), file("b", "b")]];
     for s in run_all_points(&layers) {
         assert_eq!(s.after.get("").unwrap().mode, 0o700);
     }
@@ -295,7 +306,10 @@ fn root_directory_metadata_from_a_dot_entry() {
 #[test]
 fn hardlinks_that_both_survive_stay_one_hardlink_with_the_content_once() {
     let data = "shared-content-of-the-linked-file";
-    let layers = vec![vec![dir("bin"), file("bin/a", data).mode(0o755), hardlink("bin/b", "bin/a").mode(0o755)], vec![file("other", "o")]];
+    let layers = vec![
+        vec![dir("bin"), file("bin/a", data).mode(0o755), hardlink("bin/b", "bin/a").mode(0o755)],
+        vec![file("other", "o")],
+    ];
     let s = run_layers(&layers, SqFrom::Root);
     assert_eq!(s.after.link_groups().len(), 1);
     let copies = s.new_layer.iter().filter(|e| e.data == data.as_bytes()).count();
@@ -319,7 +333,10 @@ fn hardlink_keeps_the_old_content_when_its_target_is_modified_later() {
 
 #[test]
 fn hardlink_keeps_the_old_metadata_when_its_target_is_chmodded_later() {
-    let layers = vec![vec![file("a", "data").mode(0o755).owner(1, 1), hardlink("b", "a").mode(0o755).owner(1, 1)], vec![file("a", "data").mode(0o600)]];
+    let layers = vec![
+        vec![file("a", "data").mode(0o755).owner(1, 1), hardlink("b", "a").mode(0o755).owner(1, 1)],
+        vec![file("a", "data").mode(0o600)],
+    ];
     for s in run_all_points(&layers) {
         assert_eq!(s.after.get("a").unwrap().mode, 0o600);
         let b = s.after.get("b").unwrap();
@@ -342,7 +359,10 @@ fn hardlink_keeps_the_content_when_its_target_is_deleted() {
 
 #[test]
 fn hardlink_keeps_the_content_when_an_opaque_directory_hides_its_target() {
-    let layers = vec![vec![dir("d"), file("d/a", "payload"), hardlink("keep", "d/a")], vec![dir("d"), opaque("d"), file("d/b", "b")]];
+    let layers = vec![
+        vec![dir("d"), file("d/a", "payload"), hardlink("keep", "d/a")],
+        vec![dir("d"), opaque("d"), file("d/b", "b")],
+    ];
     for s in run_all_points(&layers) {
         assert_eq!(content(&s.after, "keep"), b"payload");
         assert!(s.after.get("d/a").is_none());
@@ -352,7 +372,12 @@ fn hardlink_keeps_the_content_when_an_opaque_directory_hides_its_target() {
 #[test]
 fn two_links_to_a_deleted_target_stay_linked_to_each_other() {
     let layers = vec![
-        vec![file("a", "payload").xattr("user.x", "1"), hardlink("b", "a"), hardlink("c", "a"), hardlink("z/deep/d", "a")],
+        vec![
+            file("a", "payload").xattr("user.x", "1"),
+            hardlink("b", "a"),
+            hardlink("c", "a"),
+            hardlink("z/deep/d", "a"),
+        ],
         vec![whiteout("a")],
     ];
     for s in run_all_points(&layers) {
@@ -433,7 +458,11 @@ fn squashing_from_the_top_layer_writes_no_new_layer() {
     assert_eq!(s.report.layers_after, 2);
     assert!(s.report.new_layer_diff_id.is_none());
     assert_eq!(s.out.layers, vec![spec.layers[0].stored.clone(), spec.layers[1].stored.clone()]);
-    assert_eq!(s.out.config["history"], Value::Array(spec.history_values()), "nothing squashed: the history is unchanged");
+    assert_eq!(
+        s.out.config["history"],
+        Value::Array(spec.history_values()),
+        "nothing squashed: the history is unchanged"
+    );
 }
 
 #[test]
@@ -455,8 +484,20 @@ fn parents_come_before_children_and_targets_before_links() {
     // Children listed before their directories, deep implicit parents, links whose
     // targets sort after them.
     let layers = vec![
-        vec![file("z/y/x/w/file", "f"), dir("z/y").mode(0o711), dir("z"), file("m/target", "T"), hardlink("a-link", "m/target")],
-        vec![file("b/c/d", "d"), dir("b").mode(0o700), file("q/src", "Q"), hardlink("b/c/e", "q/src"), whiteout("m/target")],
+        vec![
+            file("z/y/x/w/file", "f"),
+            dir("z/y").mode(0o711),
+            dir("z"),
+            file("m/target", "T"),
+            hardlink("a-link", "m/target"),
+        ],
+        vec![
+            file("b/c/d", "d"),
+            dir("b").mode(0o700),
+            file("q/src", "Q"),
+            hardlink("b/c/e", "q/src"),
+            whiteout("m/target"),
+        ],
         vec![file("0first", "0")],
     ];
     for s in run_all_points(&layers) {
@@ -467,7 +508,8 @@ fn parents_come_before_children_and_targets_before_links() {
     let mut cross = layers.clone();
     cross[2].push(hardlink("0-cross", "z/y/x/w/file"));
     let s = run_layers(&cross, SqFrom::Root);
-    let pos = |p: &str| s.new_layer.iter().position(|e| e.clean() == p.as_bytes()).unwrap_or_else(|| panic!("{p} missing"));
+    let pos =
+        |p: &str| s.new_layer.iter().position(|e| e.clean() == p.as_bytes()).unwrap_or_else(|| panic!("{p} missing"));
     assert!(pos("z") < pos("z/y") && pos("z/y") < pos("z/y/x") && pos("z/y/x/w") < pos("z/y/x/w/file"));
     assert!(pos("z/y/x/w/file") < pos("0-cross"));
     assert!(pos("q/src") < pos("b/c/e"));
@@ -508,7 +550,10 @@ fn same_input_gives_byte_identical_output() {
 #[test]
 fn pax_xattrs_survive() {
     let layers = vec![
-        vec![dir("d").xattr("user.dir", "dv"), file("d/f", "f").xattr("user.x", "value with = and spaces").xattr("trusted.y", [0u8, 255, 7])],
+        vec![
+            dir("d").xattr("user.dir", "dv"),
+            file("d/f", "f").xattr("user.x", "value with = and spaces").xattr("trusted.y", [0u8, 255, 7]),
+        ],
         vec![file("g", "g").xattr("user.x", "1"), symlink("s", "g").xattr("user.link", "l")],
     ];
     for s in run_all_points(&layers) {
@@ -558,7 +603,13 @@ fn non_utf8_names_survive() {
     deep.extend_from_slice(&[b'\x80'; 150]);
     let deleted = b"dir-\xff\xfe/gone-\xc0".to_vec();
     let layers = vec![
-        vec![file(latin1, "latin1"), dir(b"dir-\xff\xfe"), file(&deleted, "x"), file(&deep, "deep").style(Style::Gnu), hardlink(b"link-\xe9", latin1)],
+        vec![
+            file(latin1, "latin1"),
+            dir(b"dir-\xff\xfe"),
+            file(&deleted, "x"),
+            file(&deep, "deep").style(Style::Gnu),
+            hardlink(b"link-\xe9", latin1),
+        ],
         vec![whiteout(&deleted), file(b"new-\xe9", "n")],
         vec![file("plain", "p")],
     ];
@@ -591,7 +642,11 @@ fn devices_and_fifos_survive() {
 fn setuid_setgid_and_sticky_bits_survive() {
     let layers = vec![
         vec![dir("tmp").mode(0o1777), file("su", "x").mode(0o4755), file("sg", "y").mode(0o2755)],
-        vec![dir("var").mode(0o3775).owner(0, 50), file("su2", "z").mode(0o6711), hardlink("su-link", "su2").mode(0o6711)],
+        vec![
+            dir("var").mode(0o3775).owner(0, 50),
+            file("su2", "z").mode(0o6711),
+            hardlink("su-link", "su2").mode(0o6711),
+        ],
     ];
     for s in run_all_points(&layers) {
         assert_eq!(s.after.get("tmp").unwrap().mode, 0o1777);
@@ -646,7 +701,16 @@ fn history_is_kept_steps_then_squash_step_then_empty_layer_steps() {
     let h = s.out.config["history"].as_array().unwrap().clone();
     let by: Vec<&str> = h.iter().map(|e| e["created_by"].as_str().unwrap()).collect();
     let label = format!("#(squash) from {}", &id0[7..19]);
-    assert_eq!(by, vec!["/bin/sh -c #(nop) ADD file:0123abcd in / ", "/bin/sh -c #(nop)  CMD [\"sh\"]", label.as_str(), "ENV A=1", "LABEL x=y"]);
+    assert_eq!(
+        by,
+        vec![
+            "/bin/sh -c #(nop) ADD file:0123abcd in / ",
+            "/bin/sh -c #(nop)  CMD [\"sh\"]",
+            label.as_str(),
+            "ENV A=1",
+            "LABEL x=y"
+        ]
+    );
     let hist = spec.history.clone().unwrap();
     assert_eq!(h[0], hist[0]);
     assert_eq!(h[1], hist[1]);
@@ -659,7 +723,12 @@ fn history_is_kept_steps_then_squash_step_then_empty_layer_steps() {
     assert_eq!(non_empty, s.out.layers.len());
 
     let s = run(&spec, SqFrom::Root);
-    let by: Vec<String> = s.out.config["history"].as_array().unwrap().iter().map(|e| e["created_by"].as_str().unwrap().to_string()).collect();
+    let by: Vec<String> = s.out.config["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["created_by"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(by, vec!["#(squash) from root", "/bin/sh -c #(nop)  CMD [\"sh\"]", "ENV A=1", "LABEL x=y"]);
 }
 
@@ -669,7 +738,11 @@ fn manifest_keeps_the_tags_or_takes_the_given_one() {
     let s = run(&spec, SqFrom::Root);
     assert_eq!(s.out.manifest[0]["RepoTags"], json!(["test/img:1"]));
     assert_eq!(s.report.tags, vec!["test/img:1"]);
-    let (bytes, report) = squash_with(&spec.docker_save(), &SquashOptions { from: SqFrom::Root, tag: Some("squashed".into()), ..Default::default() }).unwrap();
+    let (bytes, report) = squash_with(
+        &spec.docker_save(),
+        &SquashOptions { from: SqFrom::Root, tag: Some("squashed".into()), ..Default::default() },
+    )
+    .unwrap();
     let out = read_output(&bytes);
     assert_eq!(out.manifest[0]["RepoTags"], json!(["squashed:latest"]));
     assert_eq!(report.tags, vec!["squashed:latest"]);
@@ -681,7 +754,8 @@ fn manifest_keeps_the_tags_or_takes_the_given_one() {
 fn bad_tags_are_refused_with_bad_tag() {
     let archive = history_spec().docker_save();
     for t in ["Bad:Tag", "app:", "app:-x", "a..b", "app@sha256:00", "UPPER", "x:has space", "-lead"] {
-        let e = squash_with(&archive, &SquashOptions { from: SqFrom::Root, tag: Some(t.into()), ..Default::default() }).unwrap_err();
+        let e = squash_with(&archive, &SquashOptions { from: SqFrom::Root, tag: Some(t.into()), ..Default::default() })
+            .unwrap_err();
         assert_eq!(e.code, ErrorCode::BadTag, "{t}: {e}");
     }
 }
@@ -702,7 +776,11 @@ fn from_unknown_or_ambiguous_ids_is_refused_with_from_choice() {
         i += 1;
     };
     let (c, ls) = pair;
-    let spec = ImageSpec::new(vec![LayerSpec::plain(ls[0].clone()), LayerSpec::plain(ls[1].clone()), LayerSpec::plain(layer(&[file("g", "g")]))]);
+    let spec = ImageSpec::new(vec![
+        LayerSpec::plain(ls[0].clone()),
+        LayerSpec::plain(ls[1].clone()),
+        LayerSpec::plain(layer(&[file("g", "g")])),
+    ]);
     let archive = spec.docker_save();
     let e = squash(&archive, SqFrom::Layer(c.to_string())).unwrap_err();
     assert_eq!(e.code, ErrorCode::FromChoice, "{e}");
@@ -728,7 +806,12 @@ fn default_squash_point_is_the_first_add_file_layer() {
     assert_eq!(s.out.layers[0], spec.layers[0].stored);
 
     // The first ADD file: wins over a later one.
-    let mut spec2 = ImageSpec::from_entries(&[vec![file("a", "a")], vec![file("b", "b")], vec![file("c", "c")], vec![file("d", "d")]]);
+    let mut spec2 = ImageSpec::from_entries(&[
+        vec![file("a", "a")],
+        vec![file("b", "b")],
+        vec![file("c", "c")],
+        vec![file("d", "d")],
+    ]);
     spec2.history = Some(vec![
         json!({"created_by": "COPY file:aaa in /a"}),
         json!({"created_by": "/bin/sh -c #(nop) ADD file:111 in / "}),
@@ -803,8 +886,20 @@ fn skip_verify_trusts_the_promised_diff_ids_and_still_writes_the_real_digest_of_
 
 fn format_layers() -> Vec<Vec<u8>> {
     vec![
-        layer(&[dir("etc"), file("etc/os", "debian".repeat(500)), file("etc/gone", "g"), file("a", "a"), hardlink("a2", "a")]),
-        layer(&[whiteout("etc/gone"), dir("etc"), opaque("etc"), file("etc/os", "alpine"), file("big", vec![7u8; 200_000])]),
+        layer(&[
+            dir("etc"),
+            file("etc/os", "debian".repeat(500)),
+            file("etc/gone", "g"),
+            file("a", "a"),
+            hardlink("a2", "a"),
+        ]),
+        layer(&[
+            whiteout("etc/gone"),
+            dir("etc"),
+            opaque("etc"),
+            file("etc/os", "alpine"),
+            file("big", vec![7u8; 200_000]),
+        ]),
         layer(&[file("c", "c").xattr("user.k", "v"), whiteout("a")]),
     ]
 }
@@ -834,7 +929,11 @@ fn gzip_and_zstd_layers_and_compressed_archives_give_the_same_result() {
         ] {
             let s = run_archive(spec, archive, from(spec));
             assert_same_fs(&reference.after, &s.after, what);
-            assert_eq!(new_layer(&s), new_layer(&reference), "{what}: the squashed layer differs from the plain input's");
+            assert_eq!(
+                new_layer(&s),
+                new_layer(&reference),
+                "{what}: the squashed layer differs from the plain input's"
+            );
         }
     }
 }
@@ -850,7 +949,11 @@ fn oci_layout_archive_without_manifest_json_works() {
     let oci = spec.oci_layout();
     assert!(read_output(&spec.docker_save()).members.contains_key("manifest.json"));
     {
-        let names: Vec<String> = tar::Archive::new(&oci[..]).entries().unwrap().map(|e| String::from_utf8(e.unwrap().path_bytes().into_owned()).unwrap()).collect();
+        let names: Vec<String> = tar::Archive::new(&oci[..])
+            .entries()
+            .unwrap()
+            .map(|e| String::from_utf8(e.unwrap().path_bytes().into_owned()).unwrap())
+            .collect();
         assert!(!names.iter().any(|n| n == "manifest.json") && names.iter().any(|n| n == "index.json"));
     }
     for from in [SqFrom::Root, layer_id(&spec, 0), layer_id(&spec, 1)] {
@@ -869,7 +972,14 @@ fn oci_layout_archive_without_manifest_json_works() {
 #[test]
 fn hardlinks_to_symlinks_devices_and_fifos() {
     let layers = vec![
-        vec![symlink("s", "/etc/os-release"), hardlink("s2", "s").mode(0o777), fifo("p"), hardlink("p2", "p"), chardev("c", 4, 64), hardlink("c2", "c").mode(0o666)],
+        vec![
+            symlink("s", "/etc/os-release"),
+            hardlink("s2", "s").mode(0o777),
+            fifo("p"),
+            hardlink("p2", "p"),
+            chardev("c", 4, 64),
+            hardlink("c2", "c").mode(0o666),
+        ],
         vec![whiteout("s"), whiteout("p"), file("x", "x")],
     ];
     for s in run_all_points(&layers) {
@@ -885,7 +995,11 @@ fn whiteouts_and_opaque_markers_with_long_names_from_a_middle_layer() {
     let long_file = format!("{long_dir}/{}", "c".repeat(150));
     for style in [Style::Go, Style::Gnu, Style::Pax] {
         let spec = ImageSpec::from_entries(&[
-            vec![dir(&long_dir).style(style), file(&long_file, "long").style(style), file(format!("{long_dir}/other"), "o").style(style)],
+            vec![
+                dir(&long_dir).style(style),
+                file(&long_file, "long").style(style),
+                file(format!("{long_dir}/other"), "o").style(style),
+            ],
             vec![whiteout(&long_file).style(style)],
             vec![file("x", "x")],
         ]);
@@ -910,7 +1024,8 @@ fn global_pax_headers_are_ignored() {
     l0.extend(layer(&[file("a", "a"), dir("d")]));
     let mut l1 = global_pax(&[("comment", "second")]);
     l1.extend(layer(&[file("d/b", "b")]));
-    let spec = ImageSpec::new(vec![LayerSpec::plain(l0), LayerSpec::plain(l1), LayerSpec::plain(layer(&[file("c", "c")]))]);
+    let spec =
+        ImageSpec::new(vec![LayerSpec::plain(l0), LayerSpec::plain(l1), LayerSpec::plain(layer(&[file("c", "c")]))]);
     for from in [SqFrom::Root, layer_id(&spec, 0), layer_id(&spec, 1)] {
         let s = run(&spec, from);
         assert_eq!(s.after.paths(), vec!["", "a", "c", "d", "d/b"]);
@@ -963,7 +1078,11 @@ fn repeated_identical_layers_and_layers_without_an_end_marker() {
 
 #[test]
 fn squashed_layers_that_change_nothing_give_an_empty_new_layer() {
-    let spec = ImageSpec::from_entries(&[vec![file("keep", "k")], vec![file("tmp", "t"), dir("cache"), file("cache/x", "x")], vec![whiteout("tmp"), whiteout("cache")]]);
+    let spec = ImageSpec::from_entries(&[
+        vec![file("keep", "k")],
+        vec![file("tmp", "t"), dir("cache"), file("cache/x", "x")],
+        vec![whiteout("tmp"), whiteout("cache")],
+    ]);
     let s = run(&spec, layer_id(&spec, 0));
     assert!(s.new_layer.is_empty(), "{:?}", s.new_paths());
     assert_eq!(s.report.layers_after, 2);
@@ -987,7 +1106,8 @@ fn cancelling_through_progress_stops_with_cancelled() {
     let archive = spec.docker_save();
     let a = squash_engine::Archive::open(Box::new(squash_engine::SliceSource(&archive[..]))).unwrap();
     let mut out = Vec::new();
-    let e = a.squash(&SquashOptions { from: SqFrom::Root, ..Default::default() }, &mut out, &mut |_| false).unwrap_err();
+    let e =
+        a.squash(&SquashOptions { from: SqFrom::Root, ..Default::default() }, &mut out, &mut |_| false).unwrap_err();
     assert_eq!(e.code, ErrorCode::Cancelled);
 }
 
@@ -999,10 +1119,18 @@ fn several_images_need_a_choice() {
     let archive = ImageSpec::docker_save_many(&[&a, &b]);
     let e = squash(&archive, SqFrom::Root).unwrap_err();
     assert_eq!(e.code, ErrorCode::ImageChoice, "{e}");
-    let (bytes, r) = squash_with(&archive, &SquashOptions { from: SqFrom::Root, image: Some("other/img:2".into()), ..Default::default() }).unwrap();
+    let (bytes, r) = squash_with(
+        &archive,
+        &SquashOptions { from: SqFrom::Root, image: Some("other/img:2".into()), ..Default::default() },
+    )
+    .unwrap();
     assert_eq!(r.tags, vec!["other/img:2"]);
     let out = read_output(&bytes);
-    assert_same_fs(&Fs::from_layers(&[b.layers[0].tar.clone(), b.layers[1].tar.clone()]), &Fs::from_layers(&out.layers), "image b");
+    assert_same_fs(
+        &Fs::from_layers(&[b.layers[0].tar.clone(), b.layers[1].tar.clone()]),
+        &Fs::from_layers(&out.layers),
+        "image b",
+    );
 }
 
 // ------------------------------------------------------------------ many random stacks
@@ -1050,11 +1178,18 @@ fn random_layer_links(r: &mut Rng, below: &Fs, rich: bool, across: bool) -> Vec<
         let p = if rich { rich_path(r) } else { random_path(r) };
         let choice = r.below(if rich { 14 } else { 10 });
         let e = match choice {
-            10 => file(&p, "xattr").xattr("user.k", *r.pick(&["1", "22"])).style(*r.pick(&[Style::Go, Style::Gnu, Style::Pax])),
+            10 => file(&p, "xattr").xattr("user.k", *r.pick(&["1", "22"])).style(*r.pick(&[
+                Style::Go,
+                Style::Gnu,
+                Style::Pax,
+            ])),
             11 => chardev(&p, r.below(3) as u32, 1),
             12 => opaque(&p), // without the directory's own entry
             13 => fifo(&p).style(Style::Gnu),
-            0..=2 => file(&p, *r.pick(&["x", "y", "zz", ""])).mode(*r.pick(&[0o644, 0o600, 0o4755])).owner(r.below(2) as u64, 0).mtime(r.below(3) as u64),
+            0..=2 => file(&p, *r.pick(&["x", "y", "zz", ""]))
+                .mode(*r.pick(&[0o644, 0o600, 0o4755]))
+                .owner(r.below(2) as u64, 0)
+                .mtime(r.below(3) as u64),
             3 | 4 => dir(&p).mode(*r.pick(&[0o755, 0o700, 0o1777])).mtime(r.below(3) as u64),
             5 => symlink(&p, *r.pick(&["a", "/b", "../c"])),
             6 | 7 => whiteout(&p),
@@ -1067,7 +1202,10 @@ fn random_layer_links(r: &mut Rng, below: &Fs, rich: bool, across: bool) -> Vec<
                 now.apply(&layer(&entries));
                 let written: Vec<String> = entries
                     .iter()
-                    .filter(|e| matches!(e.kind, EKind::File(_) | EKind::Symlink(_) | EKind::Hardlink(_) | EKind::Char(..)) && !show(&e.path).contains(".wh."))
+                    .filter(|e| {
+                        matches!(e.kind, EKind::File(_) | EKind::Symlink(_) | EKind::Hardlink(_) | EKind::Char(..))
+                            && !show(&e.path).contains(".wh.")
+                    })
                     .map(|e| show(&e.path))
                     .filter(|t| now.get(t).is_some_and(|n| n.kind != NKind::Dir))
                     .collect();
@@ -1145,7 +1283,10 @@ fn docker25_archive_and_symlinked_repeated_layers_work() {
     let spec = ImageSpec::new(vec![
         LayerSpec::plain(layer(&[dir("etc"), file("etc/a", "a")])),
         LayerSpec::plain(same.clone()),
-        LayerSpec { tar: layer(&[whiteout("etc/a"), whiteout("stamp")]), stored: gzip(&layer(&[whiteout("etc/a"), whiteout("stamp")])) },
+        LayerSpec {
+            tar: layer(&[whiteout("etc/a"), whiteout("stamp")]),
+            stored: gzip(&layer(&[whiteout("etc/a"), whiteout("stamp")])),
+        },
         LayerSpec::plain(same),
     ]);
     let d25 = docker25_save(&spec);
@@ -1165,12 +1306,15 @@ fn docker25_archive_and_symlinked_repeated_layers_work() {
 
 #[test]
 fn files_larger_than_the_copy_and_read_buffers_are_copied_whole() {
-    let big = |seed: u8, n: usize| -> Vec<u8> { (0..n).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect() };
+    let big =
+        |seed: u8, n: usize| -> Vec<u8> { (0..n).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect() };
     let l0 = layer(&[file("big1", big(1, 5 << 20)), file("small", "s"), file("big2", big(2, (9 << 20) + 7))]);
     let l1 = layer(&[file("big1", big(3, 1 << 20)), file("after", "a"), file("big3", big(4, (4 << 20) + 513))]);
     let l2 = layer(&[whiteout("big2"), file("last", big(5, 3000))]);
     for stored in [|t: &Vec<u8>| t.clone(), |t: &Vec<u8>| gzip(t)] {
-        let spec = ImageSpec::new([&l0, &l1, &l2].iter().map(|t| LayerSpec { tar: (*t).clone(), stored: stored(t) }).collect());
+        let spec = ImageSpec::new(
+            [&l0, &l1, &l2].iter().map(|t| LayerSpec { tar: (*t).clone(), stored: stored(t) }).collect(),
+        );
         for from in [SqFrom::Root, layer_id(&spec, 0)] {
             let s = run(&spec, from);
             assert_eq!(content(&s.after, "big1"), big(3, 1 << 20));

@@ -56,7 +56,9 @@ const t0 = process.hrtime.bigint();
 try {
   const report = await squashToFile(input, output, opts);
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-  process.stdout.write(`wall_s=${wall.toFixed(3)}\npeak_rss_kb=${process.resourceUsage().maxRSS}\nout_bytes=${report.outputBytes}\n`);
+  process.stdout.write(
+    `wall_s=${wall.toFixed(3)}\npeak_rss_kb=${process.resourceUsage().maxRSS}\nout_bytes=${report.outputBytes}\n`,
+  );
 } catch (e) {
   process.stderr.write(`bench: ${e.message}${e.code ? ` (${e.code})` : ''}\n`);
   process.exit(1);

@@ -14,13 +14,15 @@ let ready = null;
  * .wasm from elsewhere: `init(urlOrResponseOrModuleOrBytes)`.
  */
 export function init(moduleOrPath) {
-  ready ??= initWasm(moduleOrPath === undefined ? undefined : { module_or_path: moduleOrPath })
-    .then(() => wasm, (e) => {
+  ready ??= initWasm(moduleOrPath === undefined ? undefined : { module_or_path: moduleOrPath }).then(
+    () => wasm,
+    (e) => {
       ready = null;
       const err = new Error(`the squasher could not be loaded: ${e && e.message ? e.message : e}`, { cause: e });
       err.code = 'LOAD';
       throw err;
-    });
+    },
+  );
   return ready;
 }
 

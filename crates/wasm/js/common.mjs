@@ -3,7 +3,7 @@
 // and wraps the low-level calls into promise-returning functions.
 
 const READ_WINDOW = 1 << 20; // FileReaderSync: small reads come from one 1 MB window
-const BLOB_PART = 16 << 20;  // Blob outside a worker: read in parts of this size
+const BLOB_PART = 16 << 20; // Blob outside a worker: read in parts of this size
 
 /** An Error with the stable `code` the wasm errors have. */
 export function codedError(message, code, ErrorType = Error, cause) {
@@ -82,7 +82,9 @@ export async function toSource(input) {
   if (input && typeof input === 'object' && typeof input.readAt === 'function' && Number.isSafeInteger(input.size)) {
     return input;
   }
-  throw badArgument('the input must be a Uint8Array, an ArrayBuffer, a Blob or File, or a { size, readAt(offset, length) } source');
+  throw badArgument(
+    'the input must be a Uint8Array, an ArrayBuffer, a Blob or File, or a { size, readAt(offset, length) } source',
+  );
 }
 
 function checkOptions(opts) {
@@ -118,9 +120,15 @@ export function createApi({ load, open, sha256 }) {
     /** Everything `docker-squash inspect` shows; reads (and verifies) every layer. */
     async inspect(input, opts) {
       const o = checkOptions(opts);
-      return using(input, (low, source) => low.inspect(source, {
-        image: o.image, platform: o.platform, onProgress: o.onProgress, sha256: hashOf(o), verify: o.verify,
-      }));
+      return using(input, (low, source) =>
+        low.inspect(source, {
+          image: o.image,
+          platform: o.platform,
+          onProgress: o.onProgress,
+          sha256: hashOf(o),
+          verify: o.verify,
+        }),
+      );
     },
 
     /**
@@ -133,11 +141,22 @@ export function createApi({ load, open, sha256 }) {
         throw badArgument('options.onChunk must be a function');
       }
       const chunks = [];
-      const onChunk = o.onChunk || ((c) => { chunks.push(c); });
+      const onChunk =
+        o.onChunk ||
+        ((c) => {
+          chunks.push(c);
+        });
       return using(input, (low, source) => {
         const report = low.squash(source, {
-          from: o.from, tag: o.tag, image: o.image, platform: o.platform, onProgress: o.onProgress, onChunk,
-          transientChunks: Boolean(o.onChunk && o.transientChunks), sha256: hashOf(o), verify: o.verify,
+          from: o.from,
+          tag: o.tag,
+          image: o.image,
+          platform: o.platform,
+          onProgress: o.onProgress,
+          onChunk,
+          transientChunks: Boolean(o.onChunk && o.transientChunks),
+          sha256: hashOf(o),
+          verify: o.verify,
         });
         return { chunks, report };
       });

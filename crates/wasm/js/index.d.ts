@@ -1,13 +1,35 @@
 // Types of the wrapper (browsers, workers, bundlers). The report types are those
 // wasm-bindgen generated from the Rust crate, re-exported.
 import type {
-  Source, Progress, ProgressCallback, Inspection, ImageInfo, HistoryRow, LayerInfo,
-  SquashPointChoice, SquashPointEstimate, WastedFile, SquashReport, SquashError, HostSha256,
+  Source,
+  Progress,
+  ProgressCallback,
+  Inspection,
+  ImageInfo,
+  HistoryRow,
+  LayerInfo,
+  SquashPointChoice,
+  SquashPointEstimate,
+  WastedFile,
+  SquashReport,
+  SquashError,
+  HostSha256,
 } from './wasm/web/@OUT_NAME@.js';
 
 export type {
-  Source, Progress, ProgressCallback, Inspection, ImageInfo, HistoryRow, LayerInfo,
-  SquashPointChoice, SquashPointEstimate, WastedFile, SquashReport, SquashError, HostSha256,
+  Source,
+  Progress,
+  ProgressCallback,
+  Inspection,
+  ImageInfo,
+  HistoryRow,
+  LayerInfo,
+  SquashPointChoice,
+  SquashPointEstimate,
+  WastedFile,
+  SquashReport,
+  SquashError,
+  HostSha256,
 };
 
 /**

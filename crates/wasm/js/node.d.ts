@@ -3,9 +3,22 @@ import type { Input as BaseInput, InspectOptions, SquashOptions, SquashResult, S
 import type { Inspection, SquashReport } from './index.js';
 
 export type {
-  Source, Progress, ProgressCallback, Inspection, ImageInfo, HistoryRow, LayerInfo,
-  SquashPointChoice, SquashPointEstimate, WastedFile, SquashReport, SquashError, HostSha256,
-  InspectOptions, SquashOptions, SquashResult,
+  Source,
+  Progress,
+  ProgressCallback,
+  Inspection,
+  ImageInfo,
+  HistoryRow,
+  LayerInfo,
+  SquashPointChoice,
+  SquashPointEstimate,
+  WastedFile,
+  SquashReport,
+  SquashError,
+  HostSha256,
+  InspectOptions,
+  SquashOptions,
+  SquashResult,
 } from './index.js';
 
 /** As in browsers, plus a file path (or file: URL), read by offsets: never whole. */
@@ -24,7 +37,11 @@ export function squash(input: Input, options?: SquashOptions): Promise<SquashRes
  * Squashes into the file `outPath`, written under a temporary name beside it and renamed
  * into place only when complete. Resolves to the report.
  */
-export function squashToFile(input: Input, outPath: string, options?: Omit<SquashOptions, 'onChunk' | 'transientChunks'>): Promise<SquashReport>;
+export function squashToFile(
+  input: Input,
+  outPath: string,
+  options?: Omit<SquashOptions, 'onChunk' | 'transientChunks'>,
+): Promise<SquashReport>;
 export function checkTag(tag: string): Promise<string>;
 export function version(): Promise<string>;
 /** A random-access source over a file path or an open descriptor (reads with fs.readSync). */

@@ -46,9 +46,11 @@ export function fileSource(file) {
   }
   if (!st.isFile()) {
     if (owned) fs.closeSync(fd);
-    throw ioError(st.isDirectory()
-      ? `${file} is a folder; give the .tar file \`docker save\` wrote`
-      : `${file} is not a regular file (for a pipe or stdin, copy it to a file first)`);
+    throw ioError(
+      st.isDirectory()
+        ? `${file} is a folder; give the .tar file \`docker save\` wrote`
+        : `${file} is not a regular file (for a pipe or stdin, copy it to a file first)`,
+    );
   }
   let buf = Buffer.alloc(0);
   return {
@@ -119,7 +121,8 @@ export function writeAllSync(fd, chunk) {
  * partial archive. Resolves to the report.
  */
 export async function squashToFile(input, outPath, opts = {}) {
-  if (typeof outPath !== 'string' || outPath === '') throw codedError('outPath must be a file path', 'BAD_ARGUMENT', TypeError);
+  if (typeof outPath !== 'string' || outPath === '')
+    throw codedError('outPath must be a file path', 'BAD_ARGUMENT', TypeError);
   const dir = path.dirname(outPath);
   const tmp = path.join(dir, `.${path.basename(outPath)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   let fd;

@@ -226,7 +226,8 @@ pub fn inspect(
     if let Some(f) = call.sha256()? {
         archive.set_sha256(f);
     }
-    let facts = archive.inspect(image.as_deref(), platform.as_deref(), verify, &mut progress).map_err(|e| call.error(e))?;
+    let facts =
+        archive.inspect(image.as_deref(), platform.as_deref(), verify, &mut progress).map_err(|e| call.error(e))?;
     call.finish(&facts)
 }
 
@@ -249,7 +250,9 @@ pub fn squash(
         platform: call.string("platform")?,
         skip_verify: !call.boolean("verify")?.unwrap_or(true),
     };
-    let on_chunk = call.function("onChunk")?.ok_or_else(|| bad_argument("options.onChunk (a function that receives the output) is required"))?;
+    let on_chunk = call
+        .function("onChunk")?
+        .ok_or_else(|| bad_argument("options.onChunk (a function that receives the output) is required"))?;
     let mut progress = call.progress()?;
     let sha256 = call.sha256()?;
     let src = JsSource::new(&source, call.failed.clone())?;
@@ -317,14 +320,19 @@ impl Call {
     fn boolean(&self, key: &str) -> Result<Option<bool>, JsValue> {
         match self.get(key)? {
             None => Ok(None),
-            Some(v) => v.as_bool().map(Some).ok_or_else(|| bad_argument(&format!("options.{key} must be true or false"))),
+            Some(v) => {
+                v.as_bool().map(Some).ok_or_else(|| bad_argument(&format!("options.{key} must be true or false")))
+            }
         }
     }
 
     fn function(&self, key: &str) -> Result<Option<Function>, JsValue> {
         match self.get(key)? {
             None => Ok(None),
-            Some(v) => v.dyn_into::<Function>().map(Some).map_err(|_| bad_argument(&format!("options.{key} must be a function"))),
+            Some(v) => v
+                .dyn_into::<Function>()
+                .map(Some)
+                .map_err(|_| bad_argument(&format!("options.{key} must be a function"))),
         }
     }
 
@@ -526,7 +534,8 @@ impl JsSource {
         if self.failed.borrow().is_some() {
             return Err(io::Error::other("reading the input failed earlier"));
         }
-        let got = self.read_at.call2(&self.this, &JsValue::from_f64(offset as f64), &JsValue::from_f64(buf.len() as f64));
+        let got =
+            self.read_at.call2(&self.this, &JsValue::from_f64(offset as f64), &JsValue::from_f64(buf.len() as f64));
         let value = match got {
             Ok(v) => v,
             Err(e) => {
@@ -546,7 +555,10 @@ impl JsSource {
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
-                format!("the input ended at byte {offset} of the {} it was said to have (did it change while being read?)", self.size),
+                format!(
+                    "the input ended at byte {offset} of the {} it was said to have (did it change while being read?)",
+                    self.size
+                ),
             ));
         }
         if n == bytes.length() as usize {

@@ -21,13 +21,16 @@ fuzz_target!(|data: &[u8]| {
     let promised = LayerDesc { diff_id: Some(sha256(b"promised")), ..desc };
     let trusted = squash_engine::layer::read_layer(&*bundle.src, &promised, None, false, &mut |_| Ok(()));
     match (&verified, &trusted) {
-        (Ok(v), Ok(t)) => assert_eq!(format!("{:?}", v.entries), format!("{:?}", t.entries), "trusted reading indexes differently"),
+        (Ok(v), Ok(t)) => {
+            assert_eq!(format!("{:?}", v.entries), format!("{:?}", t.entries), "trusted reading indexes differently")
+        }
         (Err(_), Err(_)) => {}
         (v, t) => panic!("verified reading: {:?}, trusted reading: {:?}", v.as_ref().err(), t.as_ref().err()),
     }
     let Ok(index) = verified else { return };
 
-    let base = Layer::plain(&[dir("etc/"), file("etc/a", b"a"), file("x/y", b"y"), symlink("s", "etc")]).by("ADD file:00 in /");
+    let base = Layer::plain(&[dir("etc/"), file("etc/a", b"a"), file("x/y", b"y"), symlink("s", "etc")])
+        .by("ADD file:00 in /");
     let top = Layer::raw(data.to_vec(), &index.diff_id);
     let image = docker_archive(&[base, top]);
     let archive = Archive::open(Box::new(SliceSource(&image[..]))).expect("the image opens");

@@ -25,7 +25,14 @@ pub struct Entry {
 }
 
 pub fn file(name: &str, data: &[u8]) -> Entry {
-    Entry { name: name.as_bytes().to_vec(), typeflag: b'0', data: data.to_vec(), link: Vec::new(), mode: 0o644, pax: None }
+    Entry {
+        name: name.as_bytes().to_vec(),
+        typeflag: b'0',
+        data: data.to_vec(),
+        link: Vec::new(),
+        mode: 0o644,
+        pax: None,
+    }
 }
 
 pub fn dir(name: &str) -> Entry {
@@ -33,11 +40,25 @@ pub fn dir(name: &str) -> Entry {
 }
 
 pub fn symlink(name: &str, target: &str) -> Entry {
-    Entry { name: name.as_bytes().to_vec(), typeflag: b'2', data: Vec::new(), link: target.as_bytes().to_vec(), mode: 0o777, pax: None }
+    Entry {
+        name: name.as_bytes().to_vec(),
+        typeflag: b'2',
+        data: Vec::new(),
+        link: target.as_bytes().to_vec(),
+        mode: 0o777,
+        pax: None,
+    }
 }
 
 pub fn hardlink(name: &str, target: &str) -> Entry {
-    Entry { name: name.as_bytes().to_vec(), typeflag: b'1', data: Vec::new(), link: target.as_bytes().to_vec(), mode: 0o644, pax: None }
+    Entry {
+        name: name.as_bytes().to_vec(),
+        typeflag: b'1',
+        data: Vec::new(),
+        link: target.as_bytes().to_vec(),
+        mode: 0o644,
+        pax: None,
+    }
 }
 
 fn octal(field: &mut [u8], value: u64) {
@@ -168,7 +189,8 @@ impl Layer {
 /// The image config `docker save` would write for these layers.
 pub fn config(layers: &[Layer]) -> Vec<u8> {
     let diff_ids: Vec<&str> = layers.iter().map(|l| l.diff_id.as_str()).collect();
-    let history: Vec<serde_json::Value> = layers.iter().map(|l| serde_json::json!({"created_by": l.created_by})).collect();
+    let history: Vec<serde_json::Value> =
+        layers.iter().map(|l| serde_json::json!({"created_by": l.created_by})).collect();
     serde_json::to_vec(&serde_json::json!({
         "architecture": "amd64",
         "os": "linux",
@@ -205,7 +227,8 @@ pub fn docker_archive(layers: &[Layer]) -> Vec<u8> {
 pub fn oci_archive(layers: &[Layer]) -> Vec<u8> {
     let cfg = config(layers);
     let cfg_digest = sha256(&cfg);
-    let mut members = vec![file("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#), dir("blobs/"), dir("blobs/sha256/")];
+    let mut members =
+        vec![file("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#), dir("blobs/"), dir("blobs/sha256/")];
     let mut descs = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for l in layers {
@@ -242,15 +265,25 @@ pub fn oci_archive(layers: &[Layer]) -> Vec<u8> {
 /// gets some bytes to chew on.
 pub fn sample_layers() -> Vec<Layer> {
     vec![
-        Layer::plain(&[dir("etc/"), file("etc/os-release", b"ID=test\n"), file("bin/sh", b"#!sh\n"), file("a/old", b"old")])
-            .by("/bin/sh -c #(nop) ADD file:0123 in / "),
+        Layer::plain(&[
+            dir("etc/"),
+            file("etc/os-release", b"ID=test\n"),
+            file("bin/sh", b"#!sh\n"),
+            file("a/old", b"old"),
+        ])
+        .by("/bin/sh -c #(nop) ADD file:0123 in / "),
         Layer::gzip(&[
             file("a/.wh.old", b""),
             file("a/new", b"new content"),
             hardlink("a/link", "a/new"),
             symlink("a/sym", "../etc/os-release"),
         ]),
-        Layer::zstd(&[dir("a/"), file("a/.wh..wh..opq", b""), file("a/last", b"last"), file("etc/os-release", b"ID=changed\n")]),
+        Layer::zstd(&[
+            dir("a/"),
+            file("a/.wh..wh..opq", b""),
+            file("a/last", b"last"),
+            file("etc/os-release", b"ID=changed\n"),
+        ]),
     ]
 }
 

@@ -54,7 +54,16 @@ pub struct Entry {
 }
 
 fn entry(path: impl AsRef<[u8]>, kind: EKind, mode: u32) -> Entry {
-    Entry { path: path.as_ref().to_vec(), kind, mode, uid: 0, gid: 0, mtime: MTIME, xattrs: Vec::new(), style: Style::Go }
+    Entry {
+        path: path.as_ref().to_vec(),
+        kind,
+        mode,
+        uid: 0,
+        gid: 0,
+        mtime: MTIME,
+        xattrs: Vec::new(),
+        style: Style::Go,
+    }
 }
 
 pub fn file(path: impl AsRef<[u8]>, data: impl AsRef<[u8]>) -> Entry {
@@ -200,7 +209,9 @@ pub fn write_entry(out: &mut Vec<u8>, e: &Entry) {
             }
             Style::Go => {
                 // USTAR split: prefix (<=155) '/' name (<=100), splitting at a slash.
-                let split = (0..name.len()).rev().find(|&i| name[i] == b'/' && i <= 155 && name.len() - i - 1 <= 100 && name.len() - i - 1 > 0);
+                let split = (0..name.len())
+                    .rev()
+                    .find(|&i| name[i] == b'/' && i <= 155 && name.len() - i - 1 <= 100 && name.len() - i - 1 > 0);
                 match split {
                     Some(i) => {
                         prefix = name[..i].to_vec();
@@ -372,7 +383,13 @@ pub fn base_config() -> Map<String, Value> {
 
 impl ImageSpec {
     pub fn new(layers: Vec<LayerSpec>) -> Self {
-        ImageSpec { layers, history: None, config: base_config(), tags: vec!["test/img:1".into()], diff_ids_override: None }
+        ImageSpec {
+            layers,
+            history: None,
+            config: base_config(),
+            tags: vec!["test/img:1".into()],
+            diff_ids_override: None,
+        }
     }
     pub fn from_entries(layers: &[Vec<Entry>]) -> Self {
         ImageSpec::new(layers.iter().map(|l| LayerSpec::plain(layer(l))).collect())
@@ -489,7 +506,8 @@ impl ImageSpec {
 pub fn docker25_save(spec: &ImageSpec) -> Vec<u8> {
     let config = spec.config_bytes();
     let config_name = format!("blobs/sha256/{}", sha256_hex(&config));
-    let mut members: Vec<(String, Vec<u8>)> = vec![("oci-layout".into(), br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec())];
+    let mut members: Vec<(String, Vec<u8>)> =
+        vec![("oci-layout".into(), br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec())];
     let mut names = Vec::new();
     let mut sources = Map::new();
     for l in &spec.layers {
@@ -544,7 +562,10 @@ pub fn docker_save_with_symlinked_repeats(spec: &ImageSpec) -> Vec<u8> {
     }
     for (name, data) in [
         (config_name.clone(), config),
-        ("manifest.json".to_string(), serde_json::to_vec(&json!([{"Config": config_name, "RepoTags": spec.tags, "Layers": names}])).unwrap()),
+        (
+            "manifest.json".to_string(),
+            serde_json::to_vec(&json!([{"Config": config_name, "RepoTags": spec.tags, "Layers": names}])).unwrap(),
+        ),
     ] {
         let mut h = tar::Header::new_gnu();
         h.set_size(data.len() as u64);
@@ -748,7 +769,10 @@ impl Default for Fs {
 impl Fs {
     pub fn new() -> Fs {
         let mut nodes = BTreeMap::new();
-        nodes.insert(Vec::new(), Node { kind: NKind::Dir, mode: 0o755, uid: 0, gid: 0, mtime: 0, xattrs: BTreeMap::new(), ino: 0 });
+        nodes.insert(
+            Vec::new(),
+            Node { kind: NKind::Dir, mode: 0o755, uid: 0, gid: 0, mtime: 0, xattrs: BTreeMap::new(), ino: 0 },
+        );
         Fs { nodes, next_ino: 1 }
     }
 
@@ -782,7 +806,10 @@ impl Fs {
         if !self.is_dir(d) {
             self.remove_tree(d);
             let ino = self.ino();
-            self.nodes.insert(d.to_vec(), Node { kind: NKind::Dir, mode: 0o755, uid: 0, gid: 0, mtime: 0, xattrs: BTreeMap::new(), ino });
+            self.nodes.insert(
+                d.to_vec(),
+                Node { kind: NKind::Dir, mode: 0o755, uid: 0, gid: 0, mtime: 0, xattrs: BTreeMap::new(), ino },
+            );
         }
         written.insert(d.to_vec());
     }
@@ -839,7 +866,10 @@ impl Fs {
             let node = match e.typeflag {
                 b'1' => {
                     let t = clean_path(e.link.as_deref().unwrap());
-                    let n = self.nodes.get(&t).unwrap_or_else(|| panic!("hardlink {:?} to missing {:?}", show(&p), show(&t)));
+                    let n = self
+                        .nodes
+                        .get(&t)
+                        .unwrap_or_else(|| panic!("hardlink {:?} to missing {:?}", show(&p), show(&t)));
                     assert!(n.kind != NKind::Dir, "hardlink to a directory");
                     n.clone()
                 }
@@ -903,7 +933,8 @@ pub fn show(p: &[u8]) -> String {
 
 pub fn assert_same_fs(want: &Fs, got: &Fs, what: &str) {
     assert_same_content(want, got, what);
-    let shown = |f: &Fs| f.link_groups().iter().map(|g| g.iter().map(|p| show(p)).collect::<Vec<_>>()).collect::<Vec<_>>();
+    let shown =
+        |f: &Fs| f.link_groups().iter().map(|g| g.iter().map(|p| show(p)).collect::<Vec<_>>()).collect::<Vec<_>>();
     assert_eq!(shown(want), shown(got), "{what}: hardlink groups differ");
 }
 
@@ -966,11 +997,13 @@ pub fn run_archive(spec: &ImageSpec, archive: Vec<u8>, from: SqFrom) -> Squashed
 /// when a squashed layer links to a file of a kept layer: the link then becomes a copy,
 /// as overlay2 could not apply a link into a lower layer anyway).
 pub fn run_checked(spec: &ImageSpec, archive: Vec<u8>, from: SqFrom, groups: bool) -> Squashed {
-    let (bytes, report) = squash(&archive, from.clone()).unwrap_or_else(|e| panic!("squash {from:?} failed: {e} ({:?})", e.code));
+    let (bytes, report) =
+        squash(&archive, from.clone()).unwrap_or_else(|e| panic!("squash {from:?} failed: {e} ({:?})", e.code));
     // Trusting the diff_ids (headers-only reading of uncompressed layers) must not change
     // a byte of the result.
-    let (trusted, _) = squash_with(&archive, &SquashOptions { from: from.clone(), skip_verify: true, ..Default::default() })
-        .unwrap_or_else(|e| panic!("squash {from:?} with skip_verify failed: {e} ({:?})", e.code));
+    let (trusted, _) =
+        squash_with(&archive, &SquashOptions { from: from.clone(), skip_verify: true, ..Default::default() })
+            .unwrap_or_else(|e| panic!("squash {from:?} with skip_verify failed: {e} ({:?})", e.code));
     assert!(trusted == bytes, "squash {from:?}: skip_verify changed the output");
     let out = read_output(&bytes);
     let before = Fs::from_layers(&spec.layers.iter().map(|l| l.tar.clone()).collect::<Vec<_>>());
@@ -982,7 +1015,8 @@ pub fn run_checked(spec: &ImageSpec, archive: Vec<u8>, from: SqFrom, groups: boo
     }
 
     // rootfs.diff_ids: the digests of what was written, uncompressed.
-    let ids: Vec<String> = out.config["rootfs"]["diff_ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    let ids: Vec<String> =
+        out.config["rootfs"]["diff_ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
     let written: Vec<String> = out.layers.iter().map(|l| digest(&decompress(l))).collect();
     assert_eq!(ids, written, "rootfs.diff_ids are not the digests of the written layers");
     assert_eq!(report.image_id, digest(&out.config_bytes), "the image id is the config's digest");

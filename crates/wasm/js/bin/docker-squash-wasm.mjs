@@ -13,7 +13,15 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { inspect as inspectArchive, list, squash as squashArchive, checkTag, version, fileSource, writeAllSync } from '../node.mjs';
+import {
+  inspect as inspectArchive,
+  list,
+  squash as squashArchive,
+  checkTag,
+  version,
+  fileSource,
+  writeAllSync,
+} from '../node.mjs';
 
 const PROG = 'docker-squash-wasm';
 
@@ -75,18 +83,47 @@ function parse(argv) {
       return argv[i++];
     };
     switch (name) {
-      case 't': case 'tag': a.tag = value('t'); break;
-      case 'from': case 'f': a.from = value('from'); break;
-      case 'i': case 'input': a.input = value('i'); break;
-      case 'o': case 'output': a.output = value('o'); break;
-      case 'image': a.image = value('image'); break;
-      case 'platform': a.platform = value('platform'); break;
-      case 'verbose': case 'v': a.verbose = inline === undefined || inline !== 'false'; break;
-      case 'no-verify': a.noVerify = inline === undefined || inline !== 'false'; break;
-      case 'json': a.json = true; break;
-      case 'h': case 'help': a.help = true; break;
-      case 'version': a.version = true; break;
-      default: throw new Fail(`unknown flag \`${arg}\``);
+      case 't':
+      case 'tag':
+        a.tag = value('t');
+        break;
+      case 'from':
+      case 'f':
+        a.from = value('from');
+        break;
+      case 'i':
+      case 'input':
+        a.input = value('i');
+        break;
+      case 'o':
+      case 'output':
+        a.output = value('o');
+        break;
+      case 'image':
+        a.image = value('image');
+        break;
+      case 'platform':
+        a.platform = value('platform');
+        break;
+      case 'verbose':
+      case 'v':
+        a.verbose = inline === undefined || inline !== 'false';
+        break;
+      case 'no-verify':
+        a.noVerify = inline === undefined || inline !== 'false';
+        break;
+      case 'json':
+        a.json = true;
+        break;
+      case 'h':
+      case 'help':
+        a.help = true;
+        break;
+      case 'version':
+        a.version = true;
+        break;
+      default:
+        throw new Fail(`unknown flag \`${arg}\``);
     }
   }
   return a;
@@ -117,7 +154,10 @@ function bytes(n) {
 
 const tags = (t) => (t.length === 0 ? '<untagged>' : t.join(', '));
 const chars = (s) => Array.from(s);
-const short = (id) => chars(id.replace(/^(sha256:)+/, '')).slice(0, 12).join('');
+const short = (id) =>
+  chars(id.replace(/^(sha256:)+/, ''))
+    .slice(0, 12)
+    .join('');
 const padEnd = (s, n) => s + ' '.repeat(Math.max(0, n - chars(s).length));
 const padStart = (s, n) => ' '.repeat(Math.max(0, n - chars(s).length)) + s;
 
@@ -133,12 +173,16 @@ function showInspection(f) {
   for (const img of f.images) {
     out.push('');
     out.push(`image ${img.index}: ${tags(img.tags)}  id ${short(img.id)}  ${img.platform}`);
-    out.push(`  ${padStart('#', 3)}  ${padEnd('LAYER ID', 12)}  ${padEnd('CREATED BY', 60)}  ${padStart('SIZE', 9)}  ${padStart('WASTED', 9)}`);
+    out.push(
+      `  ${padStart('#', 3)}  ${padEnd('LAYER ID', 12)}  ${padEnd('CREATED BY', 60)}  ${padStart('SIZE', 9)}  ${padStart('WASTED', 9)}`,
+    );
     for (const h of img.history) {
       const [id, size, wasted] = h.layer
         ? [short(h.layer.id), bytes(h.layer.size), h.layer.wastedBytes > 0 ? bytes(h.layer.wastedBytes) : '']
         : ['-', '(empty)', ''];
-      out.push(`  ${padStart(String(h.index), 3)}  ${padEnd(id, 12)}  ${padEnd(clip(h.createdBy, 60), 60)}  ${padStart(size, 9)}  ${padStart(wasted, 9)}`);
+      out.push(
+        `  ${padStart(String(h.index), 3)}  ${padEnd(id, 12)}  ${padEnd(clip(h.createdBy, 60), 60)}  ${padStart(size, 9)}  ${padStart(wasted, 9)}`,
+      );
     }
     out.push(`  total: ${bytes(img.totalSize)}`);
     const def = img.defaultFrom.from === 'root' ? 'root' : short(img.defaultFrom.from);
@@ -148,7 +192,9 @@ function showInspection(f) {
       out.push('  squashing from:');
       for (const p of img.squashPoints) {
         const from = p.from === 'root' ? 'root' : short(p.from);
-        out.push(`    ${padEnd(from, 12)}  ${p.layersAfter} layers, ${bytes(p.sizeAfter)}, reclaims ${bytes(p.reclaimedBytes)}`);
+        out.push(
+          `    ${padEnd(from, 12)}  ${p.layersAfter} layers, ${bytes(p.sizeAfter)}, reclaims ${bytes(p.reclaimedBytes)}`,
+        );
       }
     }
     if (img.largestWasted.length > 0) {
@@ -158,7 +204,9 @@ function showInspection(f) {
         return h ? h.index : layer;
       };
       for (const w of img.largestWasted.slice(0, 10)) {
-        out.push(`    ${padStart(bytes(w.size), 9)}  ${w.path}  (written by #${step(w.layerIndex)}, ${w.how} by #${step(w.removedBy)})`);
+        out.push(
+          `    ${padStart(bytes(w.size), 9)}  ${w.path}  (written by #${step(w.layerIndex)}, ${w.how} by #${step(w.removedBy)})`,
+        );
       }
     }
   }
@@ -193,7 +241,9 @@ function progressPrinter() {
       last = Date.now();
       const pct = p.bytesTotal > 0 ? (p.bytesDone * 100) / p.bytesTotal : 0;
       const rate = p.bytesDone / Math.max((Date.now() - start) / 1000, 0.001) / 1e6;
-      process.stderr.write(`\r${p.phase.padEnd(5)} ${padStart(pct.toFixed(1), 5)}%  ${bytes(p.bytesDone)} / ${bytes(p.bytesTotal)}  ${rate.toFixed(0)} MB/s   `);
+      process.stderr.write(
+        `\r${p.phase.padEnd(5)} ${padStart(pct.toFixed(1), 5)}%  ${bytes(p.bytesDone)} / ${bytes(p.bytesTotal)}  ${rate.toFixed(0)} MB/s   `,
+      );
       if (p.bytesDone >= p.bytesTotal) process.stderr.write(`\r${' '.repeat(70)}\r`);
     }
   };
@@ -203,7 +253,8 @@ function progressPrinter() {
 
 function detect(magic) {
   if (magic.length >= 2 && magic[0] === 0x1f && magic[1] === 0x8b) return 'gzip';
-  if (magic.length >= 4 && magic[0] === 0x28 && magic[1] === 0xb5 && magic[2] === 0x2f && magic[3] === 0xfd) return 'zstd';
+  if (magic.length >= 4 && magic[0] === 0x28 && magic[1] === 0xb5 && magic[2] === 0x2f && magic[3] === 0xfd)
+    return 'zstd';
   return 'none';
 }
 
@@ -242,26 +293,42 @@ async function spool(stream, what, log) {
   }
   const head = Buffer.concat(first);
   const compression = detect(head);
-  const decompress = compression === 'gzip' ? zlib.createGunzip()
-    : compression === 'zstd' && typeof zlib.createZstdDecompress === 'function' ? zlib.createZstdDecompress() : null;
+  const decompress =
+    compression === 'gzip'
+      ? zlib.createGunzip()
+      : compression === 'zstd' && typeof zlib.createZstdDecompress === 'function'
+        ? zlib.createZstdDecompress()
+        : null;
   if (decompress) log(`${what} is ${compression}-compressed: decompressing to a temporary file`);
-  const whole = Readable.from((async function* rest() {
-    if (head.length) yield head;
-    for (;;) {
-      const { value, done } = await it.next();
-      if (done) return;
-      yield value;
-    }
-  })(), { objectMode: false });
+  const whole = Readable.from(
+    (async function* rest() {
+      if (head.length) yield head;
+      for (;;) {
+        const { value, done } = await it.next();
+        if (done) return;
+        yield value;
+      }
+    })(),
+    { objectMode: false },
+  );
   const fd = tempFd('input');
   const out = fs.createWriteStream(null, { fd, autoClose: false, highWaterMark: 1 << 20 });
   try {
     await pipeline(...[whole, decompress, out].filter(Boolean));
   } catch (e) {
-    try { fs.closeSync(fd); } catch { /* the failed pipeline closed it */ }
-    if (decompress && e.code && String(e.code).startsWith('Z_')) throw new Fail(`${what} is ${compression}-compressed but damaged: ${zlibMessage(e)}`);
+    try {
+      fs.closeSync(fd);
+    } catch {
+      /* the failed pipeline closed it */
+    }
+    if (decompress && e.code && String(e.code).startsWith('Z_'))
+      throw new Fail(`${what} is ${compression}-compressed but damaged: ${zlibMessage(e)}`);
     if (e.syscall === 'write') throw new Fail(`cannot write a temporary file: ${osMessage(e)}`);
-    throw new Fail(decompress ? `${what} is ${compression}-compressed but damaged: ${osMessage(e)}` : `cannot read ${what}: ${osMessage(e)}`);
+    throw new Fail(
+      decompress
+        ? `${what} is ${compression}-compressed but damaged: ${osMessage(e)}`
+        : `cannot read ${what}: ${osMessage(e)}`,
+    );
   }
   return fileSource(fd);
 }
@@ -280,7 +347,8 @@ function zlibMessage(e) {
 /** The input, for random access: a regular uncompressed file in place, else spooled. */
 async function openInput(p, log) {
   if (p === undefined || p === '-') {
-    if (process.stdin.isTTY) throw new Fail('no input: pipe `docker save IMAGE` into docker-squash-wasm, or give -i FILE');
+    if (process.stdin.isTTY)
+      throw new Fail('no input: pipe `docker save IMAGE` into docker-squash-wasm, or give -i FILE');
     return spool(fs.createReadStream(null, { fd: 0, autoClose: false, highWaterMark: 1 << 20 }), 'stdin', log);
   }
   let fd;
@@ -301,7 +369,9 @@ async function openInput(p, log) {
     let n = 0;
     try {
       n = fs.readSync(fd, magic, 0, 4, 0);
-    } catch { /* as the native CLI: an unreadable start is found by the engine */ }
+    } catch {
+      /* as the native CLI: an unreadable start is found by the engine */
+    }
     const c = detect(magic.subarray(0, n));
     // zstd stays in place when this Node has no zstd: the engine decompresses it itself.
     if (c === 'none' || (c === 'zstd' && typeof zlib.createZstdDecompress !== 'function')) return fileSource(fd);
@@ -361,7 +431,11 @@ function openOutput(p) {
       }
     },
     abandon() {
-      try { fs.closeSync(fd); } catch { /* already closed */ }
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* already closed */
+      }
       fs.rmSync(tmp, { force: true });
     },
   };
@@ -375,7 +449,10 @@ async function inspect(args) {
   const src = await openInput(args.input, log);
   try {
     const facts = await inspectArchive(src, {
-      image: args.image, platform: args.platform, verify: !args.noVerify, onProgress: progressPrinter(),
+      image: args.image,
+      platform: args.platform,
+      verify: !args.noVerify,
+      onProgress: progressPrinter(),
     });
     const text = args.json ? `${JSON.stringify(facts, null, 2)}\n` : showInspection(facts);
     try {
@@ -393,7 +470,9 @@ async function squash(args) {
   if (args.tag !== undefined) await checkTag(args.tag);
   const src = await openInput(args.input, log);
   log(`input: ${src.size} bytes`);
-  log(args.noVerify ? "layers: trusting the config's diff_ids (-no-verify)" : 'layers: each verified against its diff_id');
+  log(
+    args.noVerify ? "layers: trusting the config's diff_ids (-no-verify)" : 'layers: each verified against its diff_id',
+  );
   if (args.verbose) {
     try {
       const l = await list(src);
@@ -402,14 +481,22 @@ async function squash(args) {
         const layers = img.history.filter((h) => h.layer).length;
         log(`image ${img.index}: ${tags(img.tags)} ${img.platform} (${layers} layers)`);
       }
-    } catch { /* the squash below says what is wrong */ }
+    } catch {
+      /* the squash below says what is wrong */
+    }
   }
   const out = openOutput(args.output);
   let report;
   try {
     ({ report } = await squashArchive(src, {
-      from: args.from, tag: args.tag, image: args.image, platform: args.platform, verify: !args.noVerify,
-      onProgress: progressPrinter(), onChunk: (c) => out.write(c), transientChunks: true,
+      from: args.from,
+      tag: args.tag,
+      image: args.image,
+      platform: args.platform,
+      verify: !args.noVerify,
+      onProgress: progressPrinter(),
+      onChunk: (c) => out.write(c),
+      transientChunks: true,
     }));
   } catch (e) {
     out.abandon();
@@ -422,8 +509,10 @@ async function squash(args) {
   process.stderr.write(`${PROG}: ${report.from.reason}\n`);
   const kept = report.from.layerIndex === null ? 0 : report.from.layerIndex + 1;
   for (let i = 0; i < report.layersBefore; i++) log(`layer ${i}: ${i < kept ? 'kept' : 'squashed'}`);
-  log(`layers: ${report.layersBefore} -> ${report.layersAfter}; size: ${bytes(report.sizeBefore)} -> ${bytes(report.sizeAfter)}; `
-    + `new layer ${report.newLayerDiffId ?? 'none'} (${bytes(report.newLayerSize)})`);
+  log(
+    `layers: ${report.layersBefore} -> ${report.layersAfter}; size: ${bytes(report.sizeBefore)} -> ${bytes(report.sizeAfter)}; ` +
+      `new layer ${report.newLayerDiffId ?? 'none'} (${bytes(report.newLayerSize)})`,
+  );
   log(`image ${report.imageId} tagged ${tags(report.tags)}`);
 }
 

@@ -1,6 +1,16 @@
 // Checked by .ci/build-wasm with `tsc --noEmit` against the assembled package: a small use
 // of every entry point, as a TypeScript user would write it. Wrong types must not compile.
-import { inspect, squash, squashToFile, list, fileSource, checkTag, type Inspection, type SquashReport, type Progress } from 'docker-squash-wasm';
+import {
+  inspect,
+  squash,
+  squashToFile,
+  list,
+  fileSource,
+  checkTag,
+  type Inspection,
+  type SquashReport,
+  type Progress,
+} from 'docker-squash-wasm';
 import * as browser from 'docker-squash-wasm/bundler';
 import * as low from 'docker-squash-wasm/low-level/web';
 
