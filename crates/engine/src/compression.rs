@@ -8,6 +8,18 @@ use std::rc::Rc;
 
 use crate::source::{RangeReader, ReadAt};
 
+/// A layer or archive may decompress to at most this many times its stored size (deflate's
+/// own limit is 1032:1), or [`MIN_EXPANSION_LIMIT`] bytes, whichever is more: beyond, it is
+/// a decompression bomb (zstd can reach far higher ratios).
+pub const MAX_RATIO: u64 = 1100;
+/// The least a compressed input may always decompress to, whatever its stored size.
+pub const MIN_EXPANSION_LIMIT: u64 = 4 << 30;
+
+/// How many bytes `stored` compressed bytes may decompress to before they are called a bomb.
+pub fn expansion_limit(stored: u64) -> u64 {
+    stored.saturating_mul(MAX_RATIO).max(MIN_EXPANSION_LIMIT)
+}
+
 /// Reads from the source in large slices: every read may be a call into JavaScript.
 pub const READ_CHUNK: usize = 4 << 20;
 
@@ -22,7 +34,8 @@ impl Compression {
     pub fn detect(magic: &[u8]) -> Compression {
         if magic.starts_with(&[0x1f, 0x8b]) {
             Compression::Gzip
-        } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        } else if magic.starts_with(&crate::zstd::FRAME_MAGIC) || crate::zstd::is_skippable_magic(magic) {
+            // A stream may begin with a skippable frame (RFC 8878 §3.1.2), as `zstd -d` accepts.
             Compression::Zstd
         } else {
             Compression::None
@@ -59,7 +72,7 @@ pub fn decoder<'a, R: Read + 'a>(inner: R, compression: Compression) -> io::Resu
         Compression::None => Box::new(inner),
         // Multi-member: pigz and some registries write several gzip members.
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(inner)),
-        Compression::Zstd => Box::new(ZstdReader::new(inner)?),
+        Compression::Zstd => Box::new(crate::zstd::ZstdReader::new(inner)),
     })
 }
 
@@ -72,81 +85,6 @@ pub fn open_range<'a, S: ReadAt + 'a>(
 ) -> io::Result<Box<dyn Read + 'a>> {
     let raw = BufReader::with_capacity(READ_CHUNK, RangeReader::new(src, offset, len));
     decoder(raw, compression)
-}
-
-/// ruzstd's streaming decoder, reading every concatenated frame (zstd streams may hold
-/// several) and mapping its errors to `io::Error`.
-struct ZstdReader<R: Read> {
-    dec: Option<ruzstd::decoding::StreamingDecoder<PeekReader<R>, ruzstd::decoding::FrameDecoder>>,
-}
-
-impl<R: Read> ZstdReader<R> {
-    fn new(inner: R) -> io::Result<Self> {
-        let dec = ruzstd::decoding::StreamingDecoder::new(PeekReader { inner, peeked: None })
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}")))?;
-        Ok(ZstdReader { dec: Some(dec) })
-    }
-}
-
-impl<R: Read> Read for ZstdReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            let Some(dec) = self.dec.as_mut() else { return Ok(0) };
-            let n = dec.read(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}")))?;
-            if n > 0 || buf.is_empty() {
-                return Ok(n);
-            }
-            // This frame is done: another may follow.
-            let Some(dec) = self.dec.take() else { return Ok(0) };
-            let mut inner = dec.into_inner();
-            if !inner.has_more()? {
-                return Ok(0);
-            }
-            self.dec = Some(
-                ruzstd::decoding::StreamingDecoder::new(inner)
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}")))?,
-            );
-        }
-    }
-}
-
-/// A reader that can tell whether more bytes follow without losing one.
-struct PeekReader<R: Read> {
-    inner: R,
-    peeked: Option<u8>,
-}
-
-impl<R: Read> PeekReader<R> {
-    fn has_more(&mut self) -> io::Result<bool> {
-        if self.peeked.is_some() {
-            return Ok(true);
-        }
-        let mut b = [0u8; 1];
-        loop {
-            match self.inner.read(&mut b) {
-                Ok(0) => return Ok(false),
-                Ok(_) => {
-                    self.peeked = Some(b[0]);
-                    return Ok(true);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-        }
-    }
-}
-
-impl<R: Read> Read for PeekReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        if let Some(b) = self.peeked.take() {
-            buf[0] = b;
-            return Ok(1);
-        }
-        self.inner.read(buf)
-    }
 }
 
 /// Random access to a compressed whole archive (`docker save | gzip`), for callers that
@@ -177,7 +115,7 @@ impl<'a> DecodedSource<'a> {
             }
             size += n as u64;
             // The same bound as for one layer: beyond it, a decompression bomb.
-            let limit = total.saturating_mul(crate::layer::MAX_RATIO).max(crate::layer::MIN_EXPANSION_LIMIT);
+            let limit = expansion_limit(total);
             if size > limit {
                 return Err(io::Error::other(crate::error::Error::new(
                     crate::error::ErrorCode::TooLarge,

@@ -6,18 +6,13 @@ use std::cell::{Cell, RefCell};
 use std::io::{self, BufReader, Read};
 use std::rc::Rc;
 
-use crate::compression::{decoder, Compression, READ_CHUNK};
+use crate::compression::{decoder, expansion_limit, Compression, READ_CHUNK};
 use crate::digest::{HashingReader, Sha256Factory};
 use crate::error::{Error, ErrorCode, Result};
 use crate::images::LayerDesc;
 use crate::path;
 use crate::source::{RangeReader, ReadAt, Window};
 use crate::tarwalk::{AtStream, SeqStream, TarEntry, TarStream, Walker};
-
-/// A layer may decompress to at most this many times its stored size (deflate's own
-/// limit is 1032:1), or this many bytes, whichever is more: beyond, it is a bomb.
-pub(crate) const MAX_RATIO: u64 = 1100;
-pub(crate) const MIN_EXPANSION_LIMIT: u64 = 4 << 30;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -96,7 +91,7 @@ pub fn open_layer<'a>(
     counter: Rc<Cell<u64>>,
 ) -> Result<Box<dyn Read + 'a>> {
     let raw = CountingReader { inner: RangeReader::new(src, desc.file.offset, desc.file.size), counter };
-    let limit = desc.file.size.saturating_mul(MAX_RATIO).max(MIN_EXPANSION_LIMIT);
+    let limit = expansion_limit(desc.file.size);
     let dec = decoder(BufReader::with_capacity(READ_CHUNK, raw), compression)
         .map_err(|e| Error::corrupt(format!("cannot decompress: {e}")))?;
     Ok(match compression {

@@ -23,10 +23,12 @@ pub mod layer;
 pub mod path;
 pub mod report;
 pub mod source;
+pub mod spool;
 pub mod squash;
 pub mod tag;
 pub mod tarwalk;
 pub mod tree;
+mod zstd;
 
 pub use error::{Error, ErrorCode, Result};
 pub use report::*;
