@@ -3,12 +3,12 @@
 //! decompressed while spooling (one pass, instead of one per read-back).
 
 use std::fs::File;
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 
-use squash_engine::compression::{decoder, Compression};
-use squash_engine::layer::CountingReader;
+use squash_engine::compression::Compression;
+use squash_engine::spool::spool;
 use squash_engine::ReadAt;
 
 pub struct FileSource {
@@ -52,36 +52,18 @@ pub fn open(path: Option<&str>, log: &mut dyn FnMut(&str)) -> Result<FileSource,
             (Box::new(file), p.to_string())
         }
     };
-    // Spool: peek at the magic to decompress on the way.
-    let mut head = [0u8; 4];
-    let mut got = 0;
-    while got < 4 {
-        let n = reader.read(&mut head[got..]).map_err(|e| format!("cannot read {what}: {e}"))?;
-        if n == 0 {
-            break;
-        }
-        got += n;
-    }
-    let compression = Compression::detect(&head[..got]);
-    let stored = std::rc::Rc::new(std::cell::Cell::new(0u64));
-    let counted =
-        CountingReader { inner: io::Cursor::new(head[..got].to_vec()).chain(reader), counter: stored.clone() };
-    let dec = decoder(BufReader::with_capacity(1 << 20, counted), compression).map_err(|e| format!("{what}: {e}"))?;
-    // A decompression bomb must not fill the disk: the engine's bound, as the input comes.
-    let mut stream = Bounded { inner: dec, out: 0, stored };
-    if compression != Compression::None {
-        log(&format!("{what} is {}-compressed: decompressing to a temporary file", compression.name()));
-    }
     let (file, path) = temp_file("input")?;
     let _ = std::fs::remove_file(&path); // unlinked: gone when we exit, whatever happens
     let mut w = io::BufWriter::with_capacity(1 << 20, &file);
-    let size = io::copy(&mut stream, &mut w).map_err(|e| match compression {
-        Compression::None => format!("cannot read {what}: {e}"),
-        c => format!("{what} is {}-compressed but damaged: {e}", c.name()),
-    })?;
-    w.flush().map_err(|e| format!("cannot write a temporary file: {e}"))?;
+    // Decompressed on the way, within the engine's bomb bound, in the engine's words.
+    let mut found = |c: Compression| {
+        if c != Compression::None {
+            log(&format!("{what} is {}-compressed: decompressing to a temporary file", c.name()));
+        }
+    };
+    let spooled = spool(&mut reader, &what, &mut w, &mut found).map_err(|e| e.message)?;
     drop(w);
-    Ok(FileSource { file, size, compression })
+    Ok(FileSource { file, size: spooled.size, compression: spooled.compression })
 }
 
 fn temp_file(tag: &str) -> Result<(File, PathBuf), String> {
@@ -95,26 +77,4 @@ fn temp_file(tag: &str) -> Result<(File, PathBuf), String> {
         }
     }
     Err("cannot create a temporary file".into())
-}
-
-/// Fails once the output passes 1100 times the stored bytes read so far and 4 GiB (deflate
-/// cannot pass 1032:1; zstd can, by far).
-struct Bounded<R> {
-    inner: R,
-    out: u64,
-    stored: std::rc::Rc<std::cell::Cell<u64>>,
-}
-
-impl<R: Read> Read for Bounded<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let k = self.inner.read(buf)?;
-        self.out += k as u64;
-        let limit = self.stored.get().saturating_mul(1100).max(4 << 30);
-        if self.out > limit {
-            return Err(io::Error::other(format!(
-                "it decompresses to more than {limit} bytes, far more than its stored size: a decompression bomb?"
-            )));
-        }
-        Ok(k)
-    }
 }

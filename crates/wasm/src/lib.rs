@@ -192,6 +192,14 @@ export interface SquashReport {
   outputBytes: number;
 }
 
+/** What `spool` found and wrote. */
+export interface Spooled {
+  /** How the input was compressed: it was handed on decompressed. */
+  compression: "none" | "gzip" | "zstd";
+  /** Bytes handed to `onChunk`. */
+  size: number;
+}
+
 /** Thrown by every function: `code` is stable, `message` is for people. */
 export interface SquashError extends Error {
   code: "NOT_AN_IMAGE" | "CORRUPT" | "DIGEST_MISMATCH" | "IMAGE_CHOICE" | "FROM_CHOICE" | "BAD_TAG"
@@ -273,6 +281,44 @@ pub fn squash(
 pub fn check_tag(tag: &str) -> Result<String, JsValue> {
     console_error_panic_hook::set_once();
     squash_engine::tag::normalize_tag(tag).map_err(|e| coded_error(&e.message, e.code.as_str()))
+}
+
+/// Copies a whole input that came as a stream (stdin, a pipe; spooled raw to `source`)
+/// to `onChunk`, decompressed, within the engine's decompression-bomb bound: the native
+/// CLI's spooling, with its messages. `what` names the input in them ("stdin", a path).
+#[wasm_bindgen(unchecked_return_type = "Spooled")]
+pub fn spool(
+    #[wasm_bindgen(unchecked_param_type = "Source")] source: JsValue,
+    what: &str,
+    #[wasm_bindgen(unchecked_param_type = "(chunk: Uint8Array) => void")] on_chunk: Function,
+) -> Result<JsValue, JsValue> {
+    let call = Call::new(&JsValue::UNDEFINED)?;
+    let src = JsSource::new(&source, call.failed.clone())?;
+    let size = src.size();
+    let mut input = squash_engine::source::RangeReader::new(src, 0, size);
+    let mut sink = ChunkSink::new(on_chunk, true, call.failed.clone());
+    let spooled = squash_engine::spool::spool(&mut input, what, &mut sink, &mut |_| {}).map_err(|e| call.error(e))?;
+    sink.finish().map_err(|e| call.error(squash_engine::Error::io("cannot write a temporary file", e)))?;
+    #[derive(serde::Serialize)]
+    struct Out {
+        compression: &'static str,
+        size: u64,
+    }
+    call.finish(&Out { compression: spooled.compression.name(), size: spooled.size })
+}
+
+/// How the bytes that start an input are compressed: "gzip", "zstd" or "none" (by magic
+/// number, as the engine detects it everywhere).
+#[wasm_bindgen(js_name = compressionOf, unchecked_return_type = "\"none\" | \"gzip\" | \"zstd\"")]
+pub fn compression_of(magic: &[u8]) -> String {
+    squash_engine::compression::Compression::detect(magic).name().to_string()
+}
+
+/// How many bytes `stored` compressed bytes may decompress to before the engine calls the
+/// input a decompression bomb.
+#[wasm_bindgen(js_name = expansionLimit)]
+pub fn expansion_limit(stored: f64) -> f64 {
+    squash_engine::compression::expansion_limit(stored.max(0.0) as u64) as f64
 }
 
 /// The version of the engine and bindings (the crate version).
