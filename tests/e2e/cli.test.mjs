@@ -16,6 +16,8 @@ import {
   saved,
   sh,
   squashCli,
+  squashPiped,
+  WASM_BIN,
   startDocker,
   workDir,
 } from '../support/e2e.mjs';
@@ -64,9 +66,28 @@ describe('pipes', () => {
     assertSameFilesystem(src, 'e2e-pipe:gzip');
   });
 
+  test('docker save X | npx docker-squash-wasm -t T | docker load (the npm bin in a real pipe)', () => {
+    const src = image('links');
+    loaded.push('e2e-pipe:npm');
+    const r = sh(`docker save ${q(src)} | ${q(process.execPath)} ${q(WASM_BIN)} -t e2e-pipe:npm | docker load`);
+    assert.match(r.stdout.toString(), /Loaded image: e2e-pipe:npm/);
+    assert.equal(layersOf('e2e-pipe:npm').length, 2);
+    assertSameFilesystem(src, 'e2e-pipe:npm');
+  });
+
+  test('docker save X | gzip | npx docker-squash-wasm -from root | docker load', () => {
+    const src = image('names');
+    loaded.push('e2e-pipe:npm-gzip');
+    sh(
+      `docker save ${q(src)} | gzip -c | ${q(process.execPath)} ${q(WASM_BIN)} -from root -t e2e-pipe:npm-gzip | docker load`,
+    );
+    assert.equal(layersOf('e2e-pipe:npm-gzip').length, 1);
+    assertSameFilesystem(src, 'e2e-pipe:npm-gzip');
+  });
+
   test('stdout and -o give the same bytes; -verbose talks on stderr only', () => {
     const input = saved(image('whiteouts'));
-    const viaStdout = squashCli(['-t', 'e2e-pipe:same', '-verbose'], { input: fs.readFileSync(input) });
+    const viaStdout = squashPiped(input, ['-t', 'e2e-pipe:same', '-verbose']);
     assert.ok(viaStdout.stderr.length > 0, '-verbose says something');
     const file = out('same.tar');
     squashCli(['-t', 'e2e-pipe:same', '-i', input, '-o', file]);
@@ -132,7 +153,7 @@ describe('tags', () => {
         [],
         'no temporary file left',
       );
-      const viaStdout = squashCli(['-t', bad], { input: fs.readFileSync(saved(image('meta'))), check: false });
+      const viaStdout = squashPiped(saved(image('meta')), ['-t', bad], { check: false });
       assert.notEqual(viaStdout.status, 0);
       assert.equal(viaStdout.stdout.length, 0, 'nothing on stdout');
     });

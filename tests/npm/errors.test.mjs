@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { requireBuild, loadPackage, workDir, run, CLI, PKG_DIR, concat } from './helpers.mjs';
+import { requireBuild, loadPackage, workDir, run, runPiped, CLI, PKG_DIR, concat } from './helpers.mjs';
 import { smallImage } from './archive.mjs';
 
 const CODES = new Set([
@@ -256,8 +256,8 @@ test('the CLI: one clear line and a non-zero exit on bad input; no output file, 
       assert.equal(r.stderr.replace(/^docker-squash-wasm:/, 'docker-squash:'), n.stderr, `${name}: the CLI's message`);
     }
     assert.ok(!fs.existsSync(out), `${name}: no output written`);
-    // Through stdin too (spooled to a temporary file first).
-    const s = run(process.execPath, [BIN(), '-o', out], { input: bytes });
+    // Through stdin too, a real pipe (spooled to a temporary file first).
+    const s = runPiped(file, process.execPath, [BIN(), '-o', out]);
     assert.equal(s.status, 1, `${name} on stdin: exit 1`);
     assert.match(s.stderr, /^docker-squash-wasm: .+\n$/);
   }

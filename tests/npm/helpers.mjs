@@ -64,6 +64,17 @@ export function run(cmd, args, { input, cwd, env, timeout = 600000 } = {}) {
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr.toString() };
 }
 
+/**
+ * Runs `cmd args` with `file` on its stdin through a real OS pipe from another process,
+ * `cat FILE | cmd args`, as users run `docker save IMG | docker-squash`; `producer` (a
+ * bash snippet reading "$f") replaces `cat` (e.g. a slow writer). Returns cmd's own
+ * status, stdout and stderr.
+ */
+export function runPiped(file, cmd, args, { producer = 'cat -- "$f"', ...opts } = {}) {
+  const script = `f=$1; shift; { ${producer}; } | "$@"; exit "\${PIPESTATUS[1]}"`;
+  return run('bash', ['-c', script, 'bash', file, cmd, ...args], opts);
+}
+
 /** The native CLI's squash of `input` with `flags`; { status, bytes, stderr }. */
 export function nativeSquash(input, flags, out) {
   fs.rmSync(out, { force: true });

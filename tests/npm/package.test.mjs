@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { requireBuild, tarball, workDir, run, nativeSquash, CLI } from './helpers.mjs';
+import { requireBuild, tarball, workDir, run, runPiped, nativeSquash, CLI } from './helpers.mjs';
 import { smallImage } from './archive.mjs';
 
 let dir;
@@ -84,16 +84,18 @@ test("the installed bin squashes files as the native CLI does, with the original
   }
 });
 
-test('the installed bin reads stdin (plain and gzip) and writes stdout', () => {
+test('the installed bin reads stdin through a pipe (plain and gzip) and writes stdout', () => {
   const native = nativeSquash(archive, [], path.join(dir, 'native-default.tar'));
-  const plain = run(bin, [], { cwd: app, input: fs.readFileSync(archive) });
+  const plain = runPiped(archive, bin, [], { cwd: app });
   assert.equal(plain.status, 0, plain.stderr);
   assert.ok(plain.stdout.equals(native.bytes), 'stdin -> stdout: same bytes as the CLI');
-  const gz = run(bin, ['-verbose'], { cwd: app, input: zlib.gzipSync(fs.readFileSync(archive)) });
+  const gzFile = path.join(dir, 'small.tar.gz');
+  fs.writeFileSync(gzFile, zlib.gzipSync(fs.readFileSync(archive)));
+  const gz = runPiped(gzFile, bin, ['-verbose'], { cwd: app });
   assert.equal(gz.status, 0, gz.stderr);
   assert.match(gz.stderr, /stdin is gzip-compressed: decompressing to a temporary file/);
   assert.ok(gz.stdout.equals(native.bytes), 'gzip on stdin: same bytes');
-  const dash = run(bin, ['-i', '-', '-o', '-'], { cwd: app, input: fs.readFileSync(archive) });
+  const dash = runPiped(archive, bin, ['-i', '-', '-o', '-'], { cwd: app });
   assert.ok(dash.stdout.equals(native.bytes), '-i - -o -');
 });
 

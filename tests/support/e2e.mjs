@@ -93,6 +93,32 @@ export function squashCli(args, opts) {
   return r;
 }
 
+/**
+ * Runs `cat FILE | docker-squash ARGS` (a real OS pipe from another process, as users
+ * give stdin), then the same through the npm package's bin, and requires the same exit
+ * status and, when it succeeds, byte-identical stdout. Returns the native CLI's result.
+ */
+export function squashPiped(file, args, opts = {}) {
+  const piped = (cmd) =>
+    run('bash', ['-c', 'f=$1; shift; cat -- "$f" | "$@"; exit "${PIPESTATUS[1]}"', 'bash', file, ...cmd, ...args], {
+      ...opts,
+      check: false,
+    });
+  const r = piped([BIN]);
+  if (opts.check !== false && r.status !== 0) {
+    throw new Error(`cat ${file} | docker-squash ${args.join(' ')} exited with ${r.status}:\n${r.stderr.slice(-4000)}`);
+  }
+  if (!fs.existsSync(WASM_BIN)) throw new Error(`${WASM_BIN} is missing: run "make wasm"`);
+  const w = piped([process.execPath, WASM_BIN]);
+  if (w.status !== r.status) {
+    throw new Error(`through a pipe, the npm bin exited with ${w.status}, the CLI with ${r.status}: ${w.stderr}`);
+  }
+  if (r.status === 0 && Buffer.compare(r.stdout, w.stdout) !== 0) {
+    throw new Error(`through a pipe, the npm bin's output differs from the CLI's for: ${args.join(' ')}`);
+  }
+  return r;
+}
+
 // ------------------------------------------------------------------ the engine
 
 /**

@@ -14,6 +14,7 @@ import zlib from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import {
+  lowLevel,
   inspect as inspectArchive,
   list,
   squash as squashArchive,
@@ -251,13 +252,6 @@ function progressPrinter() {
 
 // ---- input ----------------------------------------------------------------------------
 
-function detect(magic) {
-  if (magic.length >= 2 && magic[0] === 0x1f && magic[1] === 0x8b) return 'gzip';
-  if (magic.length >= 4 && magic[0] === 0x28 && magic[1] === 0xb5 && magic[2] === 0x2f && magic[3] === 0xfd)
-    return 'zstd';
-  return 'none';
-}
-
 /** A temporary file, unlinked at once: gone when the process ends, whatever happens. */
 function tempFd(tag) {
   const dir = os.tmpdir();
@@ -276,8 +270,41 @@ function tempFd(tag) {
   throw new Fail('cannot create a temporary file');
 }
 
-/** Copies a stream to a temporary file, decompressing gzip (and zstd where Node can). */
-async function spool(stream, what, log) {
+/** Runs `work(fd)` on a new temporary file; closes the file if it throws. */
+function withTempFd(tag, work) {
+  const fd = tempFd(tag);
+  try {
+    return work(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+}
+
+/**
+ * Decompresses a zstd (or any) input, already a file, into a new temporary file with the
+ * engine's own spooling: the native CLI's decoder, bomb bound and messages.
+ */
+function engineSpool(source, what) {
+  return withTempFd('input', (fd) => {
+    lowLevel().spool(source, what, (chunk) => {
+      try {
+        writeAllSync(fd, chunk);
+      } catch (e) {
+        throw new Fail(`cannot write a temporary file: ${osMessage(e)}`);
+      }
+    });
+    return fileSource(fd);
+  });
+}
+
+/**
+ * Copies a stream (stdin, a pipe) to a temporary file, for reading by offset: gzip is
+ * decompressed on the way by Node's zlib (native speed; deflate cannot expand past
+ * 1032:1, below the engine's bomb bound, so no bound is needed here); zstd is copied as
+ * it is, then decompressed by the engine (`engineSpool`).
+ */
+async function spoolStream(stream, what, log) {
   const it = stream[Symbol.asyncIterator]();
   const first = [];
   let got = 0;
@@ -292,14 +319,9 @@ async function spool(stream, what, log) {
     throw new Fail(`cannot read ${what}: ${osMessage(e)}`);
   }
   const head = Buffer.concat(first);
-  const compression = detect(head);
-  const decompress =
-    compression === 'gzip'
-      ? zlib.createGunzip()
-      : compression === 'zstd' && typeof zlib.createZstdDecompress === 'function'
-        ? zlib.createZstdDecompress()
-        : null;
-  if (decompress) log(`${what} is ${compression}-compressed: decompressing to a temporary file`);
+  const compression = lowLevel().compressionOf(head);
+  if (compression !== 'none') log(`${what} is ${compression}-compressed: decompressing to a temporary file`);
+  const gunzip = compression === 'gzip' ? zlib.createGunzip() : null;
   const whole = Readable.from(
     (async function* rest() {
       if (head.length) yield head;
@@ -311,26 +333,30 @@ async function spool(stream, what, log) {
     })(),
     { objectMode: false },
   );
-  const fd = tempFd('input');
+  const fd = tempFd(compression === 'zstd' ? 'zstd' : 'input');
   const out = fs.createWriteStream(null, { fd, autoClose: false, highWaterMark: 1 << 20 });
   try {
-    await pipeline(...[whole, decompress, out].filter(Boolean));
+    await pipeline(...[whole, gunzip, out].filter(Boolean));
   } catch (e) {
     try {
       fs.closeSync(fd);
     } catch {
       /* the failed pipeline closed it */
     }
-    if (decompress && e.code && String(e.code).startsWith('Z_'))
-      throw new Fail(`${what} is ${compression}-compressed but damaged: ${zlibMessage(e)}`);
+    if (gunzip && e.code && String(e.code).startsWith('Z_'))
+      throw new Fail(`${what} is gzip-compressed but damaged: ${zlibMessage(e)}`);
     if (e.syscall === 'write') throw new Fail(`cannot write a temporary file: ${osMessage(e)}`);
     throw new Fail(
-      decompress
-        ? `${what} is ${compression}-compressed but damaged: ${osMessage(e)}`
-        : `cannot read ${what}: ${osMessage(e)}`,
+      gunzip ? `${what} is gzip-compressed but damaged: ${osMessage(e)}` : `cannot read ${what}: ${osMessage(e)}`,
     );
   }
-  return fileSource(fd);
+  const spooled = fileSource(fd);
+  if (compression !== 'zstd') return spooled;
+  try {
+    return engineSpool(spooled, what);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** A zlib error in the words of the native CLI's decoder (Rust's flate2). */
@@ -347,9 +373,13 @@ function zlibMessage(e) {
 /** The input, for random access: a regular uncompressed file in place, else spooled. */
 async function openInput(p, log) {
   if (p === undefined || p === '-') {
+    // Node's own stdin stream, never fd 0 read by hand: once `process.stdin` exists (and
+    // reading `isTTY` creates it), a pipe or socket on fd 0 is non-blocking, and a plain
+    // read of fd 0 fails with EAGAIN whenever the writer is slower than we are. The stream
+    // waits for data the event loop's way, whatever fd 0 is (pipe, socket, file, tty).
     if (process.stdin.isTTY)
       throw new Fail('no input: pipe `docker save IMAGE` into docker-squash-wasm, or give -i FILE');
-    return spool(fs.createReadStream(null, { fd: 0, autoClose: false, highWaterMark: 1 << 20 }), 'stdin', log);
+    return spoolStream(process.stdin, 'stdin', log);
   }
   let fd;
   try {
@@ -372,11 +402,19 @@ async function openInput(p, log) {
     } catch {
       /* as the native CLI: an unreadable start is found by the engine */
     }
-    const c = detect(magic.subarray(0, n));
-    // zstd stays in place when this Node has no zstd: the engine decompresses it itself.
-    if (c === 'none' || (c === 'zstd' && typeof zlib.createZstdDecompress !== 'function')) return fileSource(fd);
+    const c = lowLevel().compressionOf(magic.subarray(0, n));
+    if (c === 'none') return fileSource(fd);
+    if (c === 'zstd') {
+      log(`${p} is zstd-compressed: decompressing to a temporary file`);
+      const file = fileSource(fd);
+      try {
+        return engineSpool(file, p);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
   }
-  return spool(fs.createReadStream(null, { fd, autoClose: false, highWaterMark: 1 << 20 }), p, log);
+  return spoolStream(fs.createReadStream(null, { fd, autoClose: false, highWaterMark: 1 << 20 }), p, log);
 }
 
 // ---- output ---------------------------------------------------------------------------
