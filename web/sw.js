@@ -3,14 +3,19 @@
 // online), the cache when the network fails. Only this origin's GET requests are handled;
 // the page never asks for anything else (its Content-Security-Policy forbids it).
 
-const CACHE = 'docker-squash-v1';
+const CACHE = 'docker-squash-v2'; // a new name drops the old cache when the file set changes
+// Every file the page loads, so that one visit is enough: the page's modules, the worker's,
+// and the package's browser entry that make wasm copies to pkg/. A new module goes here too.
 const FILES = [
   'index.html',
+  'style.css',
   'app.mjs',
   'worker.mjs',
-  'style.css',
-  'pkg/docker_squash_wasm.js',
-  'pkg/docker_squash_wasm_bg.wasm',
+  'output-sink.mjs',
+  'pkg/browser.mjs',
+  'pkg/common.mjs',
+  'pkg/wasm/web/docker_squash_wasm.js',
+  'pkg/wasm/web/docker_squash_wasm_bg.wasm',
 ];
 
 self.addEventListener('install', (event) => {
