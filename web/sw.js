@@ -3,14 +3,37 @@
 // online), the cache when the network fails. Only this origin's GET requests are handled;
 // the page never asks for anything else (its Content-Security-Policy forbids it).
 
-const CACHE = 'docker-squash-v1';
+const CACHE = 'docker-squash-v2'; // a new name drops the old cache when the file set changes
+// Every file the page loads, so that one visit is enough: the page's modules, the worker's,
+// and the package's browser entry that make wasm copies to pkg/. A new module goes here too.
 const FILES = [
   'index.html',
-  'app.mjs',
-  'worker.mjs',
   'style.css',
-  'pkg/docker_squash_wasm.js',
-  'pkg/docker_squash_wasm_bg.wasm',
+  'app.mjs',
+  'controller.mjs',
+  'error-advice.mjs',
+  'image.mjs',
+  'worker-bridge.mjs',
+  'format/bytes.mjs',
+  'format/duration.mjs',
+  'format/file-name.mjs',
+  'format/history.mjs',
+  'format/plural.mjs',
+  'view/dom.mjs',
+  'view/error.mjs',
+  'view/facts.mjs',
+  'view/history-table.mjs',
+  'view/image-facts.mjs',
+  'view/plan.mjs',
+  'view/progress.mjs',
+  'view/result.mjs',
+  'view/waste.mjs',
+  'worker.mjs',
+  'output-sink.mjs',
+  'pkg/browser.mjs',
+  'pkg/common.mjs',
+  'pkg/wasm/web/docker_squash_wasm.js',
+  'pkg/wasm/web/docker_squash_wasm_bg.wasm',
 ];
 
 self.addEventListener('install', (event) => {

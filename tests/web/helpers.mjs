@@ -25,7 +25,7 @@ export function workDir(name) {
 
 /** Fails with a clear message when the build the page needs is missing. */
 export function requireBuild({ cli = true } = {}) {
-  const wasm = path.join(WEB, 'pkg/docker_squash_wasm_bg.wasm');
+  const wasm = path.join(WEB, 'pkg/wasm/web/docker_squash_wasm_bg.wasm');
   if (!fs.existsSync(wasm)) throw new Error(`${wasm} is missing: run "make wasm" first`);
   if (cli && !fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run "make cli" first`);
 }

@@ -8,6 +8,7 @@ import initWasm, * as wasm from './wasm/web/@OUT_NAME@.js';
 import { createApi, toSource } from './common.mjs';
 
 let ready = null;
+let loaded = null; // the wasm instance's exports, once loaded
 
 /**
  * Loads the wasm; called by every function on first use. Call it yourself only to load the
@@ -15,7 +16,10 @@ let ready = null;
  */
 export function init(moduleOrPath) {
   ready ??= initWasm(moduleOrPath === undefined ? undefined : { module_or_path: moduleOrPath }).then(
-    () => wasm,
+    (exports) => {
+      loaded = exports;
+      return wasm;
+    },
     (e) => {
       ready = null;
       const err = new Error(`the squasher could not be loaded: ${e && e.message ? e.message : e}`, { cause: e });
@@ -29,6 +33,14 @@ export function init(moduleOrPath) {
 /** The low-level bindings (wasm-bindgen's exports), once loaded. */
 export async function lowLevel() {
   return init();
+}
+
+/**
+ * The wasm's `WebAssembly.Memory` once loaded, else null (browser entry only). Its size is
+ * what the squasher holds (it only grows): the page's worker reports its peak.
+ */
+export function wasmMemory() {
+  return loaded ? loaded.memory : null;
 }
 
 const api = createApi({ load: init, open: async (input) => ({ source: await toSource(input) }) });
