@@ -7,8 +7,8 @@ use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 
-use squash_engine::compression::Compression;
-use squash_engine::spool::spool;
+use squash_engine::spool;
+use squash_engine::Compression;
 use squash_engine::ReadAt;
 
 pub struct FileSource {

@@ -10,7 +10,7 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use squash_engine::{Archive, From, Progress, SquashOptions};
+use squash_engine::{Archive, Progress, SquashFrom, SquashOptions};
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
@@ -87,7 +87,7 @@ fn inspect(args: &args::Args) -> Result<(), String> {
     let mut facts = archive
         .inspect(args.image.as_deref(), args.platform.as_deref(), !args.no_verify, &mut progress_printer())
         .map_err(|e| e.to_string())?;
-    if spooled_from != squash_engine::compression::Compression::None {
+    if spooled_from != squash_engine::Compression::None {
         // The file was decompressed on the way in; say what the user's file is.
         facts.compression = spooled_from.name().to_string();
     }
@@ -104,17 +104,17 @@ fn squash(args: &args::Args) -> Result<(), String> {
     let log = Log { verbose: args.verbose, start: Instant::now() };
     let opts = SquashOptions {
         from: match args.from.as_deref() {
-            None => From::Default,
-            Some("root") => From::Root,
-            Some(id) => From::Layer(id.to_string()),
+            None => SquashFrom::Default,
+            Some("root") => SquashFrom::Root,
+            Some(id) => SquashFrom::Layer(id.to_string()),
         },
         tag: args.tag.clone(),
         image: args.image.clone(),
         platform: args.platform.clone(),
-        skip_verify: args.no_verify,
+        verify: !args.no_verify,
     };
     if let Some(t) = &opts.tag {
-        squash_engine::tag::normalize_tag(t).map_err(|e| e.to_string())?;
+        squash_engine::normalize_tag(t).map_err(|e| e.to_string())?;
     }
     let src = input::open(args.input.as_deref(), &mut |m| log.say(m))?;
     log.say(&format!("input: {} bytes", src_size(&src)));

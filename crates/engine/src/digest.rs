@@ -15,7 +15,9 @@ pub fn hex_of(digest: &str) -> &str {
 /// A SHA-256 the caller supplies: in wasm, the host's native one (Node's `crypto` hashes
 /// several times faster than sha2 compiled to wasm).
 pub trait Sha256Stream {
+    /// Hashes more bytes.
     fn update(&mut self, data: &[u8]);
+    /// The digest of everything given.
     fn finish(self: Box<Self>) -> [u8; 32];
 }
 

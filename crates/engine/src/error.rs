@@ -28,6 +28,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// The code as JavaScript sees it, e.g. `DIGEST_MISMATCH`.
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::NotAnImage => "NOT_AN_IMAGE",
@@ -44,16 +45,21 @@ impl ErrorCode {
     }
 }
 
+/// An error of the engine: a code, and a message a user can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
+    /// What kind of error, for programs.
     pub code: ErrorCode,
+    /// What happened and what to do, for people.
     pub message: String,
 }
 
 impl Error {
+    /// An error of this kind with this message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Error { code, message: message.into() }
     }
+    /// A [`ErrorCode::Corrupt`] error: the input is damaged.
     pub fn corrupt(message: impl Into<String>) -> Self {
         Error::new(ErrorCode::Corrupt, message)
     }
@@ -80,4 +86,5 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// The engine's result type.
 pub type Result<T> = std::result::Result<T, Error>;

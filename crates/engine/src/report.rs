@@ -11,9 +11,11 @@ pub struct Inspection {
     pub format: String,
     /// Whether the whole archive was compressed ("gzip", "zstd") or not ("none").
     pub compression: String,
+    /// The images, in archive order.
     pub images: Vec<ImageInfo>,
 }
 
+/// One image of the archive.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageInfo {
@@ -21,6 +23,7 @@ pub struct ImageInfo {
     pub index: usize,
     /// The image id: `sha256:` digest of its config.
     pub id: String,
+    /// Its tags (`repo:tag`), as the archive names them.
     pub tags: Vec<String>,
     /// "linux/amd64" and the like.
     pub platform: String,
@@ -39,18 +42,25 @@ pub struct ImageInfo {
     pub wasted_bytes: u64,
 }
 
+/// One step of the image's history (a Dockerfile instruction, say).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryRow {
+    /// Position in the history, from 0 (oldest).
     pub index: usize,
     /// The layer this step made, or None for metadata-only steps (ENV, CMD, ...).
     pub layer: Option<LayerInfo>,
+    /// When the step ran (RFC 3339), if recorded.
     pub created: Option<String>,
+    /// The command that made it, e.g. `/bin/sh -c apt-get install ...`.
     pub created_by: String,
+    /// The history entry's comment, if any.
     pub comment: Option<String>,
+    /// True for steps that made no layer.
     pub empty_layer: bool,
 }
 
+/// One layer of an image.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LayerInfo {
@@ -76,6 +86,7 @@ pub struct LayerInfo {
     pub wasted_bytes: u64,
 }
 
+/// The squash point chosen, and why.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SquashPointChoice {
@@ -87,11 +98,13 @@ pub struct SquashPointChoice {
     pub reason: String,
 }
 
+/// What squashing from one point would give.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SquashPointEstimate {
     /// "root" or a layer id, as `-from` takes it.
     pub from: String,
+    /// Index of the layer kept at the top of the base, None for root.
     pub layer_index: Option<usize>,
     /// Layers in the image after squashing from here.
     pub layers_after: usize,
@@ -101,11 +114,13 @@ pub struct SquashPointEstimate {
     pub reclaimed_bytes: u64,
 }
 
+/// A file whose bytes a later layer deletes or overwrites.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WastedFile {
     /// Path inside the image, lossily shown as UTF-8.
     pub path: String,
+    /// Its size in bytes.
     pub size: u64,
     /// Layer that holds the bytes.
     pub layer_index: usize,
@@ -121,7 +136,9 @@ pub struct WastedFile {
 pub struct Progress {
     /// "read" (indexing the layers), "write" (writing the output).
     pub phase: &'static str,
+    /// Bytes of this phase done.
     pub bytes_done: u64,
+    /// Bytes this phase will take in all (an estimate while writing).
     pub bytes_total: u64,
 }
 
@@ -131,15 +148,21 @@ pub struct Progress {
 pub struct SquashReport {
     /// The new image id (`sha256:` of the written config).
     pub image_id: String,
+    /// The output's tags.
     pub tags: Vec<String>,
+    /// The squash point, and why.
     pub from: SquashPointChoice,
+    /// Layers before the squash.
     pub layers_before: usize,
+    /// Layers after it.
     pub layers_after: usize,
-    /// Uncompressed layer bytes before and after.
+    /// Uncompressed layer bytes before.
     pub size_before: u64,
+    /// Uncompressed layer bytes after.
     pub size_after: u64,
     /// `sha256:` of the new layer, None when nothing was squashed.
     pub new_layer_diff_id: Option<String>,
+    /// Size of the new layer tar (0 when nothing was squashed).
     pub new_layer_size: u64,
     /// Bytes written to the output.
     pub output_bytes: u64,

@@ -102,6 +102,7 @@ pub struct RangeReader<S: ReadAt> {
 }
 
 impl<S: ReadAt> RangeReader<S> {
+    /// Reads `len` bytes of `src` from `start`.
     pub fn new(src: S, start: u64, len: u64) -> Self {
         RangeReader { src, pos: start, end: start.saturating_add(len) }
     }

@@ -5,7 +5,7 @@
 mod build;
 
 use build::*;
-use squash_engine::{Archive, Error, ErrorCode, From, SliceSource, SquashOptions};
+use squash_engine::{Archive, Error, ErrorCode, SliceSource, SquashFrom, SquashOptions};
 
 fn open(bytes: Vec<u8>) -> Result<Archive<'static>, Error> {
     Archive::open(Box::new(SliceSource(bytes)))
@@ -19,7 +19,7 @@ fn squash_with(bytes: Vec<u8>, opts: SquashOptions) -> Result<Vec<u8>, Error> {
 }
 
 fn squash(bytes: Vec<u8>) -> Result<Vec<u8>, Error> {
-    squash_with(bytes, SquashOptions { from: From::Root, ..Default::default() })
+    squash_with(bytes, SquashOptions { from: SquashFrom::Root, ..Default::default() })
 }
 
 #[track_caller]
@@ -210,7 +210,7 @@ fn a_layer_listed_twice_is_accepted() {
 
 #[test]
 fn from_matching_nothing() {
-    let opts = SquashOptions { from: From::Layer("ffffffffffffdead".into()), ..Default::default() };
+    let opts = SquashOptions { from: SquashFrom::Layer("ffffffffffffdead".into()), ..Default::default() };
     expect(
         squash_with(docker_archive(&layers2()), opts),
         ErrorCode::FromChoice,
@@ -231,13 +231,13 @@ fn from_matching_several_layers() {
         }
         ls.push(l);
     };
-    let opts = SquashOptions { from: From::Layer(prefix.clone()), ..Default::default() };
+    let opts = SquashOptions { from: SquashFrom::Layer(prefix.clone()), ..Default::default() };
     expect(squash_with(docker_archive(&ls), opts), ErrorCode::FromChoice, &["matches 2 layers", "give more of the id"]);
 }
 
 #[test]
 fn invalid_tag() {
-    let opts = SquashOptions { from: From::Root, tag: Some("Bad Tag:!".into()), ..Default::default() };
+    let opts = SquashOptions { from: SquashFrom::Root, tag: Some("Bad Tag:!".into()), ..Default::default() };
     expect(squash_with(docker_archive(&layers2()), opts), ErrorCode::BadTag, &["not a valid image tag"]);
 }
 

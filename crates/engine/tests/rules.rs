@@ -9,8 +9,8 @@ use common::*;
 use serde_json::{json, Value};
 use squash_engine::{ErrorCode, SquashOptions};
 
-fn layer_id(spec: &ImageSpec, k: usize) -> SqFrom {
-    SqFrom::Layer(spec.layers[k].diff_id())
+fn layer_id(spec: &ImageSpec, k: usize) -> SquashFrom {
+    SquashFrom::Layer(spec.layers[k].diff_id())
 }
 
 fn whiteouts(s: &Squashed) -> Vec<String> {
@@ -41,7 +41,7 @@ fn file_whiteouts_delete_files_and_whole_subtrees() {
         assert!(s.after.get("etc/a").is_none() && s.after.get("d").is_none() && s.after.get("d/x/y").is_none());
         assert_eq!(content(&s.after, "etc/b"), b"b");
     }
-    let root = run_layers(&layers, SqFrom::Root);
+    let root = run_layers(&layers, SquashFrom::Root);
     assert!(whiteouts(&root).is_empty(), "from root nothing is below, no whiteout is needed: {:?}", whiteouts(&root));
     assert!(!root.has("etc/a") && !root.has("d/x/y"));
 }
@@ -66,7 +66,7 @@ fn whiteouts_that_hide_nothing_below_are_dropped() {
         vec![file("t", "tmp"), dir("tdir"), file("tdir/f", "f"), whiteout("never-existed")],
         vec![whiteout("t"), whiteout("tdir"), whiteout("also/never")],
     ]);
-    for from in [layer_id(&spec, 0), SqFrom::Root] {
+    for from in [layer_id(&spec, 0), SquashFrom::Root] {
         let s = run(&spec, from);
         assert!(whiteouts(&s).is_empty(), "whiteouts of nothing: {:?}", whiteouts(&s));
         assert!(!s.has("t") && !s.has("tdir") && !s.has("tdir/f"), "{:?}", s.new_paths());
@@ -88,7 +88,7 @@ fn opaque_directory_hides_lower_content_but_keeps_its_own_layer() {
     let spec = ImageSpec::from_entries(&layers);
     let s = run(&spec, layer_id(&spec, 0));
     assert!(s.has("d/.wh..wh..opq"), "the opaque marker must hide the kept d/a: {:?}", s.new_paths());
-    let root = run(&spec, SqFrom::Root);
+    let root = run(&spec, SquashFrom::Root);
     assert!(!root.has("d/.wh..wh..opq") && !root.has("d/a"), "{:?}", root.new_paths());
 }
 
@@ -310,7 +310,7 @@ fn hardlinks_that_both_survive_stay_one_hardlink_with_the_content_once() {
         vec![dir("bin"), file("bin/a", data).mode(0o755), hardlink("bin/b", "bin/a").mode(0o755)],
         vec![file("other", "o")],
     ];
-    let s = run_layers(&layers, SqFrom::Root);
+    let s = run_layers(&layers, SquashFrom::Root);
     assert_eq!(s.after.link_groups().len(), 1);
     let copies = s.new_layer.iter().filter(|e| e.data == data.as_bytes()).count();
     assert_eq!(copies, 1, "the content appears once: {:?}", s.new_paths());
@@ -326,7 +326,7 @@ fn hardlink_keeps_the_old_content_when_its_target_is_modified_later() {
         assert_eq!(content(&s.after, "a"), b"new");
         assert_eq!(content(&s.after, "b"), b"old");
     }
-    let s = run_layers(&layers, SqFrom::Root);
+    let s = run_layers(&layers, SquashFrom::Root);
     assert!(s.after.link_groups().is_empty());
     assert!(s.new_layer.iter().all(|e| e.typeflag != b'1'), "b is not a link to the new a: {:?}", s.new_paths());
 }
@@ -352,7 +352,7 @@ fn hardlink_keeps_the_content_when_its_target_is_deleted() {
         assert_eq!(content(&s.after, "keep"), b"payload");
         assert!(s.after.get("d").is_none());
     }
-    let s = run_layers(&layers, SqFrom::Root);
+    let s = run_layers(&layers, SquashFrom::Root);
     let e = s.new_entry("keep").unwrap();
     assert_eq!((e.typeflag, e.data.as_slice()), (b'0', &b"payload"[..]));
 }
@@ -387,7 +387,7 @@ fn two_links_to_a_deleted_target_stay_linked_to_each_other() {
         assert_eq!(content(&s.after, "c"), b"payload");
         assert_eq!(s.after.get("c").unwrap().xattrs.get(&b"user.x"[..]).map(|v| v.as_slice()), Some(&b"1"[..]));
     }
-    let s = run_layers(&layers, SqFrom::Root);
+    let s = run_layers(&layers, SquashFrom::Root);
     assert_eq!(s.new_layer.iter().filter(|e| e.data == b"payload").count(), 1, "{:?}", s.new_paths());
     assert_eq!(s.new_layer.iter().filter(|e| e.typeflag == b'1').count(), 2);
 }
@@ -399,7 +399,7 @@ fn hardlink_to_a_hardlink_and_links_made_in_a_later_layer() {
         vec![hardlink("c", "b"), file("x", "X")],
         vec![hardlink("y", "x"), whiteout("b")],
     ];
-    let s = run_layers(&layers, SqFrom::Root);
+    let s = run_layers(&layers, SquashFrom::Root);
     let groups = s.after.link_groups();
     assert_eq!(groups.len(), 2, "{groups:?}");
     assert_eq!(content(&s.after, "c"), b"A");
@@ -507,7 +507,7 @@ fn parents_come_before_children_and_targets_before_links() {
     // Links across squashed layers too.
     let mut cross = layers.clone();
     cross[2].push(hardlink("0-cross", "z/y/x/w/file"));
-    let s = run_layers(&cross, SqFrom::Root);
+    let s = run_layers(&cross, SquashFrom::Root);
     let pos =
         |p: &str| s.new_layer.iter().position(|e| e.clean() == p.as_bytes()).unwrap_or_else(|| panic!("{p} missing"));
     assert!(pos("z") < pos("z/y") && pos("z/y") < pos("z/y/x") && pos("z/y/x/w") < pos("z/y/x/w/file"));
@@ -537,7 +537,7 @@ fn same_input_gives_byte_identical_output() {
     ];
     let spec = ImageSpec::from_entries(&layers);
     let archive = spec.docker_save();
-    for from in [SqFrom::Root, layer_id(&spec, 0), SqFrom::Default] {
+    for from in [SquashFrom::Root, layer_id(&spec, 0), SquashFrom::Default] {
         let (a, ra) = squash(&archive, from.clone()).unwrap();
         let (b, rb) = squash(&archive.clone(), from.clone()).unwrap();
         assert!(a == b, "two squashes of one input differ ({from:?})");
@@ -561,7 +561,7 @@ fn pax_xattrs_survive() {
         assert_eq!(s.after.get("d/f").unwrap().xattrs.get(&b"trusted.y"[..]).unwrap(), &[0u8, 255, 7]);
         assert_eq!(s.after.get("d").unwrap().xattrs.get(&b"user.dir"[..]).unwrap(), b"dv");
     }
-    let s = run_layers(&layers, SqFrom::Root);
+    let s = run_layers(&layers, SquashFrom::Root);
     assert_eq!(s.new_entry("g").unwrap().xattrs.get(&b"user.x"[..]).unwrap(), b"1");
 }
 
@@ -679,7 +679,7 @@ fn history_spec() -> ImageSpec {
 #[test]
 fn config_keeps_every_field_and_rewrites_rootfs() {
     let spec = history_spec();
-    for from in [SqFrom::Root, layer_id(&spec, 0), layer_id(&spec, 1)] {
+    for from in [SquashFrom::Root, layer_id(&spec, 0), layer_id(&spec, 1)] {
         let s = run(&spec, from);
         let mut got = s.out.config.clone();
         let mut want = spec.config.clone();
@@ -722,7 +722,7 @@ fn history_is_kept_steps_then_squash_step_then_empty_layer_steps() {
     let non_empty = h.iter().filter(|e| e.get("empty_layer") != Some(&json!(true))).count();
     assert_eq!(non_empty, s.out.layers.len());
 
-    let s = run(&spec, SqFrom::Root);
+    let s = run(&spec, SquashFrom::Root);
     let by: Vec<String> = s.out.config["history"]
         .as_array()
         .unwrap()
@@ -735,12 +735,12 @@ fn history_is_kept_steps_then_squash_step_then_empty_layer_steps() {
 #[test]
 fn manifest_keeps_the_tags_or_takes_the_given_one() {
     let spec = history_spec();
-    let s = run(&spec, SqFrom::Root);
+    let s = run(&spec, SquashFrom::Root);
     assert_eq!(s.out.manifest[0]["RepoTags"], json!(["test/img:1"]));
     assert_eq!(s.report.tags, vec!["test/img:1"]);
     let (bytes, report) = squash_with(
         &spec.docker_save(),
-        &SquashOptions { from: SqFrom::Root, tag: Some("squashed".into()), ..Default::default() },
+        &SquashOptions { from: SquashFrom::Root, tag: Some("squashed".into()), ..Default::default() },
     )
     .unwrap();
     let out = read_output(&bytes);
@@ -754,8 +754,9 @@ fn manifest_keeps_the_tags_or_takes_the_given_one() {
 fn bad_tags_are_refused_with_bad_tag() {
     let archive = history_spec().docker_save();
     for t in ["Bad:Tag", "app:", "app:-x", "a..b", "app@sha256:00", "UPPER", "x:has space", "-lead"] {
-        let e = squash_with(&archive, &SquashOptions { from: SqFrom::Root, tag: Some(t.into()), ..Default::default() })
-            .unwrap_err();
+        let e =
+            squash_with(&archive, &SquashOptions { from: SquashFrom::Root, tag: Some(t.into()), ..Default::default() })
+                .unwrap_err();
         assert_eq!(e.code, ErrorCode::BadTag, "{t}: {e}");
     }
 }
@@ -782,17 +783,17 @@ fn from_unknown_or_ambiguous_ids_is_refused_with_from_choice() {
         LayerSpec::plain(layer(&[file("g", "g")])),
     ]);
     let archive = spec.docker_save();
-    let e = squash(&archive, SqFrom::Layer(c.to_string())).unwrap_err();
+    let e = squash(&archive, SquashFrom::Layer(c.to_string())).unwrap_err();
     assert_eq!(e.code, ErrorCode::FromChoice, "{e}");
     let full0 = spec.layers[0].diff_id();
     let unknown: String = full0[7..].chars().map(|ch| if ch == 'f' { 'e' } else { 'f' }).collect();
     for bad in [unknown.as_str(), "zz-not-hex", "", "sha256:"] {
-        let e = squash(&archive, SqFrom::Layer(bad.to_string())).unwrap_err();
+        let e = squash(&archive, SquashFrom::Layer(bad.to_string())).unwrap_err();
         assert_eq!(e.code, ErrorCode::FromChoice, "{bad}: {e}");
     }
     // A unique prefix, with or without sha256:, works.
     for good in [full0[7..19].to_string(), full0[..19].to_string(), full0.clone()] {
-        let (_, r) = squash(&archive, SqFrom::Layer(good.clone())).unwrap();
+        let (_, r) = squash(&archive, SquashFrom::Layer(good.clone())).unwrap();
         assert_eq!(r.from.layer_index, Some(0), "{good}");
     }
 }
@@ -800,7 +801,7 @@ fn from_unknown_or_ambiguous_ids_is_refused_with_from_choice() {
 #[test]
 fn default_squash_point_is_the_first_add_file_layer() {
     let spec = history_spec();
-    let s = run(&spec, SqFrom::Default);
+    let s = run(&spec, SquashFrom::Default);
     assert_eq!(s.report.from.layer_index, Some(0));
     assert_eq!(s.report.layers_after, 2);
     assert_eq!(s.out.layers[0], spec.layers[0].stored);
@@ -818,13 +819,13 @@ fn default_squash_point_is_the_first_add_file_layer() {
         json!({"created_by": "/bin/sh -c #(nop) ADD file:222 in /x "}),
         json!({"created_by": "RUN d"}),
     ]);
-    let s = run(&spec2, SqFrom::Default);
+    let s = run(&spec2, SquashFrom::Default);
     assert_eq!(s.report.from.layer_index, Some(1));
     assert_eq!(s.report.layers_after, 3);
 
     // No ADD file: at all: from root.
     let spec3 = ImageSpec::from_entries(&[vec![file("a", "a")], vec![file("b", "b")]]);
-    let s = run(&spec3, SqFrom::Default);
+    let s = run(&spec3, SquashFrom::Default);
     assert_eq!(s.report.from.layer_index, None);
     assert_eq!(s.report.layers_after, 1);
 }
@@ -837,7 +838,7 @@ fn default_squash_point_is_a_later_earlier_squash() {
         json!({"created_by": "#(squash) from 0123456789ab"}),
         json!({"created_by": "RUN c"}),
     ]);
-    let s = run(&spec, SqFrom::Default);
+    let s = run(&spec, SquashFrom::Default);
     assert_eq!(s.report.from.layer_index, Some(1));
 }
 
@@ -847,28 +848,28 @@ fn diff_id_mismatch_is_refused_with_digest_mismatch() {
     let mut ids: Vec<String> = spec.layers.iter().map(|l| l.diff_id()).collect();
     ids[1] = digest(b"something else");
     spec.diff_ids_override = Some(ids);
-    let e = squash(&spec.docker_save(), SqFrom::Root).unwrap_err();
+    let e = squash(&spec.docker_save(), SquashFrom::Root).unwrap_err();
     assert_eq!(e.code, ErrorCode::DigestMismatch, "{e}");
     // Also when the damaged layer is one that would be kept.
-    let e = squash(&spec.docker_save(), SqFrom::Layer(spec.layers[0].diff_id())).unwrap_err();
+    let e = squash(&spec.docker_save(), SquashFrom::Layer(spec.layers[0].diff_id())).unwrap_err();
     assert_eq!(e.code, ErrorCode::DigestMismatch, "{e}");
 }
 
 #[test]
-fn skip_verify_trusts_the_promised_diff_ids_and_still_writes_the_real_digest_of_the_new_layer() {
+fn not_verifying_trusts_the_promised_diff_ids_and_still_writes_the_real_digest_of_the_new_layer() {
     let mut spec = ImageSpec::from_entries(&[vec![file("a", "a")], vec![file("b", "b")], vec![file("c", "c")]]);
     let mut ids: Vec<String> = spec.layers.iter().map(|l| l.diff_id()).collect();
     ids[1] = digest(b"something else");
     spec.diff_ids_override = Some(ids.clone());
-    let trusting = |from| SquashOptions { from, skip_verify: true, ..Default::default() };
+    let trusting = |from| SquashOptions { from, verify: false, ..Default::default() };
     // The damaged layer is squashed: it goes unnoticed, and the new layer's diff_id is
     // the digest of what was written.
-    let (bytes, report) = squash_with(&spec.docker_save(), &trusting(SqFrom::Root)).unwrap();
+    let (bytes, report) = squash_with(&spec.docker_save(), &trusting(SquashFrom::Root)).unwrap();
     let out = read_output(&bytes);
     assert_eq!(out.config["rootfs"]["diff_ids"], json!([digest(&out.layers[0])]));
     assert_eq!(report.new_layer_diff_id.as_deref(), Some(digest(&out.layers[0]).as_str()));
     // A kept layer keeps the diff_id it promised (docker load then checks it).
-    let (bytes, _) = squash_with(&spec.docker_save(), &trusting(SqFrom::Layer(ids[1].clone()))).unwrap();
+    let (bytes, _) = squash_with(&spec.docker_save(), &trusting(SquashFrom::Layer(ids[1].clone()))).unwrap();
     let out = read_output(&bytes);
     let written = out.config["rootfs"]["diff_ids"].as_array().unwrap().clone();
     assert_eq!(written[..2], [json!(ids[0]), json!(ids[1])]);
@@ -916,7 +917,7 @@ fn gzip_and_zstd_layers_and_compressed_archives_give_the_same_result() {
         LayerSpec::plain(tars[2].clone()),
     ]);
     for from_k in [None, Some(0usize)] {
-        let from = |spec: &ImageSpec| from_k.map_or(SqFrom::Root, |k| layer_id(spec, k));
+        let from = |spec: &ImageSpec| from_k.map_or(SquashFrom::Root, |k| layer_id(spec, k));
         let reference = run(&plain, from(&plain));
         let new_layer = |s: &Squashed| s.out.layers.last().unwrap().clone();
         for (what, spec, archive) in [
@@ -956,14 +957,14 @@ fn oci_layout_archive_without_manifest_json_works() {
             .collect();
         assert!(!names.iter().any(|n| n == "manifest.json") && names.iter().any(|n| n == "index.json"));
     }
-    for from in [SqFrom::Root, layer_id(&spec, 0), layer_id(&spec, 1)] {
+    for from in [SquashFrom::Root, layer_id(&spec, 0), layer_id(&spec, 1)] {
         let s = run_archive(&spec, oci.clone(), from.clone());
         assert_eq!(s.out.manifest[0]["RepoTags"], json!(["test/img:1"]));
         let d = run(&spec, from);
         assert_eq!(s.out.layers, d.out.layers, "the same image as docker save gives the same layers");
     }
     // -from by the blob digest of a compressed layer works too.
-    let (_, r) = squash(&oci, SqFrom::Layer(digest(&spec.layers[0].stored))).unwrap();
+    let (_, r) = squash(&oci, SquashFrom::Layer(digest(&spec.layers[0].stored))).unwrap();
     assert_eq!(r.from.layer_index, Some(0));
 }
 
@@ -1026,7 +1027,7 @@ fn global_pax_headers_are_ignored() {
     l1.extend(layer(&[file("d/b", "b")]));
     let spec =
         ImageSpec::new(vec![LayerSpec::plain(l0), LayerSpec::plain(l1), LayerSpec::plain(layer(&[file("c", "c")]))]);
-    for from in [SqFrom::Root, layer_id(&spec, 0), layer_id(&spec, 1)] {
+    for from in [SquashFrom::Root, layer_id(&spec, 0), layer_id(&spec, 1)] {
         let s = run(&spec, from);
         assert_eq!(s.after.paths(), vec!["", "a", "c", "d", "d/b"]);
     }
@@ -1069,7 +1070,7 @@ fn repeated_identical_layers_and_layers_without_an_end_marker() {
         LayerSpec::plain(same),
         LayerSpec::plain(layer(&[])),
     ]);
-    for from in [SqFrom::Root, layer_id(&spec, 0), layer_id(&spec, 2)] {
+    for from in [SquashFrom::Root, layer_id(&spec, 0), layer_id(&spec, 2)] {
         let s = run(&spec, from);
         assert_eq!(content(&s.after, "stamp"), b"same");
         assert_eq!(content(&s.after, "b"), b"b");
@@ -1106,8 +1107,9 @@ fn cancelling_through_progress_stops_with_cancelled() {
     let archive = spec.docker_save();
     let a = squash_engine::Archive::open(Box::new(squash_engine::SliceSource(&archive[..]))).unwrap();
     let mut out = Vec::new();
-    let e =
-        a.squash(&SquashOptions { from: SqFrom::Root, ..Default::default() }, &mut out, &mut |_| false).unwrap_err();
+    let e = a
+        .squash(&SquashOptions { from: SquashFrom::Root, ..Default::default() }, &mut out, &mut |_| false)
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::Cancelled);
 }
 
@@ -1117,11 +1119,11 @@ fn several_images_need_a_choice() {
     let mut b = ImageSpec::from_entries(&[vec![file("b", "b")], vec![whiteout("b"), file("b2", "b2")]]);
     b.tags = vec!["other/img:2".into()];
     let archive = ImageSpec::docker_save_many(&[&a, &b]);
-    let e = squash(&archive, SqFrom::Root).unwrap_err();
+    let e = squash(&archive, SquashFrom::Root).unwrap_err();
     assert_eq!(e.code, ErrorCode::ImageChoice, "{e}");
     let (bytes, r) = squash_with(
         &archive,
-        &SquashOptions { from: SqFrom::Root, image: Some("other/img:2".into()), ..Default::default() },
+        &SquashOptions { from: SquashFrom::Root, image: Some("other/img:2".into()), ..Default::default() },
     )
     .unwrap();
     assert_eq!(r.tags, vec!["other/img:2"]);
@@ -1290,17 +1292,17 @@ fn docker25_archive_and_symlinked_repeated_layers_work() {
         LayerSpec::plain(same),
     ]);
     let d25 = docker25_save(&spec);
-    for from in [SqFrom::Root, layer_id(&spec, 0), SqFrom::Layer(digest(&spec.layers[2].stored))] {
+    for from in [SquashFrom::Root, layer_id(&spec, 0), SquashFrom::Layer(digest(&spec.layers[2].stored))] {
         let s = run_archive(&spec, d25.clone(), from);
         assert_eq!(content(&s.after, "stamp"), b"same");
     }
     let linked = docker_save_with_symlinked_repeats(&spec);
-    for from in [SqFrom::Root, layer_id(&spec, 0), layer_id(&spec, 2)] {
+    for from in [SquashFrom::Root, layer_id(&spec, 0), layer_id(&spec, 2)] {
         let s = run_archive(&spec, linked.clone(), from);
         assert!(s.after.get("etc/a").is_none());
     }
     // -from by the `<id>` folder name (legacy id) of the third layer.
-    let (_, r) = squash(&linked, SqFrom::Layer(sha256_hex(b"v1 id 2")[..16].to_string())).unwrap();
+    let (_, r) = squash(&linked, SquashFrom::Layer(sha256_hex(b"v1 id 2")[..16].to_string())).unwrap();
     assert_eq!(r.from.layer_index, Some(2));
 }
 
@@ -1315,7 +1317,7 @@ fn files_larger_than_the_copy_and_read_buffers_are_copied_whole() {
         let spec = ImageSpec::new(
             [&l0, &l1, &l2].iter().map(|t| LayerSpec { tar: (*t).clone(), stored: stored(t) }).collect(),
         );
-        for from in [SqFrom::Root, layer_id(&spec, 0)] {
+        for from in [SquashFrom::Root, layer_id(&spec, 0)] {
             let s = run(&spec, from);
             assert_eq!(content(&s.after, "big1"), big(3, 1 << 20));
             assert_eq!(content(&s.after, "big3"), big(4, (4 << 20) + 513));
@@ -1334,7 +1336,7 @@ fn layers_docker_cannot_apply_are_refused_as_unsupported() {
     ];
     for (what, bad) in bad_layers {
         let spec = ImageSpec::new(vec![LayerSpec::plain(layer(&[file("a", "a")])), LayerSpec::plain(bad)]);
-        let e = squash(&spec.docker_save(), SqFrom::Root).unwrap_err();
+        let e = squash(&spec.docker_save(), SquashFrom::Root).unwrap_err();
         assert_eq!(e.code, ErrorCode::Unsupported, "{what}: {e}");
     }
 }
@@ -1356,11 +1358,11 @@ fn random_stacks_with_hardlinks_across_layers() {
         }
         let result = std::panic::catch_unwind(|| {
             let spec = ImageSpec::from_entries(&layers);
-            run(&spec, SqFrom::Root);
+            run(&spec, SquashFrom::Root);
             for k in 0..layers.len() - 1 {
                 let id = spec.layers[k].diff_id();
                 if spec.layers.iter().filter(|l| l.diff_id() == id).count() == 1 {
-                    run_checked(&spec, spec.docker_save(), SqFrom::Layer(id), false);
+                    run_checked(&spec, spec.docker_save(), SquashFrom::Layer(id), false);
                 }
             }
         });

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use squash_engine::{ErrorCode, From as SqFrom};
+use squash_engine::{ErrorCode, SquashFrom};
 
 /// A skippable frame: magic 0x184D2A5n, a little-endian length, that many bytes.
 fn skippable(n: u8, payload: &[u8]) -> Vec<u8> {
@@ -42,8 +42,8 @@ fn image() -> ImageSpec {
 #[test]
 fn a_whole_archive_with_skippable_frames_squashes_like_the_plain_one() {
     let plain = image().docker_save();
-    let (want, _) = squash(&plain, SqFrom::Root).unwrap();
-    let (got, _) = squash(&framed(&plain), SqFrom::Root).unwrap();
+    let (want, _) = squash(&plain, SquashFrom::Root).unwrap();
+    let (got, _) = squash(&framed(&plain), SquashFrom::Root).unwrap();
     assert_eq!(got, want);
 }
 
@@ -54,7 +54,7 @@ fn zstd_layers_with_skippable_frames_squash_like_plain_ones() {
     for l in &mut framed_layers.layers {
         l.stored = framed(&l.tar);
     }
-    for from in [SqFrom::Root, SqFrom::Default] {
+    for from in [SquashFrom::Root, SquashFrom::Default] {
         let (want, _) = squash(&plain.docker_save(), from.clone()).unwrap();
         let (got, _) = squash(&framed_layers.docker_save(), from.clone()).unwrap();
         // The kept layers are copied as stored; the squashed layer and the filesystem are the same.
@@ -67,7 +67,7 @@ fn zstd_layers_with_skippable_frames_squash_like_plain_ones() {
 #[test]
 fn a_stream_of_only_skippable_frames_is_empty_not_an_error() {
     // As `zstd -d` gives an empty output for it: here the archive is then empty.
-    let e = squash(&[skippable(2, b"abc"), skippable(3, b"")].concat(), SqFrom::Root).unwrap_err();
+    let e = squash(&[skippable(2, b"abc"), skippable(3, b"")].concat(), SquashFrom::Root).unwrap_err();
     assert_eq!(e.code, ErrorCode::NotAnImage, "{}", e.message);
 }
 
@@ -87,7 +87,7 @@ fn damaged_zstd_is_said_in_plain_words() {
         ("a skippable frame longer than the input", long_skippable),
         ("a broken frame header", bad_frame),
     ] {
-        let e = squash(&bytes, SqFrom::Root).unwrap_err();
+        let e = squash(&bytes, SquashFrom::Root).unwrap_err();
         assert!(matches!(e.code, ErrorCode::Corrupt | ErrorCode::NotAnImage), "{what}: {:?} {}", e.code, e.message);
         assert!(
             e.message.contains("truncated zstd stream") || e.message.contains("corrupt zstd stream"),

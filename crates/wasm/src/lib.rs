@@ -15,8 +15,8 @@ use std::io;
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Reflect, Uint8Array};
-use squash_engine::digest::{Sha256Factory, Sha256Stream};
-use squash_engine::{Archive, ErrorCode, From, Progress, ReadAt, SquashOptions};
+use squash_engine::{Archive, ErrorCode, Progress, ReadAt, SquashFrom, SquashOptions};
+use squash_engine::{Sha256Factory, Sha256Stream};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -247,16 +247,16 @@ pub fn squash(
 ) -> Result<JsValue, JsValue> {
     let call = Call::new(&options)?;
     let from = match call.string("from")? {
-        None => From::Default,
-        Some(s) if s == "root" => From::Root,
-        Some(s) => From::Layer(s),
+        None => SquashFrom::Default,
+        Some(s) if s == "root" => SquashFrom::Root,
+        Some(s) => SquashFrom::Layer(s),
     };
     let opts = SquashOptions {
         from,
         tag: call.string("tag")?,
         image: call.string("image")?,
         platform: call.string("platform")?,
-        skip_verify: !call.boolean("verify")?.unwrap_or(true),
+        verify: call.boolean("verify")?.unwrap_or(true),
     };
     let on_chunk = call
         .function("onChunk")?
@@ -280,7 +280,7 @@ pub fn squash(
 #[wasm_bindgen(js_name = checkTag)]
 pub fn check_tag(tag: &str) -> Result<String, JsValue> {
     console_error_panic_hook::set_once();
-    squash_engine::tag::normalize_tag(tag).map_err(|e| coded_error(&e.message, e.code.as_str()))
+    squash_engine::normalize_tag(tag).map_err(|e| coded_error(&e.message, e.code.as_str()))
 }
 
 /// Copies a whole input that came as a stream (stdin, a pipe; spooled raw to `source`)
@@ -295,9 +295,9 @@ pub fn spool(
     let call = Call::new(&JsValue::UNDEFINED)?;
     let src = JsSource::new(&source, call.failed.clone())?;
     let size = src.size();
-    let mut input = squash_engine::source::RangeReader::new(src, 0, size);
+    let mut input = squash_engine::RangeReader::new(src, 0, size);
     let mut sink = ChunkSink::new(on_chunk, true, call.failed.clone());
-    let spooled = squash_engine::spool::spool(&mut input, what, &mut sink, &mut |_| {}).map_err(|e| call.error(e))?;
+    let spooled = squash_engine::spool(&mut input, what, &mut sink, &mut |_| {}).map_err(|e| call.error(e))?;
     sink.finish().map_err(|e| call.error(squash_engine::Error::io("cannot write a temporary file", e)))?;
     #[derive(serde::Serialize)]
     struct Out {
@@ -311,14 +311,14 @@ pub fn spool(
 /// number, as the engine detects it everywhere).
 #[wasm_bindgen(js_name = compressionOf, unchecked_return_type = "\"none\" | \"gzip\" | \"zstd\"")]
 pub fn compression_of(magic: &[u8]) -> String {
-    squash_engine::compression::Compression::detect(magic).name().to_string()
+    squash_engine::Compression::detect(magic).name().to_string()
 }
 
 /// How many bytes `stored` compressed bytes may decompress to before the engine calls the
 /// input a decompression bomb.
 #[wasm_bindgen(js_name = expansionLimit)]
 pub fn expansion_limit(stored: f64) -> f64 {
-    squash_engine::compression::expansion_limit(stored.max(0.0) as u64) as f64
+    squash_engine::expansion_limit(stored.max(0.0) as u64) as f64
 }
 
 /// The version of the engine and bindings (the crate version).

@@ -6,7 +6,7 @@ use squash_engine::{Archive, SliceSource, SquashOptions};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(archive) = Archive::open(Box::new(SliceSource(data))) else { return };
-    for from in [squash_engine::From::Default, squash_engine::From::Root] {
+    for from in [squash_engine::SquashFrom::Default, squash_engine::SquashFrom::Root] {
         let mut out = Vec::new();
         let opts = SquashOptions { from, ..Default::default() };
         if archive.squash(&opts, &mut out, &mut |_| true).is_ok() {

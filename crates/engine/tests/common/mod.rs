@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use squash_engine::{Archive, Error, SliceSource, SquashOptions, SquashReport};
 
-pub use squash_engine::From as SqFrom;
+pub use squash_engine::SquashFrom;
 
 pub const MTIME: u64 = 1_600_000_000;
 
@@ -599,7 +599,7 @@ pub fn squash_with(archive: &[u8], opts: &SquashOptions) -> Result<(Vec<u8>, Squ
     Ok((out, report))
 }
 
-pub fn squash(archive: &[u8], from: SqFrom) -> Result<(Vec<u8>, SquashReport), Error> {
+pub fn squash(archive: &[u8], from: SquashFrom) -> Result<(Vec<u8>, SquashReport), Error> {
     squash_with(archive, &SquashOptions { from, ..Default::default() })
 }
 
@@ -989,22 +989,22 @@ impl Squashed {
 /// Squashes `archive` (whose layers, uncompressed, are `spec.layers`) and checks that the
 /// output shows the same filesystem as the input, the config's diff_ids are the digests
 /// of the written layers, and the new layer is well ordered.
-pub fn run_archive(spec: &ImageSpec, archive: Vec<u8>, from: SqFrom) -> Squashed {
+pub fn run_archive(spec: &ImageSpec, archive: Vec<u8>, from: SquashFrom) -> Squashed {
     run_checked(spec, archive, from, true)
 }
 
 /// As `run_archive`; `groups`: also compare which paths are hardlinked together (not
 /// when a squashed layer links to a file of a kept layer: the link then becomes a copy,
 /// as overlay2 could not apply a link into a lower layer anyway).
-pub fn run_checked(spec: &ImageSpec, archive: Vec<u8>, from: SqFrom, groups: bool) -> Squashed {
+pub fn run_checked(spec: &ImageSpec, archive: Vec<u8>, from: SquashFrom, groups: bool) -> Squashed {
     let (bytes, report) =
         squash(&archive, from.clone()).unwrap_or_else(|e| panic!("squash {from:?} failed: {e} ({:?})", e.code));
     // Trusting the diff_ids (headers-only reading of uncompressed layers) must not change
     // a byte of the result.
     let (trusted, _) =
-        squash_with(&archive, &SquashOptions { from: from.clone(), skip_verify: true, ..Default::default() })
-            .unwrap_or_else(|e| panic!("squash {from:?} with skip_verify failed: {e} ({:?})", e.code));
-    assert!(trusted == bytes, "squash {from:?}: skip_verify changed the output");
+        squash_with(&archive, &SquashOptions { from: from.clone(), verify: false, ..Default::default() })
+            .unwrap_or_else(|e| panic!("squash {from:?} without verifying failed: {e} ({:?})", e.code));
+    assert!(trusted == bytes, "squash {from:?}: not verifying changed the output");
     let out = read_output(&bytes);
     let before = Fs::from_layers(&spec.layers.iter().map(|l| l.tar.clone()).collect::<Vec<_>>());
     let after = Fs::from_layers(&out.layers);
@@ -1041,25 +1041,25 @@ pub fn run_checked(spec: &ImageSpec, archive: Vec<u8>, from: SqFrom, groups: boo
     Squashed { input: archive, bytes, report, out, new_layer, before, after }
 }
 
-pub fn run(spec: &ImageSpec, from: SqFrom) -> Squashed {
+pub fn run(spec: &ImageSpec, from: SquashFrom) -> Squashed {
     let archive = spec.docker_save();
     run_archive(spec, archive, from)
 }
 
-pub fn run_layers(layers: &[Vec<Entry>], from: SqFrom) -> Squashed {
+pub fn run_layers(layers: &[Vec<Entry>], from: SquashFrom) -> Squashed {
     run(&ImageSpec::from_entries(layers), from)
 }
 
 /// From root and from every layer but the top one: the same filesystem each time.
 pub fn run_all_points(layers: &[Vec<Entry>]) -> Vec<Squashed> {
     let spec = ImageSpec::from_entries(layers);
-    let mut out = vec![run(&spec, SqFrom::Root)];
+    let mut out = vec![run(&spec, SquashFrom::Root)];
     for k in 0..layers.len().saturating_sub(1) {
         let id = spec.layers[k].diff_id();
         if spec.layers.iter().filter(|l| l.diff_id() == id).count() > 1 {
             continue; // identical layers: their diff_id cannot say which one
         }
-        out.push(run(&spec, SqFrom::Layer(id)));
+        out.push(run(&spec, SquashFrom::Layer(id)));
     }
     out
 }

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use crate::compression::{Compression, DecodedSource};
 use crate::error::{Error, ErrorCode, Result};
 use crate::path;
+use crate::read::compression::{Compression, DecodedSource};
 use crate::source::{read_exact_at, ReadAt};
-use crate::tarwalk::{AtStream, Walker};
+use crate::tar::walk::{AtStream, Walker};
 
 /// Small members (JSON) are kept in memory so a compressed archive is not decoded again
 /// to read them.
@@ -39,14 +39,14 @@ pub struct FileRef {
     cached: Option<Rc<[u8]>>,
 }
 
-pub struct Bundle<'s> {
+pub struct Members<'s> {
     pub src: Rc<dyn ReadAt + 's>,
     pub compression: Compression,
     members: BTreeMap<Vec<u8>, Member>,
 }
 
-impl<'s> Bundle<'s> {
-    pub fn open(raw: Box<dyn ReadAt + 's>) -> Result<Bundle<'s>> {
+impl<'s> Members<'s> {
+    pub fn open(raw: Box<dyn ReadAt + 's>) -> Result<Members<'s>> {
         if raw.size() == 0 {
             return Err(Error::new(
                 ErrorCode::NotAnImage,
@@ -68,7 +68,7 @@ impl<'s> Bundle<'s> {
             })?),
         };
         let members = index(&*src)?;
-        Ok(Bundle { src, compression, members })
+        Ok(Members { src, compression, members })
     }
 
     /// Whether a member (file or link, even a broken one) has this name: a broken link is

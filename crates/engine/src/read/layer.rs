@@ -6,72 +6,13 @@ use std::cell::{Cell, RefCell};
 use std::io::{self, BufReader, Read};
 use std::rc::Rc;
 
-use crate::compression::{decoder, expansion_limit, Compression, READ_CHUNK};
+use super::entry::{to_layer_entry, LayerEntry};
 use crate::digest::{HashingReader, Sha256Factory};
 use crate::error::{Error, ErrorCode, Result};
-use crate::images::LayerDesc;
-use crate::path;
+use crate::read::compression::{decoder, expansion_limit, Compression, READ_CHUNK};
+use crate::read::manifests::LayerDesc;
 use crate::source::{RangeReader, ReadAt, Window};
-use crate::tarwalk::{AtStream, SeqStream, TarEntry, TarStream, Walker};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Regular,
-    Dir,
-    Symlink,
-    Hardlink,
-    Char,
-    Block,
-    Fifo,
-}
-
-impl Kind {
-    fn of(typeflag: u8) -> Option<Kind> {
-        Some(match typeflag {
-            b'0' | b'\0' => Kind::Regular,
-            b'1' => Kind::Hardlink,
-            b'2' => Kind::Symlink,
-            b'3' => Kind::Char,
-            b'4' => Kind::Block,
-            b'5' => Kind::Dir,
-            b'6' => Kind::Fifo,
-            _ => return None,
-        })
-    }
-}
-
-/// What one tar entry does to the filesystem.
-#[derive(Debug, Clone)]
-pub enum Op {
-    /// Creates or replaces the path.
-    Put(Put),
-    /// `.wh.<name>`: deletes the path from the layers below.
-    Whiteout,
-    /// `.wh..wh..opq`: hides everything below in this directory.
-    Opaque,
-}
-
-#[derive(Debug, Clone)]
-pub struct Put {
-    pub kind: Kind,
-    /// Where the entry's header sequence starts in the uncompressed layer.
-    pub seq_start: u64,
-    pub header_len: u32,
-    /// Data bytes (0 but for regular files).
-    pub size: u64,
-    /// Clean target path of a hardlink.
-    pub link: Option<Vec<u8>>,
-    /// The header sequence as written, kept for directories and hardlinks (written out of
-    /// layer order); other entries are read again from the input.
-    pub raw: Option<Box<[u8]>>,
-}
-
-#[derive(Debug, Clone)]
-pub struct LayerEntry {
-    /// Clean path (for whiteouts, the path deleted; for opaque markers, the directory).
-    pub path: Vec<u8>,
-    pub op: Op,
-}
+use crate::tar::walk::{AtStream, SeqStream, TarStream, Walker};
 
 #[derive(Debug, Clone)]
 pub struct LayerIndex {
@@ -223,79 +164,6 @@ fn in_layer(e: Error, c: Compression) -> Error {
         }
         _ => e,
     }
-}
-
-fn to_layer_entry(e: TarEntry) -> Result<Option<LayerEntry>> {
-    if e.typeflag == b'g' {
-        return Ok(None); // global PAX headers: Docker ignores them
-    }
-    let Some(parts) = path::clean(&e.path) else {
-        return Err(Error::new(
-            ErrorCode::Unsupported,
-            format!("the entry `{}` points outside the image root; Docker refuses such layers", path::show(&e.path)),
-        ));
-    };
-    let name = parts.last().copied().unwrap_or(b"");
-    if let Some(rest) = name.strip_prefix(b".wh.") {
-        let parent = path::join(&parts[..parts.len() - 1]);
-        if rest == b".wh..opq" {
-            return Ok(Some(LayerEntry { path: parent, op: Op::Opaque }));
-        }
-        if rest.starts_with(b".wh.") {
-            return Ok(None); // other AUFS metadata (.wh..wh.plnk...), skipped as Docker does
-        }
-        let mut target = parent;
-        if !target.is_empty() {
-            target.push(b'/');
-        }
-        target.extend_from_slice(rest);
-        return Ok(Some(LayerEntry { path: target, op: Op::Whiteout }));
-    }
-    let kind = match Kind::of(e.typeflag) {
-        Some(k) => k,
-        None if e.typeflag == b'S' => {
-            return Err(Error::new(
-                ErrorCode::Unsupported,
-                format!("`{}` is a GNU sparse file, which this tool does not expand", path::show(&e.path)),
-            ))
-        }
-        None => {
-            return Err(Error::new(
-                ErrorCode::Unsupported,
-                format!(
-                    "`{}` has tar entry type `{}`, which Docker cannot apply",
-                    path::show(&e.path),
-                    e.typeflag.escape_ascii()
-                ),
-            ))
-        }
-    };
-    let link = match kind {
-        Kind::Hardlink => {
-            let target = e.link.as_deref().unwrap_or(b"");
-            let parts = path::clean(target).filter(|p| !p.is_empty()).ok_or_else(|| {
-                Error::new(
-                    ErrorCode::Unsupported,
-                    format!("the hardlink `{}` points outside the image root", path::show(&e.path)),
-                )
-            })?;
-            Some(path::join(&parts))
-        }
-        _ => None,
-    };
-    let header_len = u32::try_from(e.header_len()).map_err(|_| Error::corrupt("a tar header sequence is too long"))?;
-    let keep_raw = matches!(kind, Kind::Dir | Kind::Hardlink);
-    Ok(Some(LayerEntry {
-        path: path::join(&parts),
-        op: Op::Put(Put {
-            kind,
-            seq_start: e.seq_start,
-            header_len,
-            size: if kind == Kind::Regular { e.size } else { 0 },
-            link,
-            raw: keep_raw.then(|| e.raw.into_boxed_slice()),
-        }),
-    }))
 }
 
 pub struct CountingReader<R> {

@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use crate::bundle::{Bundle, FileRef};
 use crate::error::{Error, ErrorCode, Result};
+use crate::read::members::{FileRef, Members};
 
 /// JSON metadata files larger than this are not metadata.
 pub const MAX_JSON: u64 = 16 << 20;
@@ -40,15 +40,15 @@ pub struct ImageDesc {
     pub legacy: bool,
 }
 
-pub fn find_images(bundle: &Bundle) -> Result<Vec<ImageDesc>> {
-    if bundle.has("manifest.json") {
-        return docker_manifest(bundle);
+pub fn find_images(members: &Members) -> Result<Vec<ImageDesc>> {
+    if members.has("manifest.json") {
+        return docker_manifest(members);
     }
-    if bundle.has("index.json") {
-        return oci_index(bundle);
+    if members.has("index.json") {
+        return oci_index(members);
     }
-    if bundle.has("repositories") || bundle.names().any(|n| n.ends_with("/json")) {
-        return legacy(bundle);
+    if members.has("repositories") || members.names().any(|n| n.ends_with("/json")) {
+        return legacy(members);
     }
     Err(Error::new(
         ErrorCode::NotAnImage,
@@ -56,8 +56,8 @@ pub fn find_images(bundle: &Bundle) -> Result<Vec<ImageDesc>> {
     ))
 }
 
-fn parse_json(bundle: &Bundle, name: &str) -> Result<Value> {
-    let bytes = bundle.read(name, MAX_JSON)?;
+fn parse_json(members: &Members, name: &str) -> Result<Value> {
+    let bytes = members.read(name, MAX_JSON)?;
     serde_json::from_slice(&bytes).map_err(|e| Error::corrupt(format!("`{name}` is not valid JSON: {e}")))
 }
 
@@ -96,8 +96,8 @@ fn legacy_id_of(path: &str) -> Option<String> {
     (file == "layer.tar" && dir.len() == 64 && dir.bytes().all(|b| b.is_ascii_hexdigit())).then(|| dir.to_string())
 }
 
-fn parse_config(bundle: &Bundle, name: &str) -> Result<(Map<String, Value>, String)> {
-    let bytes = bundle.read(name, MAX_JSON)?;
+fn parse_config(members: &Members, name: &str) -> Result<(Map<String, Value>, String)> {
+    let bytes = members.read(name, MAX_JSON)?;
     let value: Value = serde_json::from_slice(&bytes)
         .map_err(|e| Error::corrupt(format!("the image config `{name}` is not valid JSON: {e}")))?;
     let Value::Object(map) = value else {
@@ -156,25 +156,25 @@ fn with_diff_ids(
     Ok(out)
 }
 
-fn docker_manifest(bundle: &Bundle) -> Result<Vec<ImageDesc>> {
-    let manifest = parse_json(bundle, "manifest.json")?;
+fn docker_manifest(members: &Members) -> Result<Vec<ImageDesc>> {
+    let manifest = parse_json(members, "manifest.json")?;
     let entries = match &manifest {
         Value::Array(a) => a.clone(),
         Value::Null => Vec::new(),
         _ => return Err(Error::corrupt("manifest.json is not a JSON list of images")),
     };
     if entries.is_empty() {
-        if bundle.has("index.json") {
-            return oci_index(bundle);
+        if members.has("index.json") {
+            return oci_index(members);
         }
         return Err(Error::new(ErrorCode::NotAnImage, "manifest.json lists no image"));
     }
-    let format = if bundle.has("oci-layout") { "docker-save (25+, OCI layout)" } else { "docker-save (1.10-24)" };
+    let format = if members.has("oci-layout") { "docker-save (25+, OCI layout)" } else { "docker-save (1.10-24)" };
     let mut images = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         let config_name = str_field(entry, "Config")
             .ok_or_else(|| Error::corrupt(format!("manifest.json entry {i} has no Config")))?;
-        let (config, id) = parse_config(bundle, config_name)?;
+        let (config, id) = parse_config(members, config_name)?;
         let tags = match field(entry, "RepoTags") {
             Some(Value::Array(t)) => t.iter().filter_map(Value::as_str).map(str::to_string).collect(),
             _ => Vec::new(),
@@ -186,7 +186,7 @@ fn docker_manifest(bundle: &Bundle) -> Result<Vec<ImageDesc>> {
         let mut layers = Vec::new();
         for l in layer_names {
             let name = l.as_str().ok_or_else(|| Error::corrupt("a layer path in manifest.json is not a string"))?;
-            layers.push((bundle.lookup(name)?, digest_of_blob_path(name)));
+            layers.push((members.lookup(name)?, digest_of_blob_path(name)));
         }
         let layers = with_diff_ids(layers, &config, &format!("`{config_name}`"), field(entry, "LayerSources"))?;
         images.push(ImageDesc {
@@ -231,11 +231,11 @@ fn platform_string(p: &Value) -> Option<String> {
     })
 }
 
-fn oci_index(bundle: &Bundle) -> Result<Vec<ImageDesc>> {
-    let index = parse_json(bundle, "index.json")?;
+fn oci_index(members: &Members) -> Result<Vec<ImageDesc>> {
+    let index = parse_json(members, "index.json")?;
     let mut images = Vec::new();
     let mut missing = Vec::new();
-    walk_index(bundle, &index, None, 0, &mut images, &mut missing)?;
+    walk_index(members, &index, None, 0, &mut images, &mut missing)?;
     if images.is_empty() {
         if !missing.is_empty() {
             return Err(Error::new(
@@ -249,7 +249,7 @@ fn oci_index(bundle: &Bundle) -> Result<Vec<ImageDesc>> {
 }
 
 fn walk_index(
-    bundle: &Bundle,
+    members: &Members,
     index: &Value,
     tag: Option<String>,
     depth: usize,
@@ -271,24 +271,24 @@ fn walk_index(
             continue; // buildx attestation manifests are not images
         }
         let name = blob_name(digest)?;
-        if !bundle.has(&name) {
+        if !members.has(&name) {
             let p = desc.get("platform").and_then(platform_string).unwrap_or_else(|| digest.to_string());
             missing.push(p);
             continue;
         }
-        let doc = parse_json(bundle, &name)?;
+        let doc = parse_json(members, &name)?;
         let media =
             desc.get("mediaType").and_then(Value::as_str).or_else(|| doc.get("mediaType").and_then(Value::as_str));
         let tag = annotations_tag(desc).or_else(|| tag.clone());
         if is_index(media, &doc) {
-            walk_index(bundle, &doc, tag, depth + 1, images, missing)?;
+            walk_index(members, &doc, tag, depth + 1, images, missing)?;
             continue;
         }
         let Some(config_digest) = doc.get("config").and_then(|c| c.get("digest")).and_then(Value::as_str) else {
             continue; // not an image manifest (artifact, unknown kind)
         };
         let config_name = blob_name(config_digest)?;
-        let (config, id) = parse_config(bundle, &config_name)?;
+        let (config, id) = parse_config(members, &config_name)?;
         if config.get("rootfs").is_none() {
             continue; // an artifact's config, not an image's
         }
@@ -298,7 +298,7 @@ fn walk_index(
                 .get("digest")
                 .and_then(Value::as_str)
                 .ok_or_else(|| Error::corrupt("an OCI layer descriptor has no digest"))?;
-            layers.push((bundle.lookup(&blob_name(d)?)?, Some(d.to_string())));
+            layers.push((members.lookup(&blob_name(d)?)?, Some(d.to_string())));
         }
         let layers = with_diff_ids(layers, &config, &format!("`{config_name}`"), None)?;
         let platform = desc.get("platform").and_then(platform_string).unwrap_or_else(|| platform_of(&config));
@@ -310,10 +310,10 @@ fn walk_index(
 
 /// Pre-1.10 `docker save`: `<id>/json` (a v1 image config with `parent`) and
 /// `<id>/layer.tar` per layer, `repositories` for tags.
-fn legacy(bundle: &Bundle) -> Result<Vec<ImageDesc>> {
+fn legacy(members: &Members) -> Result<Vec<ImageDesc>> {
     let mut tags_by_id: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    if bundle.has("repositories") {
-        let repos = parse_json(bundle, "repositories")?;
+    if members.has("repositories") {
+        let repos = parse_json(members, "repositories")?;
         if let Some(map) = repos.as_object() {
             for (repo, tags) in map {
                 if let Some(tags) = tags.as_object() {
@@ -326,14 +326,14 @@ fn legacy(bundle: &Bundle) -> Result<Vec<ImageDesc>> {
             }
         }
     }
-    let ids: Vec<String> = bundle
+    let ids: Vec<String> = members
         .names()
         .filter_map(|n| n.strip_suffix("/json").map(str::to_string))
         .filter(|id| !id.contains('/'))
         .collect();
     let mut jsons = BTreeMap::new();
     for id in &ids {
-        jsons.insert(id.clone(), parse_json(bundle, &format!("{id}/json"))?);
+        jsons.insert(id.clone(), parse_json(members, &format!("{id}/json"))?);
     }
     let parents: BTreeSet<String> =
         jsons.values().filter_map(|j| j.get("parent").and_then(Value::as_str).map(str::to_string)).collect();
@@ -362,7 +362,7 @@ fn legacy(bundle: &Bundle) -> Result<Vec<ImageDesc>> {
         for id in &chain {
             let j = &jsons[id];
             layers.push(LayerDesc {
-                file: bundle.lookup(&format!("{id}/layer.tar"))?,
+                file: members.lookup(&format!("{id}/layer.tar"))?,
                 diff_id: None,
                 digest: None,
                 legacy_id: Some(id.clone()),

@@ -15,66 +15,66 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::layer::{Kind, LayerEntry, Op};
 use crate::path;
+use crate::read::entry::{Kind, LayerEntry, Op};
 
 /// An entry of a layer: (layer index, entry index in that layer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ERef {
+pub struct EntryRef {
     pub layer: u32,
     pub idx: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
+pub(super) enum State {
     Absent,
     /// A directory made because an entry below needed it, in this layer.
     Implicit(u32),
-    Entry(ERef, Kind),
+    Entry(EntryRef, Kind),
 }
 
 #[derive(Debug)]
-struct Node {
-    name: Box<[u8]>,
-    parent: u32,
-    children: BTreeMap<Box<[u8]>, u32>,
-    state: State,
+pub(super) struct Node {
+    pub(super) name: Box<[u8]>,
+    pub(super) parent: u32,
+    pub(super) children: BTreeMap<Box<[u8]>, u32>,
+    pub(super) state: State,
     /// 1 + the last layer that wrote this node or anything below it; 0 if none.
-    touched: u32,
+    pub(super) touched: u32,
     /// Existed (and was a directory) when the base layers were applied.
-    in_base: bool,
-    base_dir: bool,
+    pub(super) in_base: bool,
+    pub(super) base_dir: bool,
     /// An upper layer removed what the base had here (deleted, replaced or made opaque).
-    hide_base: bool,
+    pub(super) hide_base: bool,
 }
 
 impl Node {
-    fn is_dir(&self) -> bool {
+    pub(super) fn is_dir(&self) -> bool {
         matches!(self.state, State::Implicit(_) | State::Entry(_, Kind::Dir))
     }
-    fn exists(&self) -> bool {
+    pub(super) fn exists(&self) -> bool {
         self.state != State::Absent
     }
 }
 
 /// Something that stops being visible: for the "wasted bytes" report.
 pub struct Superseded<'a> {
-    pub entry: ERef,
+    pub entry: EntryRef,
     pub path: &'a [u8],
     pub by_layer: u32,
     pub deleted: bool,
 }
 
 pub struct Tree {
-    nodes: Vec<Node>,
+    pub(super) nodes: Vec<Node>,
     /// Hardlink entry -> the entry whose content it shares.
-    resolved: HashMap<ERef, (ERef, Kind)>,
+    pub(super) resolved: HashMap<EntryRef, (EntryRef, Kind)>,
     /// Layers at or below this index are the kept base.
-    base_top: Option<u32>,
+    pub(super) base_top: Option<u32>,
     upper: bool,
 }
 
-const ROOT: u32 = 0;
+pub(super) const ROOT: u32 = 0;
 
 impl Tree {
     pub fn new() -> Tree {
@@ -105,7 +105,7 @@ impl Tree {
         }
     }
 
-    fn path_of(&self, mut id: u32) -> Vec<u8> {
+    pub(super) fn path_of(&self, mut id: u32) -> Vec<u8> {
         let mut parts = Vec::new();
         while id != ROOT {
             let n = &self.nodes[id as usize];
@@ -203,7 +203,7 @@ impl Tree {
     }
 
     /// Applies one entry of layer `layer`.
-    pub fn apply(&mut self, at: ERef, entry: &LayerEntry, sink: &mut dyn FnMut(Superseded)) -> Result<()> {
+    pub fn apply(&mut self, at: EntryRef, entry: &LayerEntry, sink: &mut dyn FnMut(Superseded)) -> Result<()> {
         let layer = at.layer;
         let parts: Vec<&[u8]> =
             if entry.path.is_empty() { Vec::new() } else { entry.path.split(|&b| b == b'/').collect() };
@@ -307,7 +307,7 @@ impl Tree {
 impl Tree {
     /// Entries whose content a visible hardlink still shows: replacing or deleting their
     /// own path frees no space.
-    pub fn linked_contents(&self) -> std::collections::HashSet<ERef> {
+    pub fn linked_contents(&self) -> std::collections::HashSet<EntryRef> {
         let mut out = std::collections::HashSet::new();
         let mut stack = vec![ROOT];
         while let Some(id) = stack.pop() {
@@ -326,141 +326,5 @@ impl Tree {
 impl Default for Tree {
     fn default() -> Self {
         Tree::new()
-    }
-}
-
-/// What the squashed layer must hold, in writing order.
-#[derive(Debug, Default)]
-pub struct Plan {
-    /// Directories, whiteouts and opaque markers, parents first, sorted by name.
-    pub meta: Vec<MetaItem>,
-    /// Entries copied from the input (regular files, symlinks, devices, fifos), in
-    /// (layer, offset) order so each layer is read once, front to back.
-    pub copies: Vec<Copy>,
-    /// Hardlinks, after their targets.
-    pub links: Vec<LinkItem>,
-}
-
-#[derive(Debug)]
-pub enum MetaItem {
-    /// A directory: its own entry's header, or a made one (implicit directory).
-    Dir {
-        path: Vec<u8>,
-        entry: Option<ERef>,
-    },
-    Whiteout {
-        path: Vec<u8>,
-    },
-    Opaque {
-        dir: Vec<u8>,
-    },
-}
-
-#[derive(Debug)]
-pub struct Copy {
-    pub entry: ERef,
-    /// Written under another name: a hardlink's content whose original path changed.
-    pub rename: Option<Vec<u8>>,
-}
-
-#[derive(Debug)]
-pub struct LinkItem {
-    pub entry: ERef,
-    pub path: Vec<u8>,
-    pub target: Vec<u8>,
-}
-
-impl Tree {
-    /// Everything an upper layer changed relative to the base, as the squashed layer.
-    pub fn plan(&self) -> Plan {
-        let base_top = self.base_top.map(|b| b as i64).unwrap_or(-1);
-        let upper = |e: ERef| e.layer as i64 > base_top;
-        // Which nodes are needed: bottom-up over a pre-order list.
-        let mut order = Vec::new();
-        let mut stack = vec![ROOT];
-        while let Some(id) = stack.pop() {
-            order.push(id);
-            // reverse so that pre-order visits children in name order
-            stack.extend(self.nodes[id as usize].children.values().rev().copied());
-        }
-        let mut needed = vec![false; self.nodes.len()];
-        let mut own = vec![false; self.nodes.len()];
-        for &id in order.iter().rev() {
-            let n = &self.nodes[id as usize];
-            let emit = match n.state {
-                State::Entry(e, _) => upper(e),
-                State::Implicit(l) => l as i64 > base_top && !(n.in_base && n.base_dir && !n.hide_base),
-                State::Absent => n.in_base && n.hide_base,
-            } || (n.hide_base && n.in_base && n.base_dir && n.is_dir());
-            own[id as usize] = emit;
-            if emit || needed[id as usize] {
-                needed[id as usize] = true;
-                if id != ROOT {
-                    needed[n.parent as usize] = true;
-                }
-            }
-        }
-        let mut plan = Plan::default();
-        let mut groups: BTreeMap<ERef, Vec<(Vec<u8>, ERef)>> = BTreeMap::new();
-        let mut own_path: HashMap<ERef, Vec<u8>> = HashMap::new();
-        for &id in &order {
-            if !needed[id as usize] {
-                continue;
-            }
-            let n = &self.nodes[id as usize];
-            let p = self.path_of(id);
-            match n.state {
-                State::Absent => {
-                    if own[id as usize] {
-                        plan.meta.push(MetaItem::Whiteout { path: p });
-                    }
-                    continue;
-                }
-                State::Implicit(_) => {
-                    if id != ROOT {
-                        plan.meta.push(MetaItem::Dir { path: p.clone(), entry: None });
-                    }
-                }
-                State::Entry(e, Kind::Dir) => {
-                    if id != ROOT || upper(e) {
-                        plan.meta.push(MetaItem::Dir { path: p.clone(), entry: Some(e) });
-                    }
-                }
-                State::Entry(e, Kind::Hardlink) => {
-                    if upper(e) {
-                        if let Some(&(r, _)) = self.resolved.get(&e) {
-                            groups.entry(r).or_default().push((p.clone(), e));
-                        }
-                    }
-                }
-                State::Entry(e, _) => {
-                    if upper(e) {
-                        plan.copies.push(Copy { entry: e, rename: None });
-                        own_path.insert(e, p.clone());
-                    }
-                }
-            }
-            if n.hide_base && n.in_base && n.base_dir && n.is_dir() {
-                plan.meta.push(MetaItem::Opaque { dir: p });
-            }
-        }
-        for (r, members) in groups {
-            let mut members = members.into_iter();
-            let primary = match own_path.get(&r) {
-                Some(p) => p.clone(),
-                None => {
-                    // The target's path no longer holds this content (changed, deleted,
-                    // or only in the base): the first link becomes the file itself.
-                    let Some((p, _)) = members.next() else { continue };
-                    plan.copies.push(Copy { entry: r, rename: Some(p.clone()) });
-                    p
-                }
-            };
-            for (p, e) in members {
-                plan.links.push(LinkItem { entry: e, path: p, target: primary.clone() });
-            }
-        }
-        plan.copies.sort_by_key(|c| c.entry);
-        plan
     }
 }

@@ -7,8 +7,8 @@ use std::cell::Cell;
 use std::io::{self, BufReader, Read, Write};
 use std::rc::Rc;
 
-use crate::compression::{decoder, expansion_limit, Compression};
 use crate::error::{Error, ErrorCode, Result};
+use crate::read::compression::{decoder, expansion_limit, Compression};
 
 /// What [`spool`] found and wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,9 +1,11 @@
-//! Tar headers the squash writes itself: whiteouts, opaque markers, directories Docker
-//! would have made, and entries copied under a new name or pointing to a new target.
-//! Copied entries otherwise keep their header bytes exactly as the input had them.
+//! Tar headers the squash writes itself: simple ones (the markers of `merge::whiteout`,
+//! directories Docker would have made), and entries copied under a new name or pointing
+//! to a new target. Copied entries otherwise keep their header bytes exactly as the input
+//! had them.
 
+use super::pax::{pax_record, pax_records};
+use super::walk::{padded, BLOCK};
 use crate::error::{Error, Result};
-use crate::tarwalk::{padded, pax_records, BLOCK};
 
 const NAME_LEN: usize = 100;
 
@@ -72,26 +74,6 @@ pub fn simple(name: &[u8], typeflag: u8, mode: u32) -> Vec<u8> {
     set_checksum(&mut h);
     out.extend_from_slice(&h);
     out
-}
-
-pub fn whiteout(path: &[u8]) -> Vec<u8> {
-    let (dir, name) = match path.iter().rposition(|&b| b == b'/') {
-        Some(i) => (&path[..=i], &path[i + 1..]),
-        None => (&b""[..], path),
-    };
-    let mut p = dir.to_vec();
-    p.extend_from_slice(b".wh.");
-    p.extend_from_slice(name);
-    simple(&p, b'0', 0)
-}
-
-pub fn opaque(dir: &[u8]) -> Vec<u8> {
-    let mut p = dir.to_vec();
-    if !p.is_empty() {
-        p.push(b'/');
-    }
-    p.extend_from_slice(b".wh..wh..opq");
-    simple(&p, b'0', 0)
 }
 
 /// A directory made where a layer wrote below a missing one (Docker uses 0755, root).
@@ -194,32 +176,9 @@ pub fn rewrite(raw: &[u8], name: Option<&[u8]>, link: Option<&[u8]>) -> Result<V
     Ok(out)
 }
 
-fn pax_record(k: &[u8], v: &[u8]) -> Vec<u8> {
-    let body = k.len() + v.len() + 3; // ' ', '=', '\n'
-    let mut len = body + 1;
-    while len != body + len.to_string().len() {
-        len = body + len.to_string().len();
-    }
-    let mut r = format!("{len} ").into_bytes();
-    r.extend_from_slice(k);
-    r.push(b'=');
-    r.extend_from_slice(v);
-    r.push(b'\n');
-    r
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pax_record_lengths_count_their_own_digits() {
-        let r = pax_record(b"path", b"x");
-        assert_eq!(r, b"9 path=x\n");
-        let long = vec![b'a'; 95];
-        let r = pax_record(b"path", &long);
-        assert_eq!(r.len().to_string().as_bytes(), &r[..r.iter().position(|&b| b == b' ').unwrap()]);
-    }
 
     #[test]
     fn long_names_get_a_gnu_long_name_member() {

@@ -8,6 +8,7 @@
 
 use std::io::{self, Read};
 
+use super::pax::{check_pax, parse_decimal, pax_value};
 use crate::error::{Error, ErrorCode, Result};
 use crate::source::ReadAt;
 
@@ -38,9 +39,6 @@ pub struct SeqStream<'h, R: Read> {
 }
 
 impl<'h, R: Read> SeqStream<'h, R> {
-    pub fn new(inner: R) -> Self {
-        SeqStream { inner, scratch: Vec::new(), hook: None }
-    }
     pub fn with_hook(inner: R, hook: Box<dyn FnMut() -> io::Result<()> + 'h>) -> Self {
         SeqStream { inner, scratch: Vec::new(), hook: Some(hook) }
     }
@@ -130,10 +128,6 @@ pub struct TarEntry {
     pub path: Vec<u8>,
     /// Link target for hard and symbolic links.
     pub link: Option<Vec<u8>>,
-    /// The entry's PAX records, raw, if any.
-    pub pax: Option<Vec<u8>>,
-    /// The entry's own 512-byte header.
-    pub header: Box<[u8; 512]>,
     /// Every byte from `seq_start` to `data_start`: the header sequence as written.
     pub raw: Vec<u8>,
 }
@@ -141,9 +135,6 @@ pub struct TarEntry {
 impl TarEntry {
     pub fn header_len(&self) -> u64 {
         self.data_start - self.seq_start
-    }
-    pub fn parsed(&self) -> &tar::Header {
-        tar::Header::from_byte_slice(&self.header[..])
     }
 }
 
@@ -320,8 +311,6 @@ impl<S: TarStream> Walker<S> {
                 typeflag,
                 path,
                 link: link.filter(|l| !l.is_empty() || matches!(typeflag, b'1' | b'2')),
-                pax,
-                header: block,
                 raw: std::mem::take(&mut self.raw),
             }));
         }
@@ -360,63 +349,4 @@ fn verify_checksum(block: &[u8; 512]) -> Result<()> {
     } else {
         Err(Error::corrupt("a tar header's checksum is wrong (not a tar file, or damaged)"))
     }
-}
-
-/// Checks that PAX records are well formed: "<len> <key>=<value>\n" with exact lengths.
-fn check_pax(data: &[u8]) -> Result<()> {
-    let mut rest = data;
-    while !rest.is_empty() {
-        if rest.iter().all(|&b| b == 0) {
-            return Ok(());
-        }
-        let sp = rest.iter().position(|&b| b == b' ').ok_or_else(|| Error::corrupt("a PAX record has no length"))?;
-        let len = parse_decimal(&rest[..sp]).ok_or_else(|| Error::corrupt("a PAX record length is not a number"))?;
-        let len = usize::try_from(len).unwrap_or(usize::MAX);
-        if len <= sp + 1 || len > rest.len() || rest[len - 1] != b'\n' || !rest[sp + 1..len - 1].contains(&b'=') {
-            return Err(Error::corrupt("a PAX record has a wrong length"));
-        }
-        rest = &rest[len..];
-    }
-    Ok(())
-}
-
-/// The last value of `key` in PAX records (later records win).
-pub fn pax_value<'a>(data: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
-    let mut found = None;
-    for (k, v) in pax_records(data) {
-        if k == key {
-            found = Some(v);
-        }
-    }
-    found
-}
-
-/// Iterates well-formed PAX records as (key, value).
-pub fn pax_records(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
-    let mut rest = data;
-    std::iter::from_fn(move || {
-        let sp = rest.iter().position(|&b| b == b' ')?;
-        let len = usize::try_from(parse_decimal(&rest[..sp])?).ok()?;
-        if len <= sp + 1 || len > rest.len() {
-            return None;
-        }
-        let rec = &rest[sp + 1..len - 1];
-        rest = &rest[len..];
-        let eq = rec.iter().position(|&b| b == b'=')?;
-        Some((&rec[..eq], &rec[eq + 1..]))
-    })
-}
-
-fn parse_decimal(s: &[u8]) -> Option<u64> {
-    if s.is_empty() || s.len() > 20 {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &c in s {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
-    }
-    Some(v)
 }

@@ -23,18 +23,23 @@ pub fn expansion_limit(stored: u64) -> u64 {
 /// Reads from the source in large slices: every read may be a call into JavaScript.
 pub const READ_CHUNK: usize = 4 << 20;
 
+/// How an archive or a layer is compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
+    /// Not compressed: a plain tar.
     None,
+    /// gzip (RFC 1952), one member or several.
     Gzip,
+    /// zstd (RFC 8878), with skippable frames.
     Zstd,
 }
 
 impl Compression {
+    /// The compression the first bytes show (four are enough).
     pub fn detect(magic: &[u8]) -> Compression {
         if magic.starts_with(&[0x1f, 0x8b]) {
             Compression::Gzip
-        } else if magic.starts_with(&crate::zstd::FRAME_MAGIC) || crate::zstd::is_skippable_magic(magic) {
+        } else if magic.starts_with(&crate::read::zstd::FRAME_MAGIC) || crate::read::zstd::is_skippable_magic(magic) {
             // A stream may begin with a skippable frame (RFC 8878 §3.1.2), as `zstd -d` accepts.
             Compression::Zstd
         } else {
@@ -57,6 +62,7 @@ impl Compression {
         Ok(Compression::detect(&magic[..got]))
     }
 
+    /// "none", "gzip" or "zstd".
     pub fn name(self) -> &'static str {
         match self {
             Compression::None => "none",
@@ -72,7 +78,7 @@ pub fn decoder<'a, R: Read + 'a>(inner: R, compression: Compression) -> io::Resu
         Compression::None => Box::new(inner),
         // Multi-member: pigz and some registries write several gzip members.
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(inner)),
-        Compression::Zstd => Box::new(crate::zstd::ZstdReader::new(inner)),
+        Compression::Zstd => Box::new(crate::read::zstd::ZstdReader::new(inner)),
     })
 }
 

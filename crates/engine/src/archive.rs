@@ -1,0 +1,157 @@
+//! [`Archive`]: an opened image archive, and the three things done with one: list it,
+//! inspect it (every layer read), squash it.
+
+use crate::digest::Sha256Factory;
+use crate::error::Result;
+use crate::image::history::steps;
+use crate::image::layer_ids::layer_ids;
+use crate::image::select::select;
+use crate::image::squash_point::{default_from, resolve_layer};
+use crate::image::tag::normalize_tag;
+use crate::inspect;
+use crate::options::{ProgressFn, SquashFrom, SquashOptions};
+use crate::read::manifests::{find_images, ImageDesc};
+use crate::read::members::Members;
+use crate::read::verify::read_layers;
+use crate::report::{ImageInfo, Inspection, SquashPointChoice, SquashReport};
+use crate::source::ReadAt;
+use crate::write;
+
+/// An opened image archive: its images and layers are found, no layer is read yet.
+pub struct Archive<'s> {
+    members: Members<'s>,
+    images: Vec<ImageDesc>,
+    sha256: Option<Sha256Factory<'s>>,
+}
+
+impl<'s> Archive<'s> {
+    /// Opens an archive: detects whole-archive gzip/zstd, finds manifest.json, index.json
+    /// or the pre-1.10 `<id>/json` chain, and the images in it.
+    pub fn open(src: Box<dyn ReadAt + 's>) -> Result<Archive<'s>> {
+        let members = Members::open(src)?;
+        let images = find_images(&members)?;
+        Ok(Archive { members, images, sha256: None })
+    }
+
+    /// Uses the caller's SHA-256 (e.g. the JavaScript host's native one) for verifying
+    /// layers and hashing the new one, instead of the engine's own.
+    pub fn set_sha256(&mut self, factory: Sha256Factory<'s>) {
+        self.sha256 = Some(factory);
+    }
+
+    /// The images, tags and history, without reading layer contents: fast.
+    /// `squash_points`, `largest_wasted` and the wasted/entries counts are left empty.
+    pub fn list(&self) -> Result<Inspection> {
+        let images = self.images.iter().enumerate().map(|(i, d)| inspect::summary(i, d, None)).collect();
+        Ok(self.inspection(images))
+    }
+
+    fn inspection(&self, images: Vec<ImageInfo>) -> Inspection {
+        Inspection {
+            format: self.images.first().map_or("unknown", |i| i.format).to_string(),
+            compression: self.members.compression.name().to_string(),
+            images,
+        }
+    }
+
+    /// Everything `inspect` prints: reads every layer of the chosen image (all images when
+    /// `image` is None), verifying each against its diff_id when `verify` is on (see
+    /// [`SquashOptions::verify`] for what is skipped otherwise).
+    pub fn inspect(
+        &self,
+        image: Option<&str>,
+        platform: Option<&str>,
+        verify: bool,
+        progress: &mut ProgressFn,
+    ) -> Result<Inspection> {
+        let chosen: Vec<usize> = match (image, platform) {
+            (None, None) => (0..self.images.len()).collect(),
+            _ => vec![self.select(image, platform)?],
+        };
+        let mut out = Vec::new();
+        for i in chosen {
+            let layers = read_layers(&self.members, &self.images[i], self.sha256.as_ref(), verify, progress)?;
+            out.push(inspect::full(i, &self.images[i], &layers)?);
+        }
+        Ok(self.inspection(out))
+    }
+
+    /// Squashes and streams the resulting archive to `out`.
+    pub fn squash(
+        &self,
+        opts: &SquashOptions,
+        out: &mut dyn std::io::Write,
+        progress: &mut ProgressFn,
+    ) -> Result<SquashReport> {
+        let tags = match &opts.tag {
+            Some(t) => vec![normalize_tag(t)?],
+            None => Vec::new(),
+        };
+        let idx = self.select(opts.image.as_deref(), opts.platform.as_deref())?;
+        let image = &self.images[idx];
+        if let SquashFrom::Layer(id) = &opts.from {
+            // Check what can be checked before reading gigabytes.
+            if !image.legacy {
+                resolve_layer(image, None, id)?;
+            }
+        }
+        let layers = read_layers(&self.members, image, self.sha256.as_ref(), opts.verify, progress)?;
+        let diff_ids: Vec<String> = layers.iter().map(|l| l.diff_id.clone()).collect();
+        let steps = steps(&image.config, layers.len());
+        let ids = layer_ids(image, Some(&layers));
+        let choice = match &opts.from {
+            SquashFrom::Root => SquashPointChoice {
+                from: "root".into(),
+                layer_index: None,
+                reason: "-from root: one layer for the whole image".into(),
+            },
+            SquashFrom::Default => default_from(&steps, &ids),
+            SquashFrom::Layer(id) => {
+                let k = resolve_layer(image, Some(&layers), id)?;
+                SquashPointChoice {
+                    from: ids[k].clone(),
+                    layer_index: Some(k),
+                    reason: format!("-from {id}: keeping layer {k} and those below"),
+                }
+            }
+        };
+        let keep = choice.layer_index.map_or(0, |k| k + 1);
+        let from_label = match choice.layer_index {
+            Some(k) => ids[k].chars().take(12).collect(),
+            None => "root".to_string(),
+        };
+        let tags = if tags.is_empty() { image.tags.clone() } else { tags };
+        let job = write::Job {
+            members: &self.members,
+            image,
+            layers: &layers,
+            diff_ids: &diff_ids,
+            steps: &steps,
+            keep,
+            from_label,
+            tags: tags.clone(),
+            sha256: self.sha256.as_ref(),
+        };
+        let written = write::write(&job, out, progress)?;
+        let size_before: u64 = layers.iter().map(|l| l.size).sum();
+        let kept_size: u64 = layers[..keep].iter().map(|l| l.size).sum();
+        let new_size = written.new_layer.as_ref().map_or(0, |(_, s)| *s);
+        Ok(SquashReport {
+            image_id: written.image_id,
+            tags,
+            from: choice,
+            layers_before: layers.len(),
+            layers_after: keep + usize::from(written.new_layer.is_some()),
+            size_before,
+            size_after: kept_size + new_size,
+            new_layer_diff_id: written.new_layer.map(|(d, _)| d),
+            new_layer_size: new_size,
+            output_bytes: written.output_bytes,
+        })
+    }
+
+    /// Picks one image by tag or id, and platform.
+    fn select(&self, image: Option<&str>, platform: Option<&str>) -> Result<usize> {
+        select(&self.images, image, platform)
+    }
+}

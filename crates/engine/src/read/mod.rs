@@ -1,0 +1,17 @@
+//! Reading: the outer archive and its compression, which format wrote it, and each layer's
+//! entries, verified against its diff_id.
+//!
+//! - [`compression`], [`zstd`]: by magic bytes, with the decompression-bomb bound;
+//! - [`spool`]: a streamed input (stdin) copied to a file, decompressed;
+//! - [`members`]: the outer tar's members by name;
+//! - [`manifests`]: the images it holds (docker, OCI, legacy layouts);
+//! - [`layer`], [`entry`]: one layer's entries; [`verify`]: all layers, checked.
+
+pub mod compression;
+pub mod entry;
+pub mod layer;
+pub mod manifests;
+pub mod members;
+pub mod spool;
+pub mod verify;
+mod zstd;

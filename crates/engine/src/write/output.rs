@@ -1,0 +1,85 @@
+//! The output stream: counts what is written, reports progress (and cancels), hashes the
+//! part that is the new layer, and writes the outer archive's tar members.
+
+use std::io::{Read, Write};
+
+use crate::digest::Hasher;
+use crate::error::{Error, ErrorCode, Result};
+use crate::options::ProgressFn;
+use crate::report::Progress;
+use crate::tar::walk::{padded, read_full};
+
+const PROGRESS_STEP: u64 = 4 << 20;
+
+/// Counts bytes written, reports progress, and hashes the part that is the new layer.
+pub(super) struct Out<'w, 'p, 's> {
+    pub(super) w: &'w mut dyn Write,
+    pub(super) written: u64,
+    pub(super) total: u64,
+    pub(super) last: u64,
+    pub(super) hasher: Option<Hasher<'s>>,
+    pub(super) progress: &'p mut ProgressFn<'p>,
+}
+
+impl Out<'_, '_, '_> {
+    pub(super) fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        self.w.write_all(bytes).map_err(|e| Error::io("writing the output", e))?;
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(bytes);
+        }
+        self.written += bytes.len() as u64;
+        if self.written - self.last >= PROGRESS_STEP {
+            self.last = self.written;
+            let p = Progress { phase: "write", bytes_done: self.written, bytes_total: self.total };
+            if !(self.progress)(&p) {
+                return Err(Error::new(ErrorCode::Cancelled, "cancelled"));
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn zeros(&mut self, n: u64) -> Result<()> {
+        const Z: [u8; 1024] = [0; 1024];
+        let mut left = n;
+        while left > 0 {
+            let k = left.min(1024) as usize;
+            self.put(&Z[..k])?;
+            left -= k as u64;
+        }
+        Ok(())
+    }
+
+    /// Copies exactly `n` bytes from `r`.
+    pub(super) fn copy(&mut self, r: &mut dyn Read, n: u64, buf: &mut [u8]) -> Result<()> {
+        let mut left = n;
+        while left > 0 {
+            let k = left.min(buf.len() as u64) as usize;
+            let got = read_full(r, &mut buf[..k]).map_err(|e| Error::io("reading the input", e))?;
+            if got < k {
+                return Err(Error::corrupt("the input ended early while copying (it changed, or is truncated)"));
+            }
+            self.put(&buf[..k])?;
+            left -= k as u64;
+        }
+        Ok(())
+    }
+
+    /// A member of the outer archive: header; the caller writes the data, then `pad`.
+    pub(super) fn member(&mut self, name: &str, size: u64) -> Result<()> {
+        let mut h = tar::Header::new_ustar();
+        h.set_path(name).map_err(|e| Error::corrupt(format!("internal: member name {name}: {e}")))?;
+        h.set_size(size);
+        h.set_mode(0o644);
+        h.set_mtime(0);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_cksum();
+        self.put(h.as_bytes())
+    }
+
+    pub(super) fn pad(&mut self, size: u64) -> Result<()> {
+        let p = padded(size).unwrap_or(size) - size;
+        self.zeros(p)
+    }
+}
