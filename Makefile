@@ -21,7 +21,7 @@ run: setup build serve
 serve:
 	python3 tests/support/serve.py web 8080
 
-test: setup build test-rust test-e2e
+test: setup build lint test-rust test-e2e
 
 test-rust:
 	cargo test --workspace --release
@@ -43,7 +43,9 @@ fmt:
 lint:
 	cargo fmt --all --check
 	cd crates/engine/fuzz && cargo fmt --all --check
+	cargo clippy --workspace --all-targets --release -- -D warnings
 	$(PRETTIER) --log-level warn --check $(JS_FILES)
+	bash tests/support/check-file-lengths.sh
 
 bench: setup cli
 	bash tests/bench/run.sh
