@@ -6,6 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::io::{self, BufReader, Read};
 use std::rc::Rc;
 
+use super::counted::Counted;
 use super::entry::{to_layer_entry, LayerEntry};
 use crate::digest::{HashingReader, Sha256Factory};
 use crate::error::{Error, ErrorCode, Result};
@@ -31,7 +32,7 @@ pub fn open_layer<'a>(
     compression: Compression,
     counter: Rc<Cell<u64>>,
 ) -> Result<Box<dyn Read + 'a>> {
-    let raw = CountingReader { inner: RangeReader::new(src, desc.file.offset, desc.file.size), counter };
+    let raw = Counted::new(RangeReader::new(src, desc.file.offset, desc.file.size), counter);
     let limit = expansion_limit(desc.file.size);
     let dec = decoder(BufReader::with_capacity(READ_CHUNK, raw), compression)
         .map_err(|e| Error::corrupt(format!("cannot decompress: {e}")))?;
@@ -163,19 +164,6 @@ fn in_layer(e: Error, c: Compression) -> Error {
             Error::corrupt(format!("{} (the {}-compressed layer is damaged or truncated)", e.message, c.name()))
         }
         _ => e,
-    }
-}
-
-pub struct CountingReader<R> {
-    pub inner: R,
-    pub counter: Rc<Cell<u64>>,
-}
-
-impl<R: Read> Read for CountingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.counter.set(self.counter.get() + n as u64);
-        Ok(n)
     }
 }
 

@@ -8,6 +8,7 @@
 //! - [`layer`], [`entry`]: one layer's entries; [`verify`]: all layers, checked.
 
 pub mod compression;
+mod counted;
 pub mod entry;
 pub mod layer;
 pub mod manifests;

@@ -7,6 +7,7 @@ use std::cell::Cell;
 use std::io::{self, BufReader, Read, Write};
 use std::rc::Rc;
 
+use super::counted::Counted;
 use crate::error::{Error, ErrorCode, Result};
 use crate::read::compression::{decoder, expansion_limit, Compression};
 
@@ -41,12 +42,8 @@ pub fn spool(
     let compression = Compression::detect(&head[..got]);
     found(compression);
     let stored = Rc::new(Cell::new(0u64));
-    let read_failed = Rc::new(Cell::new(false));
-    let counted = Counted {
-        inner: io::Cursor::new(head[..got].to_vec()).chain(input),
-        count: stored.clone(),
-        failed: read_failed.clone(),
-    };
+    let counted = Counted::new(io::Cursor::new(head[..got].to_vec()).chain(input), stored.clone());
+    let read_failed = counted.failed.clone();
     let mut reader = decoder(BufReader::with_capacity(1 << 20, counted), compression)
         .map_err(|e| damaged(what, compression, read_failed.get(), &e))?;
     let mut buf = vec![0u8; 1 << 20];
@@ -90,30 +87,5 @@ fn clone_io(e: &io::Error) -> io::Error {
     match e.get_ref().and_then(|inner| inner.downcast_ref::<Error>()) {
         Some(engine) => io::Error::other(engine.clone()),
         None => io::Error::new(e.kind(), e.to_string()),
-    }
-}
-
-/// Counts the bytes read through it (the stored size, for the bomb bound), and remembers
-/// whether reading the input itself failed (not the decoding of what was read).
-struct Counted<R> {
-    inner: R,
-    count: Rc<Cell<u64>>,
-    failed: Rc<Cell<bool>>,
-}
-
-impl<R: Read> Read for Counted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self.inner.read(buf) {
-            Ok(n) => {
-                self.count.set(self.count.get() + n as u64);
-                Ok(n)
-            }
-            Err(e) => {
-                if e.kind() != io::ErrorKind::Interrupted {
-                    self.failed.set(true);
-                }
-                Err(e)
-            }
-        }
     }
 }
