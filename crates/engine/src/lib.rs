@@ -50,6 +50,7 @@
 mod archive;
 mod digest;
 mod error;
+mod fuzzing;
 mod image;
 mod inspect;
 mod merge;
@@ -61,12 +62,12 @@ mod source;
 mod tar;
 mod write;
 
-#[doc(hidden)]
-pub mod fuzzing;
-
 pub use archive::Archive;
 pub use digest::{Sha256Factory, Sha256Stream};
 pub use error::{Error, ErrorCode, Result};
+/// For the fuzz targets (`crates/engine/fuzz`) only: not part of the API.
+#[doc(hidden)]
+pub use fuzzing::{read_member_as_layer, LayerRead};
 pub use image::tag::normalize_tag;
 pub use options::{ProgressFn, SquashFrom, SquashOptions};
 pub use read::compression::{expansion_limit, Compression, MAX_RATIO, MIN_EXPANSION_LIMIT};

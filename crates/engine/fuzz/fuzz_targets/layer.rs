@@ -6,7 +6,7 @@
 //! output.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use squash_engine::fuzzing::read_member_as_layer;
+use squash_engine::read_member_as_layer;
 use squash_engine::{Archive, SliceSource, SquashOptions};
 
 use fuzz_support::*;
