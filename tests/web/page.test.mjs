@@ -21,15 +21,15 @@ import {
   sha256File,
   squashAndDownload,
   startServer,
-  tarMemberNames,
   waitReady,
   workDir,
-  writeDockerSave,
   writeGarbage,
   writeTruncated,
 } from './helpers.mjs';
+import { writeDockerSave } from '../support/archive.mjs';
 import { exportTree, load, startDocker } from '../support/e2e.mjs';
 import { diffTrees } from '../support/fscompare.mjs';
+import { tarMemberNames } from '../support/tar.mjs';
 
 const dir = workDir('web');
 const APP = path.join(dir, 'webapp.tar');
