@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { treeOfTar } from './fscompare.mjs';
+import { pipeArgs } from './pipe.mjs';
 import { readTar } from './tar.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -99,11 +100,7 @@ export function squashCli(args, opts) {
  * status and, when it succeeds, byte-identical stdout. Returns the native CLI's result.
  */
 export function squashPiped(file, args, opts = {}) {
-  const piped = (cmd) =>
-    run('bash', ['-c', 'f=$1; shift; cat -- "$f" | "$@"; exit "${PIPESTATUS[1]}"', 'bash', file, ...cmd, ...args], {
-      ...opts,
-      check: false,
-    });
+  const piped = (cmd) => run('bash', pipeArgs(file, [...cmd, ...args]), { ...opts, check: false });
   const r = piped([BIN]);
   if (opts.check !== false && r.status !== 0) {
     throw new Error(`cat ${file} | docker-squash ${args.join(' ')} exited with ${r.status}:\n${r.stderr.slice(-4000)}`);
