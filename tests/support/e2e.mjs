@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { treeOfTar } from './fscompare.mjs';
 import { pipeArgs } from './pipe.mjs';
@@ -121,8 +122,8 @@ export function squashPiped(file, args, opts = {}) {
 /**
  * Starts (or finds running) the private dockerd of the e2e tests and points DOCKER_HOST at
  * it. Returns a function that stops it by pid; it also stops when this process exits.
- * Each test file starts it in `before` and stops it in `after`; its data root stays, so
- * images built by an earlier file are found by the next.
+ * Test files start it through useDocker(); its data root stays, so images built by an
+ * earlier file are found by the next.
  */
 export function startDocker() {
   if (!fs.existsSync(BIN)) throw new Error(`${BIN} is missing: run "make cli" (or set DOCKER_SQUASH_BIN)`);
@@ -140,6 +141,24 @@ export function startDocker() {
   };
   process.once('exit', stop);
   return stop;
+}
+
+/**
+ * The setup of every e2e test file, called at its top level: the private dockerd is
+ * started before the file's tests and stopped after them. Returns the list to push every
+ * tag a test loads into; those images are removed before dockerd stops.
+ */
+export function useDocker() {
+  const loaded = [];
+  let stop;
+  before(() => {
+    stop = startDocker();
+  });
+  after(() => {
+    if (loaded.length) docker(['rmi', '-f', ...loaded], { check: false });
+    stop?.();
+  });
+  return loaded;
 }
 
 // ------------------------------------------------------------------ the test images
