@@ -4,12 +4,11 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { CLI, FIXTURES, ROOT } from '../support/paths.mjs';
 import { pipeArgs } from '../support/pipe.mjs';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(ROOT, 'target/release/docker-squash');
-export const FIXTURES = path.resolve(ROOT, '../shared/fixtures');
+export { CLI, FIXTURES, ROOT };
 export const WORK = path.join(ROOT, 'tests/.work/npm');
 
 /** A value of wasm-pack.toml's [section]. */

@@ -8,18 +8,17 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { treeOfTar } from './fscompare.mjs';
+import { CLI, FIXTURES, ROOT } from './paths.mjs';
 import { pipeArgs } from './pipe.mjs';
 import { readTar } from './tar.mjs';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export { FIXTURES, ROOT };
 export const TESTS = path.join(ROOT, 'tests');
 export const IMAGES = path.join(TESTS, 'images');
 export const WORK = path.join(TESTS, '.work/e2e');
 export const DOCKERD_DIR = path.join(TESTS, '.work/e2e-dockerd');
-export const BIN = process.env.DOCKER_SQUASH_BIN || path.join(ROOT, 'target/release/docker-squash');
-export const FIXTURES = path.resolve(ROOT, '../shared/fixtures');
+export const BIN = process.env.DOCKER_SQUASH_BIN || CLI;
 
 export function workDir(...parts) {
   const d = path.join(WORK, ...parts);

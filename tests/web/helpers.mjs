@@ -6,17 +6,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { patternFill } from '../support/archive.mjs';
+import { CLI, FIXTURES, ROOT } from '../support/paths.mjs';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export { CLI, FIXTURES, ROOT };
 // The served folder: web/ (SQUASH_WEB_DIR may name a copy of it, e.g. with a wasm built elsewhere).
 export const WEB = process.env.SQUASH_WEB_DIR ? path.resolve(process.env.SQUASH_WEB_DIR) : path.join(ROOT, 'web');
 export const WORK = path.join(ROOT, 'tests/.work');
 export const SHOTS = path.join(WORK, 'screenshots');
-export const CLI = path.join(ROOT, 'target/release/docker-squash');
-export const FIXTURES = path.resolve(ROOT, '../shared/fixtures');
 
 export function workDir(name) {
   const d = path.join(WORK, name);
