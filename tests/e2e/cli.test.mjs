@@ -1,6 +1,6 @@
 // The command line: pipes, tags, -from ids as `inspect` prints them, -image, errors.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,21 +18,13 @@ import {
   squashCli,
   squashPiped,
   WASM_BIN,
-  startDocker,
+  useDocker,
   workDir,
 } from '../support/e2e.mjs';
-import { assertSameFilesystem, removeImages, sha256File } from '../support/roundtrip.mjs';
+import { assertSameFilesystem, sha256File } from '../support/roundtrip.mjs';
 import { readTar } from '../support/tar.mjs';
 
-let stopDocker;
-const loaded = [];
-before(() => {
-  stopDocker = startDocker();
-});
-after(() => {
-  removeImages(loaded);
-  stopDocker?.();
-});
+const loaded = useDocker();
 
 /** One error message: one `docker-squash:` line (details may follow it), no usage text. */
 function assertOneMessage(stderr) {

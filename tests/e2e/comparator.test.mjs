@@ -3,7 +3,7 @@
 // exercises the rule it is for (its layers hold whiteouts, opaque markers, hardlinks, ...),
 // so that a squash test passing means something.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   RULE_IMAGES,
@@ -13,7 +13,7 @@ import {
   image,
   readArchiveMeta,
   saved,
-  startDocker,
+  useDocker,
 } from '../support/e2e.mjs';
 import {
   DOCKER_PER_CONTAINER,
@@ -24,11 +24,7 @@ import {
 } from '../support/fscompare.mjs';
 import { readTar } from '../support/tar.mjs';
 
-let stopDocker;
-before(() => {
-  stopDocker = startDocker();
-});
-after(() => stopDocker?.());
+useDocker(); // it loads no image of its own
 
 function exportOnce(ref, opts) {
   const cid = dockerText(['create', '--pull=never', '--network', 'none', ref, '/e2e-never-run']);

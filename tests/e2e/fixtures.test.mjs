@@ -3,12 +3,12 @@
 // refuses the others with one message, and every image Docker itself can load squashes
 // to the same filesystem. Skipped when the folder is absent.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BIN, FIXTURES, docker, layersOf, load, q, sh, squashCli, startDocker, workDir } from '../support/e2e.mjs';
-import { assertSameFilesystem, removeImages } from '../support/roundtrip.mjs';
+import { BIN, FIXTURES, docker, layersOf, load, q, sh, squashCli, useDocker, workDir } from '../support/e2e.mjs';
+import { assertSameFilesystem } from '../support/roundtrip.mjs';
 
 const present = fs.existsSync(path.join(FIXTURES, 'README.md'));
 const skip = present ? false : `${FIXTURES} is absent`;
@@ -41,17 +41,7 @@ function walk(dir, rel = '') {
 
 const entries = present ? walk(FIXTURES) : [];
 
-let stopDocker;
-const loaded = [];
-if (present) {
-  before(() => {
-    stopDocker = startDocker();
-  });
-  after(() => {
-    removeImages(loaded);
-    stopDocker?.();
-  });
-}
+const loaded = present ? useDocker() : []; // without fixtures every test is skipped: no Docker
 
 function dockerIdOf(ref) {
   return JSON.parse(docker(['image', 'inspect', ref]).stdout)[0].Id;

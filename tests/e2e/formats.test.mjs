@@ -2,7 +2,7 @@
 // oci-archive with gzip and with zstd layers, the docker-save tar compressed whole with
 // gzip and zstd. And the output is taken by other tools: podman load, skopeo inspect.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,21 +16,13 @@ import {
   sh,
   q,
   squashCli,
-  startDocker,
+  useDocker,
   workDir,
 } from '../support/e2e.mjs';
-import { assertSameFilesystem, removeImages } from '../support/roundtrip.mjs';
+import { assertSameFilesystem } from '../support/roundtrip.mjs';
 import { readTar } from '../support/tar.mjs';
 
-let stopDocker;
-const loaded = [];
-before(() => {
-  stopDocker = startDocker();
-});
-after(() => {
-  removeImages(loaded);
-  stopDocker?.();
-});
+const loaded = useDocker();
 
 const IMAGES_TO_CONVERT = ['names', 'links', 'opaque', 'meta', 'special', 'handmade'];
 

@@ -2,29 +2,20 @@
 // the middle): docker save -> docker-squash -> docker load gives an image whose filesystem,
 // config, layers and history are what they must be, and the same output every time.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RULE_IMAGES, image, layersOf, load, squashCli, startDocker, saved, workDir } from '../support/e2e.mjs';
+import { RULE_IMAGES, image, layersOf, load, squashCli, saved, useDocker, workDir } from '../support/e2e.mjs';
 import {
   assertHistory,
   assertLayerCount,
   assertSameConfig,
   assertSameFilesystem,
-  removeImages,
   sha256File,
   squashAndLoad,
 } from '../support/roundtrip.mjs';
 import path from 'node:path';
 
-let stopDocker;
-const loaded = [];
-before(() => {
-  stopDocker = startDocker();
-});
-after(() => {
-  removeImages(loaded);
-  stopDocker?.();
-});
+const loaded = useDocker();
 
 const STACK_LAYERS = 4; // tests/images/stack/Dockerfile: base + RUN + ADD + COPY
 

@@ -3,21 +3,13 @@
 // directories Docker keeps for the original and for the squashed image are mounted as one
 // overlay each, and every xattr of every path is compared.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { image, inspectImage, run, startDocker, workDir, IMAGES } from '../support/e2e.mjs';
-import { removeImages, squashAndLoad } from '../support/roundtrip.mjs';
+import { image, inspectImage, run, useDocker, workDir, IMAGES } from '../support/e2e.mjs';
+import { squashAndLoad } from '../support/roundtrip.mjs';
 
-let stopDocker;
-const loaded = [];
-before(() => {
-  stopDocker = startDocker();
-});
-after(() => {
-  removeImages(loaded);
-  stopDocker?.();
-});
+const loaded = useDocker();
 
 const SCRIPT = path.join(path.dirname(IMAGES), 'support/overlay_xattrs.py');
 

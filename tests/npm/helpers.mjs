@@ -4,11 +4,11 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { CLI, FIXTURES, ROOT } from '../support/paths.mjs';
+import { pipeArgs } from '../support/pipe.mjs';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(ROOT, 'target/release/docker-squash');
-export const FIXTURES = path.resolve(ROOT, '../shared/fixtures');
+export { CLI, FIXTURES, ROOT };
 export const WORK = path.join(ROOT, 'tests/.work/npm');
 
 /** A value of wasm-pack.toml's [section]. */
@@ -65,14 +65,11 @@ export function run(cmd, args, { input, cwd, env, timeout = 600000 } = {}) {
 }
 
 /**
- * Runs `cmd args` with `file` on its stdin through a real OS pipe from another process,
- * `cat FILE | cmd args`, as users run `docker save IMG | docker-squash`; `producer` (a
- * bash snippet reading "$f") replaces `cat` (e.g. a slow writer). Returns cmd's own
- * status, stdout and stderr.
+ * Runs `cat FILE | cmd args` (see ../support/pipe.mjs; `producer` replaces `cat`).
+ * Returns cmd's own status, stdout and stderr.
  */
-export function runPiped(file, cmd, args, { producer = 'cat -- "$f"', ...opts } = {}) {
-  const script = `f=$1; shift; { ${producer}; } | "$@"; exit "\${PIPESTATUS[1]}"`;
-  return run('bash', ['-c', script, 'bash', file, cmd, ...args], opts);
+export function runPiped(file, cmd, args, { producer, ...opts } = {}) {
+  return run('bash', pipeArgs(file, [cmd, ...args], { producer }), opts);
 }
 
 /** The native CLI's squash of `input` with `flags`; { status, bytes, stderr }. */

@@ -9,7 +9,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { requireBuild, workDir, run, CLI, PKG_DIR } from './helpers.mjs';
-import { writeDockerSave, bigFill } from './archive.mjs';
+import { writeArchive } from './archive.mjs';
+import { bigFill } from '../support/archive.mjs';
 
 const MB = Number(process.env.NPM_LARGE_MB || 1024);
 let dir;
@@ -21,7 +22,7 @@ before(() => {
   dir = workDir('large');
   archive = path.join(dir, 'large.tar');
   const per = Math.ceil(MB / 8);
-  ({ size } = writeDockerSave(archive, {
+  ({ size } = writeArchive(archive, {
     tag: 'large:test',
     createdBy: ['/bin/sh -c #(nop) ADD file:base in / ', '/bin/sh -c make data', '/bin/sh -c rm data/f0'],
     layers: [

@@ -12,7 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { requireBuild, workDir, run, runPiped, nativeSquash, CLI, PKG_DIR } from './helpers.mjs';
-import { writeDockerSave, bigFill } from './archive.mjs';
+import { writeArchive } from './archive.mjs';
+import { bigFill } from '../support/archive.mjs';
 
 const BIN = path.join(PKG_DIR, 'bin/docker-squash-wasm.mjs');
 /** Both programs, as [name, command, leading args]. */
@@ -41,7 +42,7 @@ before(() => {
   requireBuild();
   dir = workDir('stdin');
   plain = path.join(dir, 'image.tar');
-  writeDockerSave(plain, {
+  writeArchive(plain, {
     tag: 'npmtest:stdin',
     createdBy: ['/bin/sh -c #(nop) ADD file:0123abcd in / ', '/bin/sh -c make'],
     layers: [

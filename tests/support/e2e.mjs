@@ -7,17 +7,18 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { treeOfTar } from './fscompare.mjs';
+import { CLI, FIXTURES, ROOT } from './paths.mjs';
+import { pipeArgs } from './pipe.mjs';
 import { readTar } from './tar.mjs';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export { FIXTURES, ROOT };
 export const TESTS = path.join(ROOT, 'tests');
 export const IMAGES = path.join(TESTS, 'images');
 export const WORK = path.join(TESTS, '.work/e2e');
 export const DOCKERD_DIR = path.join(TESTS, '.work/e2e-dockerd');
-export const BIN = process.env.DOCKER_SQUASH_BIN || path.join(ROOT, 'target/release/docker-squash');
-export const FIXTURES = path.resolve(ROOT, '../shared/fixtures');
+export const BIN = process.env.DOCKER_SQUASH_BIN || CLI;
 
 export function workDir(...parts) {
   const d = path.join(WORK, ...parts);
@@ -99,11 +100,7 @@ export function squashCli(args, opts) {
  * status and, when it succeeds, byte-identical stdout. Returns the native CLI's result.
  */
 export function squashPiped(file, args, opts = {}) {
-  const piped = (cmd) =>
-    run('bash', ['-c', 'f=$1; shift; cat -- "$f" | "$@"; exit "${PIPESTATUS[1]}"', 'bash', file, ...cmd, ...args], {
-      ...opts,
-      check: false,
-    });
+  const piped = (cmd) => run('bash', pipeArgs(file, [...cmd, ...args]), { ...opts, check: false });
   const r = piped([BIN]);
   if (opts.check !== false && r.status !== 0) {
     throw new Error(`cat ${file} | docker-squash ${args.join(' ')} exited with ${r.status}:\n${r.stderr.slice(-4000)}`);
@@ -124,8 +121,8 @@ export function squashPiped(file, args, opts = {}) {
 /**
  * Starts (or finds running) the private dockerd of the e2e tests and points DOCKER_HOST at
  * it. Returns a function that stops it by pid; it also stops when this process exits.
- * Each test file starts it in `before` and stops it in `after`; its data root stays, so
- * images built by an earlier file are found by the next.
+ * Test files start it through useDocker(); its data root stays, so images built by an
+ * earlier file are found by the next.
  */
 export function startDocker() {
   if (!fs.existsSync(BIN)) throw new Error(`${BIN} is missing: run "make cli" (or set DOCKER_SQUASH_BIN)`);
@@ -143,6 +140,24 @@ export function startDocker() {
   };
   process.once('exit', stop);
   return stop;
+}
+
+/**
+ * The setup of every e2e test file, called at its top level: the private dockerd is
+ * started before the file's tests and stopped after them. Returns the list to push every
+ * tag a test loads into; those images are removed before dockerd stops.
+ */
+export function useDocker() {
+  const loaded = [];
+  let stop;
+  before(() => {
+    stop = startDocker();
+  });
+  after(() => {
+    if (loaded.length) docker(['rmi', '-f', ...loaded], { check: false });
+    stop?.();
+  });
+  return loaded;
 }
 
 // ------------------------------------------------------------------ the test images

@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  docker,
   dockerText,
   exportTree,
   inspectImage,
@@ -161,8 +160,4 @@ export function assertLayerCount(r) {
   assert.equal(layersOf(r.ref).length, expected, 'layers docker loaded');
   // The kept layers are the original's, byte for byte (same diff_ids).
   assert.deepEqual(layersOf(r.ref).slice(0, r.keep), r.origConfig.rootfs.diff_ids.slice(0, r.keep));
-}
-
-export function removeImages(refs) {
-  if (refs.length) docker(['rmi', '-f', ...refs], { check: false });
 }

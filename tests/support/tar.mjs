@@ -10,6 +10,7 @@
 // `type` is the typeflag character ('0' regular, '1' hard link, '2' symlink, '3' char
 // device, '4' block device, '5' directory, '6' fifo); '\0' and '7' are reported as '0'.
 
+import fs from 'node:fs';
 import zlib from 'node:zlib';
 
 const BLOCK = 512;
@@ -160,4 +161,27 @@ export function normPath(buf) {
   if (s === '.') s = '';
   s = s.replace(/^\/+/, '').replace(/\/+$/, '');
   return Buffer.from('/' + s, 'latin1');
+}
+
+/** The member names of a plain tar file, in order (headers only; data is skipped). */
+export function tarMemberNames(file) {
+  const fd = fs.openSync(file, 'r');
+  const h = Buffer.alloc(BLOCK);
+  const names = [];
+  try {
+    for (let pos = 0; fs.readSync(fd, h, 0, BLOCK, pos) === BLOCK && h[0] !== 0;) {
+      const field = (o, n) =>
+        h
+          .subarray(o, o + n)
+          .toString('utf8')
+          .replace(/\0.*$/s, '');
+      const prefix = field(345, 155);
+      names.push(prefix ? `${prefix}/${field(0, 100)}` : field(0, 100));
+      const size = parseInt(field(124, 12).trim() || '0', 8);
+      pos += BLOCK + Math.ceil(size / BLOCK) * BLOCK;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return names;
 }

@@ -1,21 +1,20 @@
-// Helpers for the page tests: the static server, headless Chromium, a writer of real
-// `docker save` archives (Docker 1.10-24 layout: manifest.json, <id>/layer.tar, config),
-// and the native CLI for byte-for-byte comparison.
+// Helpers for the page tests: the static server, headless Chromium, driving the page, the
+// native CLI for byte-for-byte comparison, and the test archives' specs (written by
+// ../support/archive.mjs).
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { patternFill } from '../support/archive.mjs';
+import { CLI, FIXTURES, ROOT } from '../support/paths.mjs';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export { CLI, FIXTURES, ROOT };
 // The served folder: web/ (SQUASH_WEB_DIR may name a copy of it, e.g. with a wasm built elsewhere).
 export const WEB = process.env.SQUASH_WEB_DIR ? path.resolve(process.env.SQUASH_WEB_DIR) : path.join(ROOT, 'web');
 export const WORK = path.join(ROOT, 'tests/.work');
 export const SHOTS = path.join(WORK, 'screenshots');
-export const CLI = path.join(ROOT, 'target/release/docker-squash');
-export const FIXTURES = path.resolve(ROOT, '../shared/fixtures');
 
 export function workDir(name) {
   const d = path.join(WORK, name);
@@ -197,29 +196,6 @@ export function sha256File(file) {
   return h.digest('hex');
 }
 
-/** The member names of a plain tar file, in order (headers only; data is skipped). */
-export function tarMemberNames(file) {
-  const fd = fs.openSync(file, 'r');
-  const h = Buffer.alloc(BLOCK);
-  const names = [];
-  try {
-    for (let pos = 0; fs.readSync(fd, h, 0, BLOCK, pos) === BLOCK && h[0] !== 0;) {
-      const field = (o, n) =>
-        h
-          .subarray(o, o + n)
-          .toString('utf8')
-          .replace(/\0.*$/s, '');
-      const prefix = field(345, 155);
-      names.push(prefix ? `${prefix}/${field(0, 100)}` : field(0, 100));
-      const size = parseInt(field(124, 12).trim() || '0', 8);
-      pos += BLOCK + size + pad(size);
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return names;
-}
-
 /** First offset where two files differ, or -1. */
 export function firstDifference(a, b) {
   const fa = fs.openSync(a, 'r');
@@ -243,198 +219,7 @@ export function firstDifference(a, b) {
 
 // ------------------------------------------------------------------ docker-save archives
 
-const BLOCK = 512;
-const pad = (n) => (BLOCK - (n % BLOCK)) % BLOCK;
-const MTIME = 1700000000;
-
-function octal(n, width) {
-  return n.toString(8).padStart(width - 1, '0') + '\0';
-}
-
-/** A ustar header. type: '0' file, '5' directory, '2' symlink. */
-export function tarHeader(name, size, { type = '0', mode, linkname = '', mtime = MTIME } = {}) {
-  const h = Buffer.alloc(BLOCK);
-  let prefix = '';
-  if (Buffer.byteLength(name) > 100) {
-    const cut = name.lastIndexOf('/', name.length - 2);
-    prefix = name.slice(0, cut);
-    name = name.slice(cut + 1);
-    if (Buffer.byteLength(name) > 100 || Buffer.byteLength(prefix) > 155)
-      throw new Error(`name too long: ${prefix}/${name}`);
-  }
-  h.write(name, 0, 100, 'utf8');
-  h.write(octal(mode ?? (type === '5' ? 0o755 : 0o644), 8), 100, 'ascii');
-  h.write(octal(0, 8), 108, 'ascii');
-  h.write(octal(0, 8), 116, 'ascii');
-  h.write(octal(size, 12), 124, 'ascii');
-  h.write(octal(mtime, 12), 136, 'ascii');
-  h.write('        ', 148, 'ascii');
-  h.write(type, 156, 'ascii');
-  h.write(linkname, 157, 100, 'utf8');
-  h.write('ustar\0', 257, 'ascii');
-  h.write('00', 263, 'ascii');
-  h.write('root', 265, 'ascii');
-  h.write('root', 297, 'ascii');
-  h.write(prefix, 345, 155, 'utf8');
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
-  return h;
-}
-
-/** Size of a layer tar holding `entries` ({ size }), end blocks included. */
-function layerTarSize(entries) {
-  let n = 0;
-  for (const e of entries) n += BLOCK + (e.size || 0) + pad(e.size || 0);
-  return n + 2 * BLOCK;
-}
-
-class Out {
-  constructor(file) {
-    this.fd = fs.openSync(file, 'w');
-    this.pos = 0;
-  }
-  write(buf, hash) {
-    fs.writeSync(this.fd, buf);
-    if (hash) hash.update(buf);
-    this.pos += buf.length;
-  }
-  close() {
-    fs.closeSync(this.fd);
-  }
-}
-
-/** Deterministic filler: a 4 MB pseudo-random pattern, each block marked by its position. */
-const PATTERN = (() => {
-  const b = Buffer.alloc(4 << 20);
-  let x = 0x9e3779b9;
-  for (let i = 0; i < b.length; i += 4) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    b.writeUInt32LE(x, i);
-  }
-  return b;
-})();
-
-function writeContent(out, hash, entry) {
-  if (entry.content !== undefined) {
-    const c = Buffer.from(entry.content);
-    out.write(c, hash);
-    out.write(Buffer.alloc(pad(c.length)), hash);
-    return;
-  }
-  let left = entry.size;
-  let block = 0;
-  const seed = entry.seed ?? 0;
-  while (left > 0) {
-    const n = Math.min(left, PATTERN.length);
-    const chunk = Buffer.from(PATTERN.subarray(0, n));
-    chunk.writeUInt32LE((seed * 1000003 + block) >>> 0, 0);
-    out.write(chunk, hash);
-    left -= n;
-    block++;
-  }
-  out.write(Buffer.alloc(pad(entry.size)), hash);
-}
-
-/**
- * Writes a real `docker save` archive (Docker 1.10-24 layout) to `file`.
- * spec: { tag, steps: [{ createdBy, entries?: [{ name, type?, size?, content?, seed?, linkname? }] }] }
- * A step without `entries` is a metadata-only step (empty_layer). Layers stream to disk:
- * sizes of several GB are fine. Returns { diffIds, layerIds, configDigest, size }.
- */
-export function writeDockerSave(file, spec) {
-  const out = new Out(file);
-  const diffIds = [];
-  const layerIds = [];
-  const history = [];
-  const dirHeader = (name) => tarHeader(name, 0, { type: '5' });
-  let created = Date.UTC(2024, 0, 1) / 1000;
-  try {
-    spec.steps.forEach((step, i) => {
-      created += 60;
-      const when = new Date(created * 1000).toISOString().replace('.000Z', 'Z');
-      if (!step.entries) {
-        history.push({ created: when, created_by: step.createdBy, empty_layer: true });
-        return;
-      }
-      history.push({ created: when, created_by: step.createdBy });
-      const id = createHash('sha256').update(`${spec.tag}/${i}/${step.createdBy}`).digest('hex');
-      layerIds.push(id);
-      const entries = step.entries.map((e) => ({
-        ...e,
-        size: e.type && e.type !== '0' ? 0 : e.content !== undefined ? Buffer.byteLength(e.content) : e.size || 0,
-      }));
-      const tarSize = layerTarSize(entries);
-      out.write(dirHeader(`${id}/`));
-      const version = Buffer.from('1.0');
-      out.write(tarHeader(`${id}/VERSION`, version.length));
-      out.write(version);
-      out.write(Buffer.alloc(pad(version.length)));
-      out.write(tarHeader(`${id}/layer.tar`, tarSize));
-      const hash = createHash('sha256');
-      for (const e of entries) {
-        out.write(tarHeader(e.name, e.size, { type: e.type || '0', linkname: e.linkname || '' }), hash);
-        if (e.size) writeContent(out, hash, e);
-      }
-      out.write(Buffer.alloc(2 * BLOCK), hash);
-      out.write(Buffer.alloc(pad(tarSize)));
-      diffIds.push(`sha256:${hash.digest('hex')}`);
-      const json = Buffer.from(
-        JSON.stringify({ id, created: when, container_config: { Cmd: [step.createdBy] }, os: 'linux' }),
-      );
-      out.write(tarHeader(`${id}/json`, json.length));
-      out.write(json);
-      out.write(Buffer.alloc(pad(json.length)));
-    });
-    const config = Buffer.from(
-      JSON.stringify({
-        architecture: 'amd64',
-        os: 'linux',
-        created: new Date(created * 1000).toISOString().replace('.000Z', 'Z'),
-        config: {
-          Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
-          Cmd: ['sh'],
-          WorkingDir: '/app',
-        },
-        history,
-        rootfs: { type: 'layers', diff_ids: diffIds },
-      }),
-    );
-    const configHex = createHash('sha256').update(config).digest('hex');
-    out.write(tarHeader(`${configHex}.json`, config.length));
-    out.write(config);
-    out.write(Buffer.alloc(pad(config.length)));
-    const manifest = Buffer.from(
-      JSON.stringify([
-        {
-          Config: `${configHex}.json`,
-          RepoTags: spec.tag ? [spec.tag] : null,
-          Layers: layerIds.map((id) => `${id}/layer.tar`),
-        },
-      ]),
-    );
-    out.write(tarHeader('manifest.json', manifest.length));
-    out.write(manifest);
-    out.write(Buffer.alloc(pad(manifest.length)));
-    if (spec.tag) {
-      const [repo, tag] = [spec.tag.slice(0, spec.tag.lastIndexOf(':')), spec.tag.slice(spec.tag.lastIndexOf(':') + 1)];
-      const repos = Buffer.from(`${JSON.stringify({ [repo]: { [tag]: layerIds[layerIds.length - 1] } })}\n`);
-      out.write(tarHeader('repositories', repos.length));
-      out.write(repos);
-      out.write(Buffer.alloc(pad(repos.length)));
-    }
-    out.write(Buffer.alloc(2 * BLOCK));
-    return { diffIds, layerIds, configDigest: `sha256:${configHex}`, size: out.pos };
-  } finally {
-    out.close();
-  }
-}
-
-const dirs = (...names) => names.map((name) => ({ name, type: '5' }));
+const dirs = (...names) => names.map((name) => ({ name, type: 'dir' }));
 
 /**
  * A small app image like one built from a Dockerfile: a base from `ADD file:`, metadata
@@ -459,10 +244,10 @@ export function appImageSpec({ tag = 'example.com/team/webapp:1.4', scale = 1 } 
             'var/cache/apt/',
             'var/cache/apt/archives/',
           ),
-          { name: 'bin/sh', size: kb(90), seed: 1 },
-          { name: 'bin/busybox', type: '1', linkname: 'bin/sh' },
-          { name: 'etc/os-release', content: 'NAME="Test Linux"\nVERSION_ID=1\n' },
-          { name: 'usr/lib/libc.so.6', size: kb(300), seed: 2 },
+          { name: 'bin/sh', size: kb(90), fill: patternFill(1) },
+          { name: 'bin/busybox', type: 'hardlink', linkname: 'bin/sh' },
+          { name: 'etc/os-release', data: 'NAME="Test Linux"\nVERSION_ID=1\n' },
+          { name: 'usr/lib/libc.so.6', size: kb(300), fill: patternFill(2) },
         ],
       },
       { createdBy: '/bin/sh -c #(nop)  CMD ["sh"]' },
@@ -470,9 +255,9 @@ export function appImageSpec({ tag = 'example.com/team/webapp:1.4', scale = 1 } 
         createdBy: '/bin/sh -c apt-get update && apt-get install -y build-essential',
         entries: [
           ...dirs('usr/', 'usr/bin/', 'var/', 'var/cache/', 'var/cache/apt/', 'var/cache/apt/archives/'),
-          { name: 'usr/bin/gcc', size: kb(250), seed: 3 },
-          { name: 'var/cache/apt/archives/gcc_12.deb', size: kb(600), seed: 4 },
-          { name: 'var/cache/apt/archives/libc-dev_2.36.deb', size: kb(350), seed: 5 },
+          { name: 'usr/bin/gcc', size: kb(250), fill: patternFill(3) },
+          { name: 'var/cache/apt/archives/gcc_12.deb', size: kb(600), fill: patternFill(4) },
+          { name: 'var/cache/apt/archives/libc-dev_2.36.deb', size: kb(350), fill: patternFill(5) },
         ],
       },
       { createdBy: '/bin/sh -c #(nop) WORKDIR /app' },
@@ -481,15 +266,15 @@ export function appImageSpec({ tag = 'example.com/team/webapp:1.4', scale = 1 } 
           '/bin/sh -c #(nop) COPY dir:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0 in /app ',
         entries: [
           ...dirs('app/', 'app/data/'),
-          { name: 'app/server.js', content: 'console.log("v1");\n' },
-          { name: 'app/data/model.bin', size: kb(400), seed: 6 },
+          { name: 'app/server.js', data: 'console.log("v1");\n' },
+          { name: 'app/data/model.bin', size: kb(400), fill: patternFill(6) },
         ],
       },
       {
         createdBy: '/bin/sh -c rm -rf /var/cache/apt/archives/*.deb && echo \'console.log("v2")\' > /app/server.js',
         entries: [
           ...dirs('app/', 'var/', 'var/cache/', 'var/cache/apt/', 'var/cache/apt/archives/'),
-          { name: 'app/server.js', content: 'console.log("v2");\n' },
+          { name: 'app/server.js', data: 'console.log("v2");\n' },
           { name: 'var/cache/apt/archives/.wh.gcc_12.deb', size: 0 },
           { name: 'var/cache/apt/archives/.wh.libc-dev_2.36.deb', size: 0 },
         ],

@@ -17,19 +17,19 @@ import {
   screenshot,
   squashAndDownload,
   startServer,
-  tarMemberNames,
   waitReady,
   workDir,
-  writeDockerSave,
 } from './helpers.mjs';
+import { patternFill, writeDockerSave } from '../support/archive.mjs';
+import { tarMemberNames } from '../support/tar.mjs';
 
 const MB = 1e6;
 const MiB = 1 << 20;
 const LIMIT = 512 * MiB;
 
 function bigSpec() {
-  const file = (name, mib, seed) => ({ name, size: mib * MiB, seed });
-  const dirs = (...names) => names.map((name) => ({ name, type: '5' }));
+  const file = (name, mib, seed) => ({ name, size: mib * MiB, fill: patternFill(seed) });
+  const dirs = (...names) => names.map((name) => ({ name, type: 'dir' }));
   return {
     tag: 'big/data:1',
     steps: [

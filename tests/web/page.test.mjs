@@ -1,6 +1,7 @@
 // The web page in headless Chromium: open an archive, see its history and squash points,
 // squash, download; the download must equal the native CLI's output byte for byte.
-// Also: drop, root in one click, Cancel, bad files, offline use, no request off the origin.
+// Also: drop, root in one click, Cancel, bad files, no request off the origin. Offline
+// use is in offline.test.mjs.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -21,15 +22,15 @@ import {
   sha256File,
   squashAndDownload,
   startServer,
-  tarMemberNames,
   waitReady,
   workDir,
-  writeDockerSave,
   writeGarbage,
   writeTruncated,
 } from './helpers.mjs';
+import { writeDockerSave } from '../support/archive.mjs';
 import { exportTree, load, startDocker } from '../support/e2e.mjs';
 import { diffTrees } from '../support/fscompare.mjs';
+import { tarMemberNames } from '../support/tar.mjs';
 
 const dir = workDir('web');
 const APP = path.join(dir, 'webapp.tar');
@@ -436,35 +437,6 @@ describe('web page', () => {
         await squashAndDownload(page, out);
         assertSameAsCli(file, out, { from: 'root', tag }, `fixture-${path.basename(file)}`);
       });
-    }
-  });
-});
-
-describe('offline', () => {
-  test('after one visit the page works with the server gone', async () => {
-    requireBuild({ cli: false });
-    const server = await startServer();
-    const browser = await launch({ name: 'offline' });
-    const { page, context } = browser;
-    try {
-      await page.goto(server.url);
-      await page.evaluate(() => navigator.serviceWorker.ready);
-      // The worker script and the wasm are cached at install; wait until it controls the page.
-      await page.reload();
-      assert.equal(await page.evaluate(() => Boolean(navigator.serviceWorker.controller)), true);
-      await server.stop();
-      await context.setOffline(true);
-      await page.reload();
-      await page.waitForSelector('#drop');
-      await openArchive(page, APP);
-      assert.equal(await page.isVisible('#error'), false, await page.textContent('#error'));
-      const out = path.join(dir, 'page-offline.tar');
-      await squashAndDownload(page, out);
-      assert.ok(fs.statSync(out).size > 0);
-      assert.deepEqual(foreignRequests(browser.requests, server.url.replace(/\/$/, '')), []);
-    } finally {
-      await browser.close();
-      await server.stop();
     }
   });
 });
