@@ -76,11 +76,12 @@ impl Tree {
         let mut own = vec![false; self.nodes.len()];
         for &id in order.iter().rev() {
             let n = &self.nodes[id as usize];
+            let s = path_state(n);
             let emit = match n.state {
                 State::Entry(e, _) => upper(e),
                 State::Implicit(l) => l as i64 > base_top && !(n.in_base && n.base_dir && !n.hide_base),
-                State::Absent => needs_whiteout(&path_state(n)),
-            } || needs_opaque(&path_state(n));
+                State::Absent => needs_whiteout(&s),
+            } || needs_opaque(&s);
             own[id as usize] = emit;
             if emit || needed[id as usize] {
                 needed[id as usize] = true;
