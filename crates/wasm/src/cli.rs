@@ -102,5 +102,5 @@ pub fn say_progress(phase: &str, done: f64, total: f64, seconds: f64) -> String 
 /// A value JavaScript got from this module, back as its Rust type.
 fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsValue> {
     serde_wasm_bindgen::from_value(value)
-        .map_err(|e| bad_argument(&format!("{what} are not what this module returned: {}", describe(&e.into()))))
+        .map_err(|e| bad_argument(&format!("{what}: not what this module returned ({})", describe(&e.into()))))
 }
