@@ -30,9 +30,9 @@ test-e2e:
 	cd tests && node --test --test-concurrency=1 --test-timeout=1800000
 
 # The formatters' settings: rustfmt.toml (Rust, the fuzz workspace too) and .prettierrc.json
-# (the JavaScript, TypeScript, HTML and CSS of the package, the page and the tests).
+# (the JavaScript, TypeScript, HTML and CSS of the package and its types, the page and the tests).
 PRETTIER := tests/node_modules/.bin/prettier
-JS_FILES := 'crates/wasm/js/**/*.{mjs,ts}' 'web/**/*.{mjs,js,css,html}' 'tests/**/*.mjs'
+JS_FILES := 'crates/wasm/js/**/*.{mjs,ts}' 'crates/wasm/src/*.ts' 'web/**/*.{mjs,js,css,html}' 'tests/**/*.mjs'
 
 fmt:
 	cargo fmt --all

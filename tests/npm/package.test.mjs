@@ -106,6 +106,12 @@ test('the installed bin: inspect as the native CLI prints it, --help, --version'
   assert.equal(ours.stdout.toString(), theirs.stdout.toString());
   const json = run(bin, ['inspect', '--json', archive], { cwd: app });
   assert.equal(json.stdout.toString(), run(CLI, ['inspect', '--json', archive]).stdout.toString());
+  // A compressed file is decompressed on the way in; both say what the file itself is.
+  const gz = path.join(dir, 'inspect.tar.gz');
+  fs.writeFileSync(gz, zlib.gzipSync(fs.readFileSync(archive)));
+  const gzOurs = run(bin, ['inspect', gz], { cwd: app }).stdout.toString();
+  assert.match(gzOurs, /^archive: .* \(compression: gzip\)$/m);
+  assert.equal(gzOurs, run(CLI, ['inspect', gz]).stdout.toString());
   const help = run(bin, ['--help'], { cwd: app });
   assert.equal(help.status, 0);
   assert.match(

@@ -27,12 +27,12 @@ impl ReadAt for FileSource {
     }
 }
 
-/// The input, opened; `what` names it in messages.
-pub fn open(path: Option<&str>, log: &mut dyn FnMut(&str)) -> Result<FileSource, String> {
+/// The input, opened (`prog` is the program's name, for advice).
+pub fn open(path: Option<&str>, prog: &str, log: &mut dyn FnMut(&str)) -> Result<FileSource, String> {
     let (mut reader, what): (Box<dyn Read>, String) = match path {
         None | Some("-") => {
             if io::IsTerminal::is_terminal(&io::stdin()) {
-                return Err("no input: pipe `docker save IMAGE` into docker-squash, or give -i FILE".into());
+                return Err(squash_cli_def::say::no_input(prog));
             }
             (Box::new(io::stdin().lock()), "stdin".into())
         }

@@ -1,39 +1,45 @@
 //! `docker-squash`: a drop-in for the original's command line.
 //!   docker save IMAGE | docker-squash -t TAG [-from ID|root] [-verbose] | docker load
+//! The command line itself (flags, usage, what is printed) is `squash-cli-def`'s, shared
+//! with the npm bin; this file does the I/O.
 
-mod args;
 mod input;
 mod output;
-mod show;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use squash_cli_def::{inspect, say, Args, Command};
 use squash_engine::{Archive, Progress, SquashFrom, SquashOptions};
+
+const PROG: &str = "docker-squash";
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
-    let args = match args::parse(&argv) {
+    let args = match squash_cli_def::parse(&argv) {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("docker-squash: {e}\n\n{}", args::USAGE);
+            eprintln!("{PROG}: {e}\n\n{}", squash_cli_def::usage(PROG));
             return ExitCode::from(2);
         }
     };
     if args.help {
-        print!("{}", args::USAGE);
+        print!("{}", squash_cli_def::usage(PROG));
         return ExitCode::SUCCESS;
     }
     if args.version {
-        println!("docker-squash {}", env!("CARGO_PKG_VERSION"));
+        println!("{PROG} {}", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
     }
-    let result = if args.inspect { inspect(&args) } else { squash(&args) };
+    let result = match args.command {
+        Command::Inspect => inspect(&args),
+        Command::Squash => squash(&args),
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("docker-squash: {e}");
+            eprintln!("{PROG}: {e}");
             ExitCode::FAILURE
         }
     }
@@ -47,7 +53,7 @@ struct Log {
 impl Log {
     fn say(&self, msg: &str) {
         if self.verbose {
-            eprintln!("[{:>6.1}s] {msg}", self.start.elapsed().as_secs_f64());
+            eprintln!("{}", say::stamped(self.start.elapsed().as_secs_f64(), msg));
         }
     }
 }
@@ -60,28 +66,17 @@ fn progress_printer() -> impl FnMut(&Progress) -> bool {
     move |p: &Progress| {
         if tty && (last.elapsed().as_millis() >= 200 || p.bytes_done >= p.bytes_total) {
             last = Instant::now();
-            let pct = if p.bytes_total > 0 { p.bytes_done as f64 * 100.0 / p.bytes_total as f64 } else { 0.0 };
-            let rate = p.bytes_done as f64 / start.elapsed().as_secs_f64().max(0.001) / 1e6;
-            let _ = write!(
-                io::stderr(),
-                "\r{:<5} {:>5.1}%  {} / {}  {rate:.0} MB/s   ",
-                p.phase,
-                pct,
-                show::bytes(p.bytes_done),
-                show::bytes(p.bytes_total)
-            );
-            if p.bytes_done >= p.bytes_total {
-                let _ = write!(io::stderr(), "\r{:70}\r", "");
-            }
+            let line = say::progress(p.phase, p.bytes_done, p.bytes_total, start.elapsed().as_secs_f64());
+            let _ = write!(io::stderr(), "{line}");
         }
         true
     }
 }
 
-fn inspect(args: &args::Args) -> Result<(), String> {
-    let path = args.input.as_deref().ok_or("inspect needs a FILE: docker-squash inspect image.tar")?;
+fn inspect(args: &Args) -> Result<(), String> {
+    let path = args.input.as_deref().ok_or_else(|| say::needs_file(PROG))?;
     let log = Log { verbose: args.verbose, start: Instant::now() };
-    let src = input::open(Some(path), &mut |m| log.say(m))?;
+    let src = input::open(Some(path), PROG, &mut |m| log.say(m))?;
     let spooled_from = src.compression;
     let archive = Archive::open(Box::new(src)).map_err(|e| e.to_string())?;
     let mut facts = archive
@@ -91,16 +86,12 @@ fn inspect(args: &args::Args) -> Result<(), String> {
         // The file was decompressed on the way in; say what the user's file is.
         facts.compression = spooled_from.name().to_string();
     }
+    let text = if args.json { inspect::json(&facts)? } else { inspect::table(&facts) };
     let mut out = io::stdout().lock();
-    let r = if args.json {
-        serde_json::to_writer_pretty(&mut out, &facts).map_err(io::Error::other).and_then(|_| writeln!(out))
-    } else {
-        show::inspection(&mut out, &facts)
-    };
-    r.map_err(|e| format!("writing to stdout: {e}"))
+    out.write_all(text.as_bytes()).and_then(|_| out.flush()).map_err(|e| format!("writing to stdout: {e}"))
 }
 
-fn squash(args: &args::Args) -> Result<(), String> {
+fn squash(args: &Args) -> Result<(), String> {
     let log = Log { verbose: args.verbose, start: Instant::now() };
     let opts = SquashOptions {
         from: match args.from.as_deref() {
@@ -116,21 +107,13 @@ fn squash(args: &args::Args) -> Result<(), String> {
     if let Some(t) = &opts.tag {
         squash_engine::normalize_tag(t).map_err(|e| e.to_string())?;
     }
-    let src = input::open(args.input.as_deref(), &mut |m| log.say(m))?;
-    log.say(&format!("input: {} bytes", src_size(&src)));
+    let src = input::open(args.input.as_deref(), PROG, &mut |m| log.say(m))?;
+    log.say(&say::input_size(squash_engine::ReadAt::size(&src)));
     let archive = Archive::open(Box::new(src)).map_err(|e| e.to_string())?;
-    log.say(if args.no_verify {
-        "layers: trusting the config's diff_ids (-no-verify)"
-    } else {
-        "layers: each verified against its diff_id"
-    });
+    log.say(say::verify_note(opts.verify));
     if args.verbose {
         if let Ok(list) = archive.list() {
-            log.say(&format!("archive: {}, compression {}", list.format, list.compression));
-            for img in &list.images {
-                let layers = img.history.iter().filter(|h| h.layer.is_some()).count();
-                log.say(&format!("image {}: {} {} ({layers} layers)", img.index, show::tags(&img.tags), img.platform));
-            }
+            say::listing(&list).iter().for_each(|l| log.say(l));
         }
     }
     let mut out = output::Output::open(args.output.as_deref())?;
@@ -140,21 +123,8 @@ fn squash(args: &args::Args) -> Result<(), String> {
         Ok(report) => {
             out.commit()?;
             // Always said (the original did): which layer was kept, and why.
-            eprintln!("docker-squash: {}", report.from.reason);
-            let kept = report.from.layer_index.map_or(0, |k| k + 1);
-            for i in 0..report.layers_before {
-                log.say(&format!("layer {i}: {}", if i < kept { "kept" } else { "squashed" }));
-            }
-            log.say(&format!(
-                "layers: {} -> {}; size: {} -> {}; new layer {} ({})",
-                report.layers_before,
-                report.layers_after,
-                show::bytes(report.size_before),
-                show::bytes(report.size_after),
-                report.new_layer_diff_id.as_deref().unwrap_or("none"),
-                show::bytes(report.new_layer_size)
-            ));
-            log.say(&format!("image {} tagged {}", report.image_id, show::tags(&report.tags)));
+            eprintln!("{PROG}: {}", report.from.reason);
+            say::summary(&report).iter().for_each(|l| log.say(l));
             Ok(())
         }
         Err(e) => {
@@ -162,8 +132,4 @@ fn squash(args: &args::Args) -> Result<(), String> {
             Err(e.to_string())
         }
     }
-}
-
-fn src_size(s: &input::FileSource) -> u64 {
-    squash_engine::ReadAt::size(s)
 }

@@ -15,10 +15,7 @@ impl Output {
         match path {
             None | Some("-") => {
                 if io::IsTerminal::is_terminal(&io::stdout()) {
-                    return Err(
-                        "refusing to write an image archive to a terminal: pipe into `docker load` or give -o FILE"
-                            .into(),
-                    );
+                    return Err(squash_cli_def::say::TERMINAL_OUTPUT.into());
                 }
                 Ok(Output::Stdout(BufWriter::with_capacity(1 << 20, io::stdout())))
             }

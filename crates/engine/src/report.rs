@@ -1,10 +1,11 @@
 //! What the engine tells its callers: the facts `inspect` prints, progress, and the
-//! outcome of a squash. Serializable so the wasm bindings hand them to JavaScript as is.
+//! outcome of a squash. Serializable so the wasm bindings hand them to JavaScript as is,
+//! and deserializable so the npm bin can hand them back to be shown as the CLI shows them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Everything `docker-squash inspect` shows about an archive.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Inspection {
     /// The archive's format, e.g. "docker-save (1.10-24)", "oci-archive", "docker-save (pre-1.10)".
@@ -16,7 +17,7 @@ pub struct Inspection {
 }
 
 /// One image of the archive.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageInfo {
     /// Position in the archive, from 0.
@@ -43,7 +44,7 @@ pub struct ImageInfo {
 }
 
 /// One step of the image's history (a Dockerfile instruction, say).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryRow {
     /// Position in the history, from 0 (oldest).
@@ -61,7 +62,7 @@ pub struct HistoryRow {
 }
 
 /// One layer of an image.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LayerInfo {
     /// Position among the image's layers, from 0 (bottom).
@@ -87,7 +88,7 @@ pub struct LayerInfo {
 }
 
 /// The squash point chosen, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SquashPointChoice {
     /// "root" or a layer id.
@@ -99,7 +100,7 @@ pub struct SquashPointChoice {
 }
 
 /// What squashing from one point would give.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SquashPointEstimate {
     /// "root" or a layer id, as `-from` takes it.
@@ -115,7 +116,7 @@ pub struct SquashPointEstimate {
 }
 
 /// A file whose bytes a later layer deletes or overwrites.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WastedFile {
     /// Path inside the image, lossily shown as UTF-8.
@@ -143,7 +144,7 @@ pub struct Progress {
 }
 
 /// What a squash did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SquashReport {
     /// The new image id (`sha256:` of the written config).

@@ -1,7 +1,13 @@
-// Types of the wrapper (browsers, workers, bundlers). The report types are those
-// wasm-bindgen generated from the Rust crate, re-exported.
+// Types of the wrapper (browsers, workers, bundlers). The types it shares with the
+// low-level module (options, reports, errors) are written once, in crates/wasm/src/types.d.ts,
+// which wasm-bindgen puts into the generated .d.ts: they are re-exported from there.
 import type {
   Source,
+  InspectOptions,
+  SquashOptions,
+  LowLevelSquashOptions,
+  Spooled,
+  CliArgs,
   Progress,
   ProgressCallback,
   Inspection,
@@ -18,6 +24,11 @@ import type {
 
 export type {
   Source,
+  InspectOptions,
+  SquashOptions,
+  LowLevelSquashOptions,
+  Spooled,
+  CliArgs,
   Progress,
   ProgressCallback,
   Inspection,
@@ -38,46 +49,6 @@ export type {
  * 16 MB parts elsewhere), or any random-access `Source`.
  */
 export type Input = Uint8Array | ArrayBuffer | ArrayBufferView | Blob | Source;
-
-export interface InspectOptions {
-  /** Which image of a multi-image archive: a tag, or a prefix of its id. */
-  image?: string | null;
-  /** "os/arch[/variant]" of an OCI index with several platforms (default linux/amd64). */
-  platform?: string | null;
-  /** Progress for a progress bar, about ten calls a second; return `false` to cancel. */
-  onProgress?: ProgressCallback | null;
-  /**
-   * The SHA-256 to verify layers and hash the new one with: a function returning a fresh
-   * `{ update(data), digest() }`. Node's `crypto.createHash('sha256')` by default in Node
-   * (several times faster than the wasm's own); none in browsers. `null`: the wasm's own.
-   */
-  sha256?: (() => HostSha256) | null;
-  /**
-   * `false`: trust the diff_ids the image config promises instead of hashing every byte
-   * of every layer (what `-no-verify` does in the CLI). Several times faster, as
-   * uncompressed layers are then read by their headers only, but a damaged or altered
-   * layer that is squashed goes unnoticed. Default `true`.
-   */
-  verify?: boolean | null;
-}
-
-export interface SquashOptions extends InspectOptions {
-  /**
-   * "root" (one layer for the whole image), a layer id as `inspect` shows it (any unique
-   * prefix; that layer and those below are kept), or undefined for the default: keep the
-   * base image up to its first `ADD file:` layer.
-   */
-  from?: string | null;
-  /** `repo:tag` for the result; default: the image's own tags. */
-  tag?: string | null;
-  /** Receives the archive in order, in chunks of 4 MB; then `chunks` comes back empty. */
-  onChunk?: ((chunk: Uint8Array) => void) | null;
-  /**
-   * With onChunk: each chunk is a view into the wasm memory, not a copy (faster, less
-   * garbage), valid only until onChunk returns: write it away synchronously, never keep it.
-   */
-  transientChunks?: boolean;
-}
 
 export interface SquashResult {
   /** The squashed archive, in order (empty when `onChunk` was given). */

@@ -18,6 +18,9 @@ export type {
   HostSha256,
   InspectOptions,
   SquashOptions,
+  LowLevelSquashOptions,
+  Spooled,
+  CliArgs,
   SquashResult,
 } from './index.js';
 
@@ -46,6 +49,20 @@ export function checkTag(tag: string): Promise<string>;
 export function version(): Promise<string>;
 /** A random-access source over a file path or an open descriptor (reads with fs.readSync). */
 export function fileSource(file: string | URL | number): FileSource;
+/** A file being written under a temporary name, see `fileOutput`. */
+export interface FileOutput {
+  write(chunk: Uint8Array): void;
+  /** Flushes to disk and renames the file into place. */
+  commit(): void;
+  /** Removes what was written. */
+  abandon(): void;
+}
+/**
+ * A file written under a temporary name beside `outPath` and renamed into place by
+ * `commit()` only when complete; failures are errors with code IO, their OS part worded
+ * by `describe` (default: the error's message).
+ */
+export function fileOutput(outPath: string, options?: { describe?: (error: Error) => string }): FileOutput;
 /** Writes all of `chunk` to the descriptor, waiting out EAGAIN. */
 export function writeAllSync(fd: number, chunk: Uint8Array): void;
 /** The low-level bindings wasm-bindgen generated (`list`, `inspect`, `squash`, ... on `Source`s). */

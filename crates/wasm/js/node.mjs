@@ -116,42 +116,75 @@ export function writeAllSync(fd, chunk) {
 }
 
 /**
- * Squashes into the file `outPath`: written under a temporary name in the same folder,
- * flushed to disk and renamed into place only when complete, so a failure never leaves a
- * partial archive. Resolves to the report.
+ * A file written under a temporary name beside `outPath`, flushed to disk and renamed into
+ * place by `commit()` only when complete, so a failure never leaves a partial file behind;
+ * `abandon()` removes what was written. Failures are IO errors, their OS part worded by
+ * `describe(error)`.
  */
-export async function squashToFile(input, outPath, opts = {}) {
-  if (typeof outPath !== 'string' || outPath === '')
-    throw codedError('outPath must be a file path', 'BAD_ARGUMENT', TypeError);
-  const dir = path.dirname(outPath);
-  const tmp = path.join(dir, `.${path.basename(outPath)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+export function fileOutput(outPath, { describe = (e) => e.message } = {}) {
+  const tmp = path.join(
+    path.dirname(outPath),
+    `.${path.basename(outPath)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+  );
   let fd;
   try {
     fd = fs.openSync(tmp, 'wx');
   } catch (e) {
-    throw ioError(`cannot write ${tmp}: ${e.message}`, e);
+    throw ioError(`cannot write ${tmp}: ${describe(e)}`, e);
   }
-  const onChunk = (chunk) => {
-    try {
-      writeAllSync(fd, chunk);
-    } catch (e) {
-      throw ioError(`writing ${outPath}: ${e.message}`, e);
+  const abandon = () => {
+    if (fd !== undefined) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* closed or not, the file goes */
+      }
+      fd = undefined;
     }
+    fs.rmSync(tmp, { force: true });
   };
+  return {
+    write(chunk) {
+      try {
+        writeAllSync(fd, chunk);
+      } catch (e) {
+        throw ioError(`writing ${outPath}: ${describe(e)}`, e);
+      }
+    },
+    commit() {
+      try {
+        fs.fsyncSync(fd);
+        fs.closeSync(fd);
+        fd = undefined;
+      } catch (e) {
+        abandon();
+        throw ioError(`writing ${outPath}: ${describe(e)}`, e);
+      }
+      try {
+        fs.renameSync(tmp, outPath);
+      } catch (e) {
+        abandon();
+        throw ioError(`cannot move the result to ${outPath}: ${describe(e)}`, e);
+      }
+    },
+    abandon,
+  };
+}
+
+/**
+ * Squashes into the file `outPath` (see `fileOutput`): a failure never leaves a partial
+ * archive. Resolves to the report.
+ */
+export async function squashToFile(input, outPath, opts = {}) {
+  if (typeof outPath !== 'string' || outPath === '')
+    throw codedError('outPath must be a file path', 'BAD_ARGUMENT', TypeError);
+  const out = fileOutput(outPath);
   try {
-    const { report } = await squash(input, { ...opts, onChunk, transientChunks: true });
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = undefined;
-    try {
-      fs.renameSync(tmp, outPath);
-    } catch (e) {
-      throw ioError(`cannot move the result to ${outPath}: ${e.message}`, e);
-    }
+    const { report } = await squash(input, { ...opts, onChunk: (chunk) => out.write(chunk), transientChunks: true });
+    out.commit();
     return report;
   } catch (e) {
-    if (fd !== undefined) fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
+    out.abandon();
     throw e;
   }
 }

@@ -1,46 +1,25 @@
-//! Human-readable output: sizes, tags, and `inspect` as a `docker history`-like table.
+//! `docker-squash inspect`: the facts as a `docker history`-like table, or as JSON.
 
-use std::io::{self, Write};
+use std::fmt::Write;
 
 use squash_engine::Inspection;
 
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u < UNITS.len() - 1 {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
+use crate::format::{bytes, clip, short, tags};
+
+/// The facts as JSON, as `inspect --json` prints them (pretty, with a final newline).
+pub fn json(facts: &Inspection) -> Result<String, String> {
+    serde_json::to_string_pretty(facts).map(|s| s + "\n").map_err(|e| format!("cannot show the facts as JSON: {e}"))
 }
 
-pub fn tags(t: &[String]) -> String {
-    if t.is_empty() {
-        "<untagged>".into()
-    } else {
-        t.join(", ")
-    }
+/// The facts as the table `inspect` prints.
+pub fn table(facts: &Inspection) -> String {
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_table(&mut out, facts);
+    out
 }
 
-fn short(id: &str) -> String {
-    id.trim_start_matches("sha256:").chars().take(12).collect()
-}
-
-fn clip(s: &str, n: usize) -> String {
-    let one_line = s.replace(['\n', '\t'], " ");
-    if one_line.chars().count() <= n {
-        one_line
-    } else {
-        format!("{}…", one_line.chars().take(n - 1).collect::<String>())
-    }
-}
-
-pub fn inspection(out: &mut dyn Write, f: &Inspection) -> io::Result<()> {
+fn write_table(out: &mut String, f: &Inspection) -> std::fmt::Result {
     writeln!(out, "archive: {} (compression: {})", f.format, f.compression)?;
     for img in &f.images {
         writeln!(out)?;
@@ -58,21 +37,15 @@ pub fn inspection(out: &mut dyn Write, f: &Inspection) -> io::Result<()> {
             writeln!(out, "  {:>3}  {:<12}  {:<60}  {:>9}  {:>9}", h.index, id, clip(&h.created_by, 60), size, wasted)?;
         }
         writeln!(out, "  total: {}", bytes(img.total_size))?;
-        writeln!(
-            out,
-            "  default squash point: {} — {}",
-            if img.default_from.from == "root" { "root".into() } else { short(&img.default_from.from) },
-            img.default_from.reason
-        )?;
+        writeln!(out, "  default squash point: {} — {}", point(&img.default_from.from), img.default_from.reason)?;
         if !img.squash_points.is_empty() {
             writeln!(out, "  wasted: {} in files that later layers delete or overwrite", bytes(img.wasted_bytes))?;
             writeln!(out, "  squashing from:")?;
             for p in &img.squash_points {
-                let from = if p.from == "root" { "root".into() } else { short(&p.from) };
                 writeln!(
                     out,
                     "    {:<12}  {} layers, {}, reclaims {}",
-                    from,
+                    point(&p.from),
                     p.layers_after,
                     bytes(p.size_after),
                     bytes(p.reclaimed_bytes)
@@ -102,4 +75,13 @@ pub fn inspection(out: &mut dyn Write, f: &Inspection) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A squash point as `-from` takes it, short.
+fn point(from: &str) -> String {
+    if from == "root" {
+        "root".into()
+    } else {
+        short(from)
+    }
 }

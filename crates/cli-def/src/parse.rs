@@ -1,0 +1,147 @@
+//! The command line into [`Args`]. By hand, because the original docker-squash used Go's
+//! flag package, whose single-dash long flags (`-from`, `-verbose`) users' scripts still
+//! pass; argument parsers for Rust treat `-from` as `-f -r -o -m`.
+
+use serde::Serialize;
+
+use crate::flags::{self, Takes};
+
+/// What to do.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Command {
+    /// Squash an archive (the default).
+    #[default]
+    Squash,
+    /// `inspect FILE`: show the layers, the squash points and the wasted space.
+    Inspect,
+}
+
+/// The parsed command line. Serialized (camelCase) for the npm bin.
+#[derive(Debug, Default, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Args {
+    /// Squash or inspect.
+    pub command: Command,
+    /// `--json`: inspect prints JSON instead of the table.
+    pub json: bool,
+    /// `-t`: the tag of the result.
+    pub tag: Option<String>,
+    /// `-from`: the squash point (a layer id or `root`).
+    pub from: Option<String>,
+    /// `-i` (or inspect's FILE): the input; None or `-` for stdin.
+    pub input: Option<String>,
+    /// `-o`: the output; None or `-` for stdout.
+    pub output: Option<String>,
+    /// `-image`: which image of the archive.
+    pub image: Option<String>,
+    /// `-platform`: which platform of an OCI index.
+    pub platform: Option<String>,
+    /// `-no-verify`: trust the layers' diff_ids.
+    pub no_verify: bool,
+    /// `-verbose`: say what is done, on stderr.
+    pub verbose: bool,
+    /// `-h`: print the usage.
+    pub help: bool,
+    /// `--version`: print the version.
+    pub version: bool,
+}
+
+/// Parses the arguments after the program's name. The error is the message to print before
+/// the usage text (and exit 2), e.g. "unknown flag `-nope`".
+pub fn parse(argv: &[String]) -> Result<Args, String> {
+    let mut a = Args::default();
+    let mut it = argv.iter().peekable();
+    if it.peek().map(|s| s.as_str()) == Some("inspect") {
+        a.command = Command::Inspect;
+        it.next();
+    }
+    while let Some(arg) = it.next() {
+        // Accept -flag, --flag, -flag=value and --flag=value, as Go's flag package does.
+        let (name, inline) = match arg.strip_prefix("--").or_else(|| arg.strip_prefix('-')) {
+            Some(rest) if !rest.is_empty() => match rest.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (rest, None),
+            },
+            _ => {
+                if a.command == Command::Inspect && a.input.is_none() {
+                    a.input = Some(arg.clone());
+                    continue;
+                }
+                if arg == "-" {
+                    continue; // stdin, the default
+                }
+                return Err(format!("unexpected argument `{arg}`"));
+            }
+        };
+        let flag = flags::find(name).ok_or_else(|| format!("unknown flag `{arg}`"))?;
+        match flag.takes {
+            Takes::Value(set) => {
+                let value = match inline {
+                    Some(v) => v.to_string(),
+                    None => it.next().cloned().ok_or_else(|| format!("flag -{} needs a value", flag.names[0]))?,
+                };
+                set(&mut a, value);
+            }
+            Takes::Switch(set) => set(&mut a, inline != Some("false")),
+            Takes::Mark(set) => set(&mut a),
+        }
+    }
+    Ok(a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Args {
+        parse(&s.split_whitespace().map(String::from).collect::<Vec<_>>()).unwrap()
+    }
+
+    fn err(s: &str) -> String {
+        parse(&s.split_whitespace().map(String::from).collect::<Vec<_>>()).unwrap_err()
+    }
+
+    #[test]
+    fn the_originals_single_dash_long_flags_are_accepted() {
+        let a = p("-t app:sq -from root -verbose");
+        assert_eq!(a.tag.as_deref(), Some("app:sq"));
+        assert_eq!(a.from.as_deref(), Some("root"));
+        assert!(a.verbose);
+    }
+
+    #[test]
+    fn double_dash_and_equals_forms_are_accepted() {
+        let a = p("--from=abc --tag x -i in.tar --output=out.tar");
+        assert_eq!(a.from.as_deref(), Some("abc"));
+        assert_eq!(a.tag.as_deref(), Some("x"));
+        assert_eq!(a.input.as_deref(), Some("in.tar"));
+        assert_eq!(a.output.as_deref(), Some("out.tar"));
+    }
+
+    #[test]
+    fn no_verify_is_a_switch_in_either_form() {
+        assert!(p("-no-verify").no_verify);
+        assert!(p("inspect --no-verify x.tar").no_verify);
+        assert!(!p("-no-verify=false").no_verify);
+        assert!(!p("-t a").no_verify);
+    }
+
+    #[test]
+    fn inspect_takes_a_file_and_json() {
+        let a = p("inspect --json some.tar");
+        assert!(a.command == Command::Inspect && a.json);
+        assert_eq!(a.input.as_deref(), Some("some.tar"));
+    }
+
+    #[test]
+    fn unknown_flags_missing_values_and_strays_are_errors_that_say_which() {
+        assert_eq!(err("-nope"), "unknown flag `-nope`");
+        assert_eq!(err("--nope=1"), "unknown flag `--nope=1`");
+        assert_eq!(err("-t"), "flag -t needs a value");
+        assert_eq!(err("-i x --input"), "flag -i needs a value");
+        assert_eq!(err("stray"), "unexpected argument `stray`");
+        assert_eq!(err("inspect a.tar b.tar"), "unexpected argument `b.tar`");
+        assert!(p("-").input.is_none(), "`-` is stdin, the default");
+    }
+}

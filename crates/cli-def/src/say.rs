@@ -1,0 +1,81 @@
+//! What the CLI says on stderr besides its errors: the `-verbose` log, the progress line,
+//! and the messages about how it was called. The hosts print these; both print the same.
+
+use squash_engine::{Inspection, SquashReport};
+
+use crate::format::{bytes, tags};
+
+/// `inspect` was given no FILE.
+pub fn needs_file(prog: &str) -> String {
+    format!("inspect needs a FILE: {prog} inspect image.tar")
+}
+
+/// Nothing was given to read and stdin is a terminal.
+pub fn no_input(prog: &str) -> String {
+    format!("no input: pipe `docker save IMAGE` into {prog}, or give -i FILE")
+}
+
+/// Nothing was given to write to and stdout is a terminal.
+pub const TERMINAL_OUTPUT: &str =
+    "refusing to write an image archive to a terminal: pipe into `docker load` or give -o FILE";
+
+/// A `-verbose` line: `msg`, stamped with the seconds since the start.
+pub fn stamped(seconds: f64, msg: &str) -> String {
+    format!("[{seconds:>6.1}s] {msg}")
+}
+
+/// The size of the input, as read (decompressed).
+pub fn input_size(size: u64) -> String {
+    format!("input: {size} bytes")
+}
+
+/// Whether the layers are hashed.
+pub fn verify_note(verify: bool) -> &'static str {
+    if verify {
+        "layers: each verified against its diff_id"
+    } else {
+        "layers: trusting the config's diff_ids (-no-verify)"
+    }
+}
+
+/// The archive and its images, before squashing.
+pub fn listing(list: &Inspection) -> Vec<String> {
+    let mut lines = vec![format!("archive: {}, compression {}", list.format, list.compression)];
+    for img in &list.images {
+        let layers = img.history.iter().filter(|h| h.layer.is_some()).count();
+        lines.push(format!("image {}: {} {} ({layers} layers)", img.index, tags(&img.tags), img.platform));
+    }
+    lines
+}
+
+/// What the squash did, layer by layer and in sum. (Its squash point's reason is said
+/// without `-verbose` too, as the original did: hosts print `report.from.reason`.)
+pub fn summary(report: &SquashReport) -> Vec<String> {
+    let kept = report.from.layer_index.map_or(0, |k| k + 1);
+    let mut lines: Vec<String> = (0..report.layers_before)
+        .map(|i| format!("layer {i}: {}", if i < kept { "kept" } else { "squashed" }))
+        .collect();
+    lines.push(format!(
+        "layers: {} -> {}; size: {} -> {}; new layer {} ({})",
+        report.layers_before,
+        report.layers_after,
+        bytes(report.size_before),
+        bytes(report.size_after),
+        report.new_layer_diff_id.as_deref().unwrap_or("none"),
+        bytes(report.new_layer_size)
+    ));
+    lines.push(format!("image {} tagged {}", report.image_id, tags(&report.tags)));
+    lines
+}
+
+/// The progress line, drawn over itself with `\r` (and wiped once the phase is done);
+/// `seconds` since the start give the rate.
+pub fn progress(phase: &str, done: u64, total: u64, seconds: f64) -> String {
+    let pct = if total > 0 { done as f64 * 100.0 / total as f64 } else { 0.0 };
+    let rate = done as f64 / seconds.max(0.001) / 1e6;
+    let mut line = format!("\r{phase:<5} {pct:>5.1}%  {} / {}  {rate:.0} MB/s   ", bytes(done), bytes(total));
+    if done >= total {
+        line.push_str(&format!("\r{:70}\r", ""));
+    }
+    line
+}

@@ -1,0 +1,216 @@
+// The package's TypeScript types, written once: wasm-bindgen puts this file into the
+// generated `.d.ts` of every target (lib.rs includes it), and the wrapper's index.d.ts and
+// node.d.ts re-export from there. The functions' own signatures are generated from the
+// Rust ones (their `unchecked_*_type`s name the types below).
+
+/** Random-access input: JavaScript decides how bytes are read. */
+export interface Source {
+  /** Total length in bytes. */
+  readonly size: number;
+  /**
+   * Up to `length` bytes at `offset` (fewer only at the end of the input). Called with
+   * `length` of a few MB at most; the returned array may be a view that is reused later.
+   */
+  readAt(offset: number, length: number): Uint8Array | ArrayBuffer;
+}
+
+/** Progress of long work, for progress bars. About ten calls a second at most. */
+export interface Progress {
+  /** "read": reading and verifying the layers; "write": writing the squashed archive. */
+  phase: 'read' | 'write';
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+/** Return `false` to cancel: the call then fails with code `CANCELLED`. */
+export type ProgressCallback = (progress: Progress) => boolean | void;
+
+export interface InspectOptions {
+  /** Which image of a multi-image archive: a tag, or a prefix of its id. */
+  image?: string | null;
+  /** "os/arch[/variant]" of an OCI index with several platforms (default linux/amd64). */
+  platform?: string | null;
+  /** Progress for a progress bar, about ten calls a second; return `false` to cancel. */
+  onProgress?: ProgressCallback | null;
+  /**
+   * The SHA-256 to verify layers and hash the new one with, instead of the one compiled
+   * to wasm: a function returning a fresh `{ update(data), digest() }`. The Node entry
+   * uses Node's `crypto.createHash('sha256')` by default (several times faster); the
+   * browser entries and the low-level functions use the wasm's own, as `null` does.
+   * `update` gets views into the wasm memory, valid during the call only; `digest()`
+   * returns the 32 bytes.
+   */
+  sha256?: (() => HostSha256) | null;
+  /**
+   * `false`: trust the diff_ids the image config promises instead of hashing every byte
+   * of every layer (what `-no-verify` does in the CLI). Several times faster, as
+   * uncompressed layers are then read by their headers only, but a damaged or altered
+   * layer that is squashed goes unnoticed. Default `true`.
+   */
+  verify?: boolean | null;
+}
+
+export interface HostSha256 {
+  update(data: Uint8Array): unknown;
+  digest(): Uint8Array;
+}
+
+export interface SquashOptions extends InspectOptions {
+  /**
+   * "root" (one layer for the whole image), a layer id as `inspect` shows it (any unique
+   * prefix of a diff_id, blob digest or legacy id: that layer and those below are kept),
+   * or undefined for the default: keep the base image up to its first `ADD file:` layer.
+   */
+  from?: string | null;
+  /** `repo:tag` for the result; default: keep the image's own tags. */
+  tag?: string | null;
+  /**
+   * Receives the squashed archive, in order, in chunks of 4 MB (the last is shorter).
+   * The wrapper's `squash` collects them into `chunks` when none is given.
+   */
+  onChunk?: ((chunk: Uint8Array) => void) | null;
+  /**
+   * With onChunk: each chunk is a view into the wasm memory instead of a copy (faster,
+   * less garbage), valid only until onChunk returns: write it away synchronously, never
+   * keep it, and do not call this module from onChunk.
+   */
+  transientChunks?: boolean;
+}
+
+/** The low-level `squash` writes only through `onChunk`, so it needs one. */
+export interface LowLevelSquashOptions extends SquashOptions {
+  onChunk: (chunk: Uint8Array) => void;
+}
+
+/** What `list` and `inspect` tell about an archive (as `docker-squash inspect --json`). */
+export interface Inspection {
+  /** e.g. "docker-save (1.10-24)", "oci-archive", "docker-save (pre-1.10)". */
+  format: string;
+  /** Whole-archive compression: "none", "gzip" or "zstd". */
+  compression: string;
+  images: ImageInfo[];
+}
+
+export interface ImageInfo {
+  index: number;
+  /** `sha256:` digest of the image config. */
+  id: string;
+  tags: string[];
+  platform: string;
+  /** History rows, oldest first. */
+  history: HistoryRow[];
+  totalSize: number;
+  defaultFrom: SquashPointChoice;
+  /** Empty from `list`. */
+  squashPoints: SquashPointEstimate[];
+  /** Empty from `list`. */
+  largestWasted: WastedFile[];
+  wastedBytes: number;
+}
+
+export interface HistoryRow {
+  index: number;
+  /** The layer this step made; null for metadata-only steps (ENV, CMD, ...). */
+  layer: LayerInfo | null;
+  created: string | null;
+  createdBy: string;
+  comment: string | null;
+  emptyLayer: boolean;
+}
+
+export interface LayerInfo {
+  index: number;
+  /** The id `from` takes (the diff_id's hex). */
+  id: string;
+  diffId: string;
+  digest: string | null;
+  legacyId: string | null;
+  size: number;
+  storedSize: number;
+  compression: string;
+  entries: number;
+  wastedBytes: number;
+}
+
+export interface SquashPointChoice {
+  /** "root" or a layer id. */
+  from: string;
+  layerIndex: number | null;
+  reason: string;
+}
+
+export interface SquashPointEstimate {
+  from: string;
+  layerIndex: number | null;
+  layersAfter: number;
+  sizeAfter: number;
+  reclaimedBytes: number;
+}
+
+export interface WastedFile {
+  path: string;
+  size: number;
+  layerIndex: number;
+  removedBy: number;
+  how: 'deleted' | 'overwritten';
+}
+
+/** What a squash did. */
+export interface SquashReport {
+  /** The new image id (`sha256:` of the written config). */
+  imageId: string;
+  tags: string[];
+  from: SquashPointChoice;
+  layersBefore: number;
+  layersAfter: number;
+  sizeBefore: number;
+  sizeAfter: number;
+  /** null when nothing was squashed. */
+  newLayerDiffId: string | null;
+  newLayerSize: number;
+  /** Bytes handed to onChunk. */
+  outputBytes: number;
+}
+
+/** What `spool` found and wrote. */
+export interface Spooled {
+  /** How the input was compressed: it was handed on decompressed. */
+  compression: 'none' | 'gzip' | 'zstd';
+  /** Bytes handed to `onChunk`. */
+  size: number;
+}
+
+/** Thrown by every function: `code` is stable, `message` is for people. */
+export interface SquashError extends Error {
+  code:
+    | 'NOT_AN_IMAGE'
+    | 'CORRUPT'
+    | 'DIGEST_MISMATCH'
+    | 'IMAGE_CHOICE'
+    | 'FROM_CHOICE'
+    | 'BAD_TAG'
+    | 'TOO_LARGE'
+    | 'UNSUPPORTED'
+    | 'IO'
+    | 'CANCELLED'
+    | 'BAD_ARGUMENT';
+}
+
+/** The command line of `docker-squash` and of the package's bin, as `parseArgs` reads it. */
+export interface CliArgs {
+  command: 'squash' | 'inspect';
+  /** `--json`: inspect prints JSON. */
+  json: boolean;
+  tag: string | null;
+  from: string | null;
+  /** `-i`, or inspect's FILE; null or "-" for stdin. */
+  input: string | null;
+  /** `-o`; null or "-" for stdout. */
+  output: string | null;
+  image: string | null;
+  platform: string | null;
+  noVerify: boolean;
+  verbose: boolean;
+  help: boolean;
+  version: boolean;
+}
