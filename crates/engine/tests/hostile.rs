@@ -1,11 +1,11 @@
 //! Hostile and broken input: every case ends in a clear error (a code for programs, a
 //! message a user can act on), never a panic, a hang or unbounded memory.
 
-#[path = "../fuzz/src/lib.rs"]
-mod build;
-
-use build::*;
 use squash_engine::{Archive, Error, ErrorCode, SliceSource, SquashFrom, SquashOptions};
+use squash_testkit::{
+    digest, dir, file, gzip, hardlink, sample_layers, set_checksum, symlink, tar, v1_id, zstd, Entry, Folders, Header,
+    Image, Layer,
+};
 
 fn open(bytes: Vec<u8>) -> Result<Archive<'static>, Error> {
     Archive::open(Box::new(SliceSource(bytes)))
@@ -32,10 +32,24 @@ fn expect(r: Result<Vec<u8>, Error>, code: ErrorCode, words: &[&str]) -> Error {
     e
 }
 
+/// `docker save` as Docker 1.10–24 writes it, one folder per layer.
+fn docker_archive(layers: &[Layer]) -> Vec<u8> {
+    Image::new(layers.to_vec()).docker_save_as(Folders::ByPosition)
+}
+
+/// Its members (layer folders, config, manifest.json last), for tests that change some.
+fn docker_members(layers: &[Layer]) -> Vec<Entry> {
+    Image::new(layers.to_vec()).docker_members(Folders::ByPosition)
+}
+
+fn config(layers: &[Layer]) -> Vec<u8> {
+    Image::new(layers.to_vec()).config_bytes()
+}
+
 fn layers2() -> Vec<Layer> {
     vec![
-        Layer::plain(&[dir("etc/"), file("etc/a", b"aaaa"), file("bin/x", b"x")]).by("ADD file:00 in /"),
-        Layer::plain(&[file("etc/b", b"bbbb"), file("etc/.wh.a", b"")]),
+        Layer::plain(tar(&[dir("etc/"), file("etc/a", b"aaaa"), file("bin/x", b"x")])).by("ADD file:00 in /"),
+        Layer::plain(tar(&[file("etc/b", b"bbbb"), file("etc/.wh.a", b"")])),
     ]
 }
 
@@ -62,7 +76,7 @@ fn a_valid_archive_squashes_and_the_helpers_are_sound() {
     let out = squash(docker_archive(&layers2())).unwrap();
     let again = open(out).unwrap();
     again.inspect(None, None, true, &mut |_| true).unwrap();
-    squash(oci_archive(&sample_layers())).unwrap();
+    squash(Image::new(sample_layers()).oci_layout()).unwrap();
 }
 
 #[test]
@@ -92,7 +106,7 @@ fn truncated_in_a_header() {
 #[test]
 fn truncated_in_a_layer() {
     let a = docker_archive(&layers2());
-    let at = member_at(&a, &format!("{:064x}/layer.tar", 2));
+    let at = member_at(&a, &format!("{}/layer.tar", v1_id(1)));
     expect(squash(a[..at + 512 + 700].to_vec()), ErrorCode::Corrupt, &["truncated", "layer.tar"]);
 }
 
@@ -120,7 +134,7 @@ fn corrupt_zstd_archive() {
 #[test]
 fn truncated_gzip_layer() {
     let mut ls = layers2();
-    let g = Layer::gzip(&[file("etc/c", &b"c".repeat(5000)), file("etc/d", b"d")]);
+    let g = Layer::gzip(tar(&[file("etc/c", b"c".repeat(5000)), file("etc/d", b"d")]));
     ls.push(Layer::raw(g.stored[..g.stored.len() - 12].to_vec(), &g.diff_id));
     expect(squash(docker_archive(&ls)), ErrorCode::Corrupt, &["layer 2", "gzip", "damaged or truncated"]);
 }
@@ -128,7 +142,7 @@ fn truncated_gzip_layer() {
 #[test]
 fn corrupt_zstd_layer() {
     let mut ls = layers2();
-    let z = Layer::zstd(&[file("etc/c", &b"c".repeat(5000))]);
+    let z = Layer::zstd(tar(&[file("etc/c", b"c".repeat(5000))]));
     let mut stored = z.stored.clone();
     let n = stored.len();
     stored.truncate(n - 10);
@@ -137,7 +151,7 @@ fn corrupt_zstd_layer() {
 }
 
 fn with_manifest(manifest: &[u8]) -> Vec<u8> {
-    let mut members = docker_members(&layers2(), "t/a:1");
+    let mut members = docker_members(&layers2());
     members.pop();
     members.push(file("manifest.json", manifest));
     tar(&members)
@@ -152,7 +166,7 @@ fn manifest_not_json() {
 fn manifest_missing_fields() {
     expect(squash(with_manifest(b"[{\"RepoTags\": []}]")), ErrorCode::Corrupt, &["manifest.json", "no Config"]);
     let cfg = String::from_utf8(config(&layers2())).unwrap();
-    let name = format!("{}.json", &sha256(cfg.as_bytes())[7..]);
+    let name = format!("{}.json", &digest(cfg.as_bytes())[7..]);
     let m = format!("[{{\"Config\": \"{name}\"}}]");
     expect(squash(with_manifest(m.as_bytes())), ErrorCode::Corrupt, &["no Layers"]);
 }
@@ -160,7 +174,7 @@ fn manifest_missing_fields() {
 #[test]
 fn manifest_points_to_absent_files() {
     let cfg = config(&layers2());
-    let name = format!("{}.json", &sha256(&cfg)[7..]);
+    let name = format!("{}.json", &digest(&cfg)[7..]);
     let m = format!("[{{\"Config\": \"{name}\", \"Layers\": [\"nothere/layer.tar\", \"x/layer.tar\"]}}]");
     expect(squash(with_manifest(m.as_bytes())), ErrorCode::Corrupt, &["lacks `nothere/layer.tar`"]);
     expect(
@@ -183,7 +197,7 @@ fn index_json_broken() {
 #[test]
 fn diff_ids_mismatch() {
     let mut ls = layers2();
-    ls[1].diff_id = sha256(b"something else");
+    ls[1].diff_id = digest(b"something else");
     expect(squash(docker_archive(&ls)), ErrorCode::DigestMismatch, &["layer 1", "promises", "damaged or was altered"]);
 }
 
@@ -198,12 +212,12 @@ fn a_layer_listed_twice_is_accepted() {
     open(out).unwrap().inspect(None, None, true, &mut |_| true).unwrap();
     // The same member named twice in manifest.json.
     let cfg = config(&twice);
-    let name = format!("{}.json", &sha256(&cfg)[7..]);
-    let l = format!("{:064x}/layer.tar", 2);
-    let mut members = docker_members(&ls, "t/a:1");
+    let name = format!("{}.json", &digest(&cfg)[7..]);
+    let l = format!("{}/layer.tar", v1_id(1));
+    let mut members = docker_members(&ls);
     members.pop();
     members.push(file(&name, &cfg));
-    let m = format!("[{{\"Config\": \"{name}\", \"Layers\": [\"{:064x}/layer.tar\", \"{l}\", \"{l}\"]}}]", 1);
+    let m = format!("[{{\"Config\": \"{name}\", \"Layers\": [\"{}/layer.tar\", \"{l}\", \"{l}\"]}}]", v1_id(0));
     members.push(file("manifest.json", m.as_bytes()));
     squash(tar(&members)).unwrap();
 }
@@ -223,7 +237,7 @@ fn from_matching_several_layers() {
     // Find two layers whose diff_ids share a first hex digit.
     let mut ls: Vec<Layer> = Vec::new();
     let prefix = loop {
-        let l = Layer::plain(&[file(&format!("f{}", ls.len()), b"x")]);
+        let l = Layer::plain(tar(&[file(format!("f{}", ls.len()), b"x")]));
         if let Some(p) = ls.iter().find(|o| o.diff_id[7..8] == l.diff_id[7..8]) {
             let p = p.diff_id[7..8].to_string();
             ls.push(l);
@@ -247,7 +261,7 @@ fn absurd_entry_size_in_a_layer() {
     t[124..136].copy_from_slice(b"77777777777\0");
     set_checksum(&mut t[..512]);
     let mut ls = layers2();
-    ls.push(Layer::raw(t.clone(), &sha256(&t)));
+    ls.push(Layer::raw(t.clone(), &digest(&t)));
     expect(squash(docker_archive(&ls)), ErrorCode::Corrupt, &["layer 2", "truncated"]);
 }
 
@@ -269,16 +283,16 @@ fn checksum_broken_header() {
     let mut t = tar(&[file("x", b"x")]);
     t[0] = b'y';
     let mut ls = layers2();
-    ls.push(Layer::raw(t.clone(), &sha256(&t)));
+    ls.push(Layer::raw(t.clone(), &digest(&t)));
     expect(squash(docker_archive(&ls)), ErrorCode::Corrupt, &["layer 2", "checksum"]);
 }
 
 #[test]
 fn pax_records_with_bad_lengths() {
     for rec in [&b"99 path=x\n"[..], b"3 path=x\n", b"x path=x\n", b"10 pathx\n\n"] {
-        let t = tar(&[Entry { pax: Some(rec.to_vec()), ..file("x", b"x") }]);
+        let t = tar(&[file("x", b"x").pax(rec)]);
         let mut ls = layers2();
-        ls.push(Layer::raw(t.clone(), &sha256(&t)));
+        ls.push(Layer::raw(t.clone(), &digest(&t)));
         expect(squash(docker_archive(&ls)), ErrorCode::Corrupt, &["layer 2", "PAX"]);
     }
 }
@@ -286,14 +300,14 @@ fn pax_records_with_bad_lengths() {
 #[test]
 fn names_escaping_the_root_are_refused() {
     let mut ls = layers2();
-    ls.push(Layer::plain(&[file("a/../../etc/passwd", b"x")]));
+    ls.push(Layer::plain(tar(&[file("a/../../etc/passwd", b"x")])));
     expect(squash(docker_archive(&ls)), ErrorCode::Unsupported, &["outside the image root", "a/../../etc/passwd"]);
 }
 
 #[test]
 fn absolute_names_are_rooted_as_docker_does() {
     let mut ls = layers2();
-    ls.push(Layer::plain(&[file("/etc/abs", b"x"), file("/../etc/abs2", b"y")]));
+    ls.push(Layer::plain(tar(&[file("/etc/abs", b"x"), file("/../etc/abs2", b"y")])));
     let out = squash(docker_archive(&ls)).unwrap();
     open(out).unwrap().inspect(None, None, true, &mut |_| true).unwrap();
 }
@@ -301,21 +315,21 @@ fn absolute_names_are_rooted_as_docker_does() {
 #[test]
 fn hardlink_to_an_absent_path() {
     let mut ls = layers2();
-    ls.push(Layer::plain(&[hardlink("etc/h", "etc/nothere")]));
+    ls.push(Layer::plain(tar(&[hardlink("etc/h", "etc/nothere")])));
     expect(squash(docker_archive(&ls)), ErrorCode::Unsupported, &["hardlink `etc/h`", "etc/nothere", "does not exist"]);
 }
 
 #[test]
 fn symlink_loops_in_layers_are_kept() {
     let mut ls = layers2();
-    ls.push(Layer::plain(&[symlink("l1", "l2"), symlink("l2", "l1"), symlink("self", "self")]));
+    ls.push(Layer::plain(tar(&[symlink("l1", "l2"), symlink("l2", "l1"), symlink("self", "self")])));
     let out = squash(docker_archive(&ls)).unwrap();
     open(out).unwrap().inspect(None, None, true, &mut |_| true).unwrap();
 }
 
 #[test]
 fn symlink_loop_in_the_archive() {
-    let mut members = docker_members(&layers2(), "t/a:1");
+    let mut members = docker_members(&layers2());
     members.pop();
     members.push(symlink("manifest.json", "m2"));
     members.push(symlink("m2", "manifest.json"));
@@ -350,11 +364,11 @@ fn zstd_zero_bomb(head: &[u8], total: u64) -> Vec<u8> {
 #[test]
 fn decompression_bomb_layer_is_too_large_and_memory_stays_bounded() {
     let total: u64 = (4 << 30) + (256 << 20);
-    let head = header(b"zeros", b'0', total - 512 - 1024, b"", 0o644);
+    let head = Header::new(b"zeros", b'0', total - 512 - 1024).encode();
     let bomb = zstd_zero_bomb(&head, total);
     assert!(bomb.len() < 200_000, "the bomb is small: {}", bomb.len());
     let mut ls = layers2();
-    ls.push(Layer::raw(bomb, &sha256(b"unknowable")));
+    ls.push(Layer::raw(bomb, &digest(b"unknowable")));
     let before = peak_rss_kb();
     let e = expect(squash(docker_archive(&ls)), ErrorCode::TooLarge, &["layer 2", "decompression bomb"]);
     let grew = peak_rss_kb().saturating_sub(before);
@@ -365,7 +379,7 @@ fn decompression_bomb_layer_is_too_large_and_memory_stays_bounded() {
 #[test]
 fn decompression_bomb_archive_is_too_large() {
     let total: u64 = (4 << 30) + (128 << 20);
-    let head = header(b"zeros", b'0', total - 512 - 1024, b"", 0o644);
+    let head = Header::new(b"zeros", b'0', total - 512 - 1024).encode();
     let bomb = zstd_zero_bomb(&head, total);
     let before = peak_rss_kb();
     let e = open(bomb).err().expect("the bomb must be refused");

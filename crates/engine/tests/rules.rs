@@ -1,16 +1,14 @@
 //! Every squash rule, pinned on synthetic images: each test builds layers, squashes, and
-//! checks (in `common::run_archive`) that the squashed image shows exactly the
+//! checks (in `squash_testkit::run_archive`) that the squashed image shows exactly the
 //! filesystem the original showed, applied with an independent reference of Docker's
 //! rules, plus what the squashed layer itself must hold.
 
-mod common;
-
-use common::*;
 use serde_json::{json, Value};
 use squash_engine::{ErrorCode, SquashOptions};
+use squash_testkit::*;
 
-fn layer_id(spec: &ImageSpec, k: usize) -> SquashFrom {
-    SquashFrom::Layer(spec.layers[k].diff_id())
+fn layer_id(spec: &Image, k: usize) -> SquashFrom {
+    SquashFrom::Layer(spec.layers[k].diff_id.clone())
 }
 
 fn whiteouts(s: &Squashed) -> Vec<String> {
@@ -48,7 +46,7 @@ fn file_whiteouts_delete_files_and_whole_subtrees() {
 
 #[test]
 fn whiteout_of_a_file_in_a_kept_layer_stays_a_whiteout() {
-    let spec = ImageSpec::from_entries(&[
+    let spec = Image::from_entries(&[
         vec![dir("etc"), file("etc/passwd", "root"), file("etc/shadow", "x")],
         vec![whiteout("etc/shadow")],
         vec![file("etc/new", "n")],
@@ -61,7 +59,7 @@ fn whiteout_of_a_file_in_a_kept_layer_stays_a_whiteout() {
 
 #[test]
 fn whiteouts_that_hide_nothing_below_are_dropped() {
-    let spec = ImageSpec::from_entries(&[
+    let spec = Image::from_entries(&[
         vec![file("kept", "k")],
         vec![file("t", "tmp"), dir("tdir"), file("tdir/f", "f"), whiteout("never-existed")],
         vec![whiteout("t"), whiteout("tdir"), whiteout("also/never")],
@@ -85,7 +83,7 @@ fn opaque_directory_hides_lower_content_but_keeps_its_own_layer() {
         assert_eq!(under, vec!["d/c".to_string()]);
         assert_eq!(content(&s.after, "outside"), b"o");
     }
-    let spec = ImageSpec::from_entries(&layers);
+    let spec = Image::from_entries(&layers);
     let s = run(&spec, layer_id(&spec, 0));
     assert!(s.has("d/.wh..wh..opq"), "the opaque marker must hide the kept d/a: {:?}", s.new_paths());
     let root = run(&spec, SquashFrom::Root);
@@ -165,7 +163,7 @@ fn deleted_then_recreated_paths() {
         let under: Vec<String> = s.after.paths().into_iter().filter(|p| p.starts_with("d/")).collect();
         assert_eq!(under, vec!["d/new"]);
     }
-    let spec = ImageSpec::from_entries(&layers);
+    let spec = Image::from_entries(&layers);
     let s = run(&spec, layer_id(&spec, 0));
     assert!(s.has("d/.wh..wh..opq"), "a recreated directory over a kept one must be opaque: {:?}", s.new_paths());
     assert!(!whiteouts(&s).contains(&".wh.f".to_string()), "a recreated file needs no whiteout: {:?}", whiteouts(&s));
@@ -178,7 +176,7 @@ fn deleted_then_recreated_paths() {
 fn recreated_dir_over_kept_dir_gets_an_opaque_marker() {
     // Deleted by a whiteout, replaced by a file, or replaced by a symlink, then a directory again.
     for removal in [vec![whiteout("d")], vec![file("d", "now a file")], vec![symlink("d", "/tmp")]] {
-        let spec = ImageSpec::from_entries(&[
+        let spec = Image::from_entries(&[
             vec![dir("d"), file("d/kept-below", "k"), dir("d/deep"), file("d/deep/x", "x")],
             removal,
             vec![dir("d"), dir("d/deep"), file("d/deep/fresh", "f")],
@@ -189,7 +187,7 @@ fn recreated_dir_over_kept_dir_gets_an_opaque_marker() {
         assert_eq!(content(&s.after, "d/deep/fresh"), b"f");
     }
     // Made implicitly (only a file below it is written) after the deletion.
-    let spec = ImageSpec::from_entries(&[
+    let spec = Image::from_entries(&[
         vec![dir("d").mode(0o700), file("d/k", "k")],
         vec![whiteout("d")],
         vec![file("d/n", "n")],
@@ -287,7 +285,7 @@ fn metadata_only_changes_in_a_later_layer_win() {
         assert_eq!((f.mode, f.uid, f.gid), (0o600, 1000, 1000));
         assert_eq!(s.after.get("g").unwrap().mtime, 200);
     }
-    let spec = ImageSpec::from_entries(&layers);
+    let spec = Image::from_entries(&layers);
     let s = run(&spec, layer_id(&spec, 0));
     assert!(s.has("d") && !s.has("d/x"), "only the directory's own entry is rewritten: {:?}", s.new_paths());
 }
@@ -433,27 +431,23 @@ fn renamed_hardlink_content_keeps_xattrs_and_long_names() {
 
 #[test]
 fn kept_layers_are_byte_identical_in_the_output() {
-    let l0 = layer(&[dir("usr"), file("usr/a", "a".repeat(3000))]);
-    let l1 = layer(&[file("usr/b", "b")]);
-    let l2 = layer(&[whiteout("usr/a"), file("c", "c")]);
-    let spec = ImageSpec::new(vec![
-        LayerSpec { stored: gzip(&l0), tar: l0 },
-        LayerSpec { stored: zstd(&l1), tar: l1 },
-        LayerSpec::plain(l2),
-    ]);
+    let l0 = tar(&[dir("usr"), file("usr/a", "a".repeat(3000))]);
+    let l1 = tar(&[file("usr/b", "b")]);
+    let l2 = tar(&[whiteout("usr/a"), file("c", "c")]);
+    let spec = Image::new(vec![Layer::gzip(l0), Layer::zstd(l1), Layer::plain(l2)]);
     let s = run(&spec, layer_id(&spec, 1));
     assert_eq!(s.out.layers.len(), 3);
     assert_eq!(s.out.layers[0], spec.layers[0].stored);
     assert_eq!(s.out.layers[1], spec.layers[1].stored);
     let ids = s.out.config["rootfs"]["diff_ids"].as_array().unwrap().clone();
-    assert_eq!(ids[0], json!(spec.layers[0].diff_id()));
-    assert_eq!(ids[1], json!(spec.layers[1].diff_id()));
+    assert_eq!(ids[0], json!(spec.layers[0].diff_id));
+    assert_eq!(ids[1], json!(spec.layers[1].diff_id));
     assert_eq!(whiteouts(&s), vec!["usr/.wh.a"]);
 }
 
 #[test]
 fn squashing_from_the_top_layer_writes_no_new_layer() {
-    let spec = ImageSpec::from_entries(&[vec![file("a", "a")], vec![file("b", "b")]]);
+    let spec = Image::from_entries(&[vec![file("a", "a")], vec![file("b", "b")]]);
     let s = run(&spec, layer_id(&spec, 1));
     assert_eq!(s.report.layers_after, 2);
     assert!(s.report.new_layer_diff_id.is_none());
@@ -467,7 +461,7 @@ fn squashing_from_the_top_layer_writes_no_new_layer() {
 
 #[test]
 fn upper_layers_only_unchanged_kept_paths_are_not_rewritten() {
-    let spec = ImageSpec::from_entries(&[
+    let spec = Image::from_entries(&[
         vec![dir("a"), dir("a/b"), file("a/b/base", "base")],
         vec![file("a/b/new", "n")],
         vec![file("a/b/new", "n2")],
@@ -517,7 +511,7 @@ fn parents_come_before_children_and_targets_before_links() {
 
 #[test]
 fn hardlink_to_a_file_of_a_kept_layer_becomes_a_copy() {
-    let spec = ImageSpec::from_entries(&[
+    let spec = Image::from_entries(&[
         vec![dir("bin"), file("bin/tool", "tool-bytes").mode(0o755).xattr("user.k", "v")],
         vec![hardlink("bin/alias", "bin/tool").mode(0o755), file("x", "x")],
     ]);
@@ -535,7 +529,7 @@ fn same_input_gives_byte_identical_output() {
         vec![whiteout("d/a"), file("d/b", "b"), opaque("e"), whiteout("x")],
         vec![file("z", "z")],
     ];
-    let spec = ImageSpec::from_entries(&layers);
+    let spec = Image::from_entries(&layers);
     let archive = spec.docker_save();
     for from in [SquashFrom::Root, layer_id(&spec, 0), SquashFrom::Default] {
         let (a, ra) = squash(&archive, from.clone()).unwrap();
@@ -618,7 +612,7 @@ fn non_utf8_names_survive() {
         assert_eq!(s.after.nodes.get(&deep).map(|n| n.kind.clone()), Some(NKind::File(b"deep".to_vec())));
         assert!(!s.after.nodes.contains_key(&deleted));
     }
-    let spec = ImageSpec::from_entries(&layers);
+    let spec = Image::from_entries(&layers);
     let s = run(&spec, layer_id(&spec, 0));
     assert!(s.new_layer.iter().any(|e| e.clean() == b"dir-\xff\xfe/.wh.gone-\xc0"), "{:?}", s.new_paths());
 }
@@ -659,8 +653,8 @@ fn setuid_setgid_and_sticky_bits_survive() {
 
 // ------------------------------------------------------------------ config, history, manifest
 
-fn history_spec() -> ImageSpec {
-    let mut spec = ImageSpec::from_entries(&[vec![file("base", "b")], vec![file("one", "1")], vec![file("two", "2")]]);
+fn history_spec() -> Image {
+    let mut spec = Image::from_entries(&[vec![file("base", "b")], vec![file("one", "1")], vec![file("two", "2")]]);
     spec.history = Some(vec![
         json!({"created": "2024-01-01T00:00:00Z", "created_by": "/bin/sh -c #(nop) ADD file:0123abcd in / "}),
         json!({"created": "2024-01-01T00:00:01Z", "created_by": "/bin/sh -c #(nop)  CMD [\"sh\"]", "empty_layer": true}),
@@ -696,7 +690,7 @@ fn config_keeps_every_field_and_rewrites_rootfs() {
 #[test]
 fn history_is_kept_steps_then_squash_step_then_empty_layer_steps() {
     let spec = history_spec();
-    let id0 = spec.layers[0].diff_id();
+    let id0 = spec.layers[0].diff_id.clone();
     let s = run(&spec, layer_id(&spec, 0));
     let h = s.out.config["history"].as_array().unwrap().clone();
     let by: Vec<&str> = h.iter().map(|e| e["created_by"].as_str().unwrap()).collect();
@@ -767,7 +761,7 @@ fn from_unknown_or_ambiguous_ids_is_refused_with_from_choice() {
     let mut by_first: std::collections::BTreeMap<char, Vec<Vec<u8>>> = Default::default();
     let mut i = 0;
     let pair = loop {
-        let l = layer(&[file("f", format!("content {i}"))]);
+        let l = tar(&[file("f", format!("content {i}"))]);
         let c = digest(&l).chars().nth(7).unwrap();
         let v = by_first.entry(c).or_default();
         v.push(l);
@@ -777,15 +771,15 @@ fn from_unknown_or_ambiguous_ids_is_refused_with_from_choice() {
         i += 1;
     };
     let (c, ls) = pair;
-    let spec = ImageSpec::new(vec![
-        LayerSpec::plain(ls[0].clone()),
-        LayerSpec::plain(ls[1].clone()),
-        LayerSpec::plain(layer(&[file("g", "g")])),
+    let spec = Image::new(vec![
+        Layer::plain(ls[0].clone()),
+        Layer::plain(ls[1].clone()),
+        Layer::plain(tar(&[file("g", "g")])),
     ]);
     let archive = spec.docker_save();
     let e = squash(&archive, SquashFrom::Layer(c.to_string())).unwrap_err();
     assert_eq!(e.code, ErrorCode::FromChoice, "{e}");
-    let full0 = spec.layers[0].diff_id();
+    let full0 = spec.layers[0].diff_id.clone();
     let unknown: String = full0[7..].chars().map(|ch| if ch == 'f' { 'e' } else { 'f' }).collect();
     for bad in [unknown.as_str(), "zz-not-hex", "", "sha256:"] {
         let e = squash(&archive, SquashFrom::Layer(bad.to_string())).unwrap_err();
@@ -807,12 +801,8 @@ fn default_squash_point_is_the_first_add_file_layer() {
     assert_eq!(s.out.layers[0], spec.layers[0].stored);
 
     // The first ADD file: wins over a later one.
-    let mut spec2 = ImageSpec::from_entries(&[
-        vec![file("a", "a")],
-        vec![file("b", "b")],
-        vec![file("c", "c")],
-        vec![file("d", "d")],
-    ]);
+    let mut spec2 =
+        Image::from_entries(&[vec![file("a", "a")], vec![file("b", "b")], vec![file("c", "c")], vec![file("d", "d")]]);
     spec2.history = Some(vec![
         json!({"created_by": "COPY file:aaa in /a"}),
         json!({"created_by": "/bin/sh -c #(nop) ADD file:111 in / "}),
@@ -824,7 +814,7 @@ fn default_squash_point_is_the_first_add_file_layer() {
     assert_eq!(s.report.layers_after, 3);
 
     // No ADD file: at all: from root.
-    let spec3 = ImageSpec::from_entries(&[vec![file("a", "a")], vec![file("b", "b")]]);
+    let spec3 = Image::from_entries(&[vec![file("a", "a")], vec![file("b", "b")]]);
     let s = run(&spec3, SquashFrom::Default);
     assert_eq!(s.report.from.layer_index, None);
     assert_eq!(s.report.layers_after, 1);
@@ -832,7 +822,7 @@ fn default_squash_point_is_the_first_add_file_layer() {
 
 #[test]
 fn default_squash_point_is_a_later_earlier_squash() {
-    let mut spec = ImageSpec::from_entries(&[vec![file("a", "a")], vec![file("b", "b")], vec![file("c", "c")]]);
+    let mut spec = Image::from_entries(&[vec![file("a", "a")], vec![file("b", "b")], vec![file("c", "c")]]);
     spec.history = Some(vec![
         json!({"created_by": "/bin/sh -c #(nop) ADD file:111 in / "}),
         json!({"created_by": "#(squash) from 0123456789ab"}),
@@ -844,23 +834,20 @@ fn default_squash_point_is_a_later_earlier_squash() {
 
 #[test]
 fn diff_id_mismatch_is_refused_with_digest_mismatch() {
-    let mut spec = ImageSpec::from_entries(&[vec![file("a", "a")], vec![file("b", "b")]]);
-    let mut ids: Vec<String> = spec.layers.iter().map(|l| l.diff_id()).collect();
-    ids[1] = digest(b"something else");
-    spec.diff_ids_override = Some(ids);
+    let mut spec = Image::from_entries(&[vec![file("a", "a")], vec![file("b", "b")]]);
+    spec.layers[1].diff_id = digest(b"something else");
     let e = squash(&spec.docker_save(), SquashFrom::Root).unwrap_err();
     assert_eq!(e.code, ErrorCode::DigestMismatch, "{e}");
     // Also when the damaged layer is one that would be kept.
-    let e = squash(&spec.docker_save(), SquashFrom::Layer(spec.layers[0].diff_id())).unwrap_err();
+    let e = squash(&spec.docker_save(), SquashFrom::Layer(spec.layers[0].diff_id.clone())).unwrap_err();
     assert_eq!(e.code, ErrorCode::DigestMismatch, "{e}");
 }
 
 #[test]
 fn not_verifying_trusts_the_promised_diff_ids_and_still_writes_the_real_digest_of_the_new_layer() {
-    let mut spec = ImageSpec::from_entries(&[vec![file("a", "a")], vec![file("b", "b")], vec![file("c", "c")]]);
-    let mut ids: Vec<String> = spec.layers.iter().map(|l| l.diff_id()).collect();
-    ids[1] = digest(b"something else");
-    spec.diff_ids_override = Some(ids.clone());
+    let mut spec = Image::from_entries(&[vec![file("a", "a")], vec![file("b", "b")], vec![file("c", "c")]]);
+    spec.layers[1].diff_id = digest(b"something else");
+    let ids: Vec<String> = spec.layers.iter().map(|l| l.diff_id.clone()).collect();
     let trusting = |from| SquashOptions { from, verify: false, ..Default::default() };
     // The damaged layer is squashed: it goes unnoticed, and the new layer's diff_id is
     // the digest of what was written.
@@ -876,7 +863,7 @@ fn not_verifying_trusts_the_promised_diff_ids_and_still_writes_the_real_digest_o
     // inspect trusts them alike, and finds the same facts.
     let a = squash_engine::Archive::open(Box::new(squash_engine::SliceSource(spec.docker_save()))).unwrap();
     assert!(a.inspect(None, None, true, &mut |_| true).is_err());
-    let clean = ImageSpec::from_entries(&[vec![file("a", "a")], vec![file("b", "b"), whiteout("a")]]);
+    let clean = Image::from_entries(&[vec![file("a", "a")], vec![file("b", "b"), whiteout("a")]]);
     let a = squash_engine::Archive::open(Box::new(squash_engine::SliceSource(clean.docker_save()))).unwrap();
     let verified = serde_json::to_value(a.inspect(None, None, true, &mut |_| true).unwrap()).unwrap();
     let trusted = serde_json::to_value(a.inspect(None, None, false, &mut |_| true).unwrap()).unwrap();
@@ -887,37 +874,34 @@ fn not_verifying_trusts_the_promised_diff_ids_and_still_writes_the_real_digest_o
 
 fn format_layers() -> Vec<Vec<u8>> {
     vec![
-        layer(&[
+        tar(&[
             dir("etc"),
             file("etc/os", "debian".repeat(500)),
             file("etc/gone", "g"),
             file("a", "a"),
             hardlink("a2", "a"),
         ]),
-        layer(&[
+        tar(&[
             whiteout("etc/gone"),
             dir("etc"),
             opaque("etc"),
             file("etc/os", "alpine"),
             file("big", vec![7u8; 200_000]),
         ]),
-        layer(&[file("c", "c").xattr("user.k", "v"), whiteout("a")]),
+        tar(&[file("c", "c").xattr("user.k", "v"), whiteout("a")]),
     ]
 }
 
 #[test]
 fn gzip_and_zstd_layers_and_compressed_archives_give_the_same_result() {
     let tars = format_layers();
-    let plain = ImageSpec::new(tars.iter().cloned().map(LayerSpec::plain).collect());
-    let gz = ImageSpec::new(tars.iter().map(|t| LayerSpec { stored: gzip(t), tar: t.clone() }).collect());
-    let zs = ImageSpec::new(tars.iter().map(|t| LayerSpec { stored: zstd(t), tar: t.clone() }).collect());
-    let mixed = ImageSpec::new(vec![
-        LayerSpec { stored: zstd(&tars[0]), tar: tars[0].clone() },
-        LayerSpec { stored: gzip(&tars[1]), tar: tars[1].clone() },
-        LayerSpec::plain(tars[2].clone()),
-    ]);
+    let plain = Image::new(tars.iter().cloned().map(Layer::plain).collect());
+    let gz = Image::new(tars.iter().cloned().map(Layer::gzip).collect());
+    let zs = Image::new(tars.iter().cloned().map(Layer::zstd).collect());
+    let mixed =
+        Image::new(vec![Layer::zstd(tars[0].clone()), Layer::gzip(tars[1].clone()), Layer::plain(tars[2].clone())]);
     for from_k in [None, Some(0usize)] {
-        let from = |spec: &ImageSpec| from_k.map_or(SquashFrom::Root, |k| layer_id(spec, k));
+        let from = |spec: &Image| from_k.map_or(SquashFrom::Root, |k| layer_id(spec, k));
         let reference = run(&plain, from(&plain));
         let new_layer = |s: &Squashed| s.out.layers.last().unwrap().clone();
         for (what, spec, archive) in [
@@ -942,19 +926,12 @@ fn gzip_and_zstd_layers_and_compressed_archives_give_the_same_result() {
 #[test]
 fn oci_layout_archive_without_manifest_json_works() {
     let tars = format_layers();
-    let spec = ImageSpec::new(vec![
-        LayerSpec { stored: gzip(&tars[0]), tar: tars[0].clone() },
-        LayerSpec::plain(tars[1].clone()),
-        LayerSpec { stored: zstd(&tars[2]), tar: tars[2].clone() },
-    ]);
+    let spec =
+        Image::new(vec![Layer::gzip(tars[0].clone()), Layer::plain(tars[1].clone()), Layer::zstd(tars[2].clone())]);
     let oci = spec.oci_layout();
     assert!(read_output(&spec.docker_save()).members.contains_key("manifest.json"));
     {
-        let names: Vec<String> = tar::Archive::new(&oci[..])
-            .entries()
-            .unwrap()
-            .map(|e| String::from_utf8(e.unwrap().path_bytes().into_owned()).unwrap())
-            .collect();
+        let names: Vec<String> = members(&oci).into_iter().map(|(n, _)| n).collect();
         assert!(!names.iter().any(|n| n == "manifest.json") && names.iter().any(|n| n == "index.json"));
     }
     for from in [SquashFrom::Root, layer_id(&spec, 0), layer_id(&spec, 1)] {
@@ -995,7 +972,7 @@ fn whiteouts_and_opaque_markers_with_long_names_from_a_middle_layer() {
     let long_dir = format!("{}/{}", "a".repeat(90), "b".repeat(90));
     let long_file = format!("{long_dir}/{}", "c".repeat(150));
     for style in [Style::Go, Style::Gnu, Style::Pax] {
-        let spec = ImageSpec::from_entries(&[
+        let spec = Image::from_entries(&[
             vec![
                 dir(&long_dir).style(style),
                 file(&long_file, "long").style(style),
@@ -1008,7 +985,7 @@ fn whiteouts_and_opaque_markers_with_long_names_from_a_middle_layer() {
         assert_eq!(whiteouts(&s), vec![format!("{long_dir}/.wh.{}", "c".repeat(150))]);
         assert!(s.after.get(&long_file).is_none());
 
-        let spec = ImageSpec::from_entries(&[
+        let spec = Image::from_entries(&[
             vec![dir(&long_dir).style(style), file(&long_file, "long").style(style)],
             vec![whiteout(&long_dir).style(style)],
             vec![dir(&long_dir).style(style), file(format!("{long_dir}/new"), "n").style(style)],
@@ -1022,11 +999,10 @@ fn whiteouts_and_opaque_markers_with_long_names_from_a_middle_layer() {
 #[test]
 fn global_pax_headers_are_ignored() {
     let mut l0 = global_pax(&[("comment", "0123456789abcdef"), ("path", "ignored-global")]);
-    l0.extend(layer(&[file("a", "a"), dir("d")]));
+    l0.extend(tar(&[file("a", "a"), dir("d")]));
     let mut l1 = global_pax(&[("comment", "second")]);
-    l1.extend(layer(&[file("d/b", "b")]));
-    let spec =
-        ImageSpec::new(vec![LayerSpec::plain(l0), LayerSpec::plain(l1), LayerSpec::plain(layer(&[file("c", "c")]))]);
+    l1.extend(tar(&[file("d/b", "b")]));
+    let spec = Image::new(vec![Layer::plain(l0), Layer::plain(l1), Layer::plain(tar(&[file("c", "c")]))]);
     for from in [SquashFrom::Root, layer_id(&spec, 0), layer_id(&spec, 1)] {
         let s = run(&spec, from);
         assert_eq!(s.after.paths(), vec!["", "a", "c", "d", "d/b"]);
@@ -1062,13 +1038,13 @@ fn the_last_entry_for_a_path_in_one_layer_wins() {
 
 #[test]
 fn repeated_identical_layers_and_layers_without_an_end_marker() {
-    let same = layer(&[file("stamp", "same")]);
-    let spec = ImageSpec::new(vec![
-        LayerSpec::plain(layer(&[file("a", "a")])),
-        LayerSpec::plain(same.clone()),
-        LayerSpec::plain(layer_without_end(&[file("b", "b"), whiteout("stamp")])),
-        LayerSpec::plain(same),
-        LayerSpec::plain(layer(&[])),
+    let same = tar(&[file("stamp", "same")]);
+    let spec = Image::new(vec![
+        Layer::plain(tar(&[file("a", "a")])),
+        Layer::plain(same.clone()),
+        Layer::plain(tar_without_end(&[file("b", "b"), whiteout("stamp")])),
+        Layer::plain(same),
+        Layer::plain(tar(&[])),
     ]);
     for from in [SquashFrom::Root, layer_id(&spec, 0), layer_id(&spec, 2)] {
         let s = run(&spec, from);
@@ -1079,7 +1055,7 @@ fn repeated_identical_layers_and_layers_without_an_end_marker() {
 
 #[test]
 fn squashed_layers_that_change_nothing_give_an_empty_new_layer() {
-    let spec = ImageSpec::from_entries(&[
+    let spec = Image::from_entries(&[
         vec![file("keep", "k")],
         vec![file("tmp", "t"), dir("cache"), file("cache/x", "x")],
         vec![whiteout("tmp"), whiteout("cache")],
@@ -1092,7 +1068,7 @@ fn squashed_layers_that_change_nothing_give_an_empty_new_layer() {
 
 #[test]
 fn config_without_history_gets_one_step_per_layer() {
-    let mut spec = ImageSpec::from_entries(&[vec![file("a", "a")], vec![file("b", "b")], vec![file("c", "c")]]);
+    let mut spec = Image::from_entries(&[vec![file("a", "a")], vec![file("b", "b")], vec![file("c", "c")]]);
     spec.history = Some(Vec::new());
     let s = run(&spec, layer_id(&spec, 0));
     let h = s.out.config["history"].as_array().unwrap();
@@ -1103,7 +1079,7 @@ fn config_without_history_gets_one_step_per_layer() {
 
 #[test]
 fn cancelling_through_progress_stops_with_cancelled() {
-    let spec = ImageSpec::from_entries(&[vec![file("a", "a")], vec![file("b", "b")]]);
+    let spec = Image::from_entries(&[vec![file("a", "a")], vec![file("b", "b")]]);
     let archive = spec.docker_save();
     let a = squash_engine::Archive::open(Box::new(squash_engine::SliceSource(&archive[..]))).unwrap();
     let mut out = Vec::new();
@@ -1115,10 +1091,10 @@ fn cancelling_through_progress_stops_with_cancelled() {
 
 #[test]
 fn several_images_need_a_choice() {
-    let a = ImageSpec::from_entries(&[vec![file("a", "a")], vec![file("a2", "a2")]]);
-    let mut b = ImageSpec::from_entries(&[vec![file("b", "b")], vec![whiteout("b"), file("b2", "b2")]]);
+    let a = Image::from_entries(&[vec![file("a", "a")], vec![file("a2", "a2")]]);
+    let mut b = Image::from_entries(&[vec![file("b", "b")], vec![whiteout("b"), file("b2", "b2")]]);
     b.tags = vec!["other/img:2".into()];
-    let archive = ImageSpec::docker_save_many(&[&a, &b]);
+    let archive = Image::docker_save_many(&[&a, &b]);
     let e = squash(&archive, SquashFrom::Root).unwrap_err();
     assert_eq!(e.code, ErrorCode::ImageChoice, "{e}");
     let (bytes, r) = squash_with(
@@ -1201,7 +1177,7 @@ fn random_layer_links(r: &mut Rng, below: &Fs, rich: bool, across: bool) -> Vec<
             }
             _ => {
                 let mut now = below.clone();
-                now.apply(&layer(&entries));
+                now.apply(&tar(&entries));
                 let written: Vec<String> = entries
                     .iter()
                     .filter(|e| {
@@ -1251,7 +1227,7 @@ fn random_stacks(rich: bool, default_seeds: u64, salt: u64) {
         let mut layers = Vec::new();
         for _ in 0..count {
             let l = random_layer(&mut r, &fs, rich);
-            fs.apply(&layer(&l));
+            fs.apply(&tar(&l));
             layers.push(l);
         }
         let result = std::panic::catch_unwind(|| run_all_points(&layers));
@@ -1281,28 +1257,25 @@ fn kept_directory_holding_a_whiteout_survives_an_opaque_parent_from_every_squash
 
 #[test]
 fn docker25_archive_and_symlinked_repeated_layers_work() {
-    let same = layer(&[file("stamp", "same")]);
-    let spec = ImageSpec::new(vec![
-        LayerSpec::plain(layer(&[dir("etc"), file("etc/a", "a")])),
-        LayerSpec::plain(same.clone()),
-        LayerSpec {
-            tar: layer(&[whiteout("etc/a"), whiteout("stamp")]),
-            stored: gzip(&layer(&[whiteout("etc/a"), whiteout("stamp")])),
-        },
-        LayerSpec::plain(same),
+    let same = tar(&[file("stamp", "same")]);
+    let spec = Image::new(vec![
+        Layer::plain(tar(&[dir("etc"), file("etc/a", "a")])),
+        Layer::plain(same.clone()),
+        Layer::gzip(tar(&[whiteout("etc/a"), whiteout("stamp")])),
+        Layer::plain(same),
     ]);
-    let d25 = docker25_save(&spec);
+    let d25 = spec.docker25_save();
     for from in [SquashFrom::Root, layer_id(&spec, 0), SquashFrom::Layer(digest(&spec.layers[2].stored))] {
         let s = run_archive(&spec, d25.clone(), from);
         assert_eq!(content(&s.after, "stamp"), b"same");
     }
-    let linked = docker_save_with_symlinked_repeats(&spec);
+    let linked = spec.docker_save_as(Folders::SymlinkedRepeats);
     for from in [SquashFrom::Root, layer_id(&spec, 0), layer_id(&spec, 2)] {
         let s = run_archive(&spec, linked.clone(), from);
         assert!(s.after.get("etc/a").is_none());
     }
     // -from by the `<id>` folder name (legacy id) of the third layer.
-    let (_, r) = squash(&linked, SquashFrom::Layer(sha256_hex(b"v1 id 2")[..16].to_string())).unwrap();
+    let (_, r) = squash(&linked, SquashFrom::Layer(v1_id(2)[..16].to_string())).unwrap();
     assert_eq!(r.from.layer_index, Some(2));
 }
 
@@ -1310,13 +1283,11 @@ fn docker25_archive_and_symlinked_repeated_layers_work() {
 fn files_larger_than_the_copy_and_read_buffers_are_copied_whole() {
     let big =
         |seed: u8, n: usize| -> Vec<u8> { (0..n).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect() };
-    let l0 = layer(&[file("big1", big(1, 5 << 20)), file("small", "s"), file("big2", big(2, (9 << 20) + 7))]);
-    let l1 = layer(&[file("big1", big(3, 1 << 20)), file("after", "a"), file("big3", big(4, (4 << 20) + 513))]);
-    let l2 = layer(&[whiteout("big2"), file("last", big(5, 3000))]);
+    let l0 = tar(&[file("big1", big(1, 5 << 20)), file("small", "s"), file("big2", big(2, (9 << 20) + 7))]);
+    let l1 = tar(&[file("big1", big(3, 1 << 20)), file("after", "a"), file("big3", big(4, (4 << 20) + 513))]);
+    let l2 = tar(&[whiteout("big2"), file("last", big(5, 3000))]);
     for stored in [|t: &Vec<u8>| t.clone(), |t: &Vec<u8>| gzip(t)] {
-        let spec = ImageSpec::new(
-            [&l0, &l1, &l2].iter().map(|t| LayerSpec { tar: (*t).clone(), stored: stored(t) }).collect(),
-        );
+        let spec = Image::new([&l0, &l1, &l2].iter().map(|t| Layer::new((*t).clone(), stored(t))).collect());
         for from in [SquashFrom::Root, layer_id(&spec, 0)] {
             let s = run(&spec, from);
             assert_eq!(content(&s.after, "big1"), big(3, 1 << 20));
@@ -1328,14 +1299,14 @@ fn files_larger_than_the_copy_and_read_buffers_are_copied_whole() {
 #[test]
 fn layers_docker_cannot_apply_are_refused_as_unsupported() {
     let bad_layers = vec![
-        ("hardlink to nothing", layer(&[hardlink("l", "missing")])),
-        ("hardlink before its target", layer(&[hardlink("l", "t"), file("t", "t")])),
-        ("hardlink to a directory", layer(&[dir("d"), hardlink("l", "d")])),
-        ("name climbing out of the root", layer(&[file("../escape", "x")])),
-        ("hardlink climbing out of the root", layer(&[file("t", "t"), hardlink("l", "../../t")])),
+        ("hardlink to nothing", tar(&[hardlink("l", "missing")])),
+        ("hardlink before its target", tar(&[hardlink("l", "t"), file("t", "t")])),
+        ("hardlink to a directory", tar(&[dir("d"), hardlink("l", "d")])),
+        ("name climbing out of the root", tar(&[file("../escape", "x")])),
+        ("hardlink climbing out of the root", tar(&[file("t", "t"), hardlink("l", "../../t")])),
     ];
     for (what, bad) in bad_layers {
-        let spec = ImageSpec::new(vec![LayerSpec::plain(layer(&[file("a", "a")])), LayerSpec::plain(bad)]);
+        let spec = Image::new(vec![Layer::plain(tar(&[file("a", "a")])), Layer::plain(bad)]);
         let e = squash(&spec.docker_save(), SquashFrom::Root).unwrap_err();
         assert_eq!(e.code, ErrorCode::Unsupported, "{what}: {e}");
     }
@@ -1353,15 +1324,15 @@ fn random_stacks_with_hardlinks_across_layers() {
         let mut layers = Vec::new();
         for _ in 0..count {
             let l = random_layer_links(&mut r, &fs, false, true);
-            fs.apply(&layer(&l));
+            fs.apply(&tar(&l));
             layers.push(l);
         }
         let result = std::panic::catch_unwind(|| {
-            let spec = ImageSpec::from_entries(&layers);
+            let spec = Image::from_entries(&layers);
             run(&spec, SquashFrom::Root);
             for k in 0..layers.len() - 1 {
-                let id = spec.layers[k].diff_id();
-                if spec.layers.iter().filter(|l| l.diff_id() == id).count() == 1 {
+                let id = spec.layers[k].diff_id.clone();
+                if spec.layers.iter().filter(|l| l.diff_id == id).count() == 1 {
                     run_checked(&spec, spec.docker_save(), SquashFrom::Layer(id), false);
                 }
             }

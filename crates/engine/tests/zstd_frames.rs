@@ -2,10 +2,8 @@
 //! (RFC 8878 §3.1.2) before, between and after them, in a whole `.tar.zst` archive and in a
 //! zstd layer alike. Damage is reported in plain words, never as a decoder's debug dump.
 
-mod common;
-
-use common::*;
 use squash_engine::{ErrorCode, SquashFrom};
+use squash_testkit::*;
 
 /// A skippable frame: magic 0x184D2A5n, a little-endian length, that many bytes.
 fn skippable(n: u8, payload: &[u8]) -> Vec<u8> {
@@ -28,8 +26,8 @@ fn framed(data: &[u8]) -> Vec<u8> {
     .concat()
 }
 
-fn image() -> ImageSpec {
-    ImageSpec::from_entries(&[
+fn image() -> Image {
+    Image::from_entries(&[
         vec![dir("etc/"), file("etc/hosts", b"127.0.0.1 localhost\n"), file("etc/big", vec![b'x'; 200_000])],
         vec![
             whiteout("etc/big"),

@@ -9,13 +9,17 @@ use libfuzzer_sys::fuzz_target;
 use squash_engine::read_member_as_layer;
 use squash_engine::{Archive, SliceSource, SquashOptions};
 
-use fuzz_support::*;
+use squash_testkit::{digest, dir, file, symlink, tar, v1_id, Folders, Image, Layer};
+
+fn docker_archive(layers: Vec<Layer>) -> Vec<u8> {
+    Image::new(layers).docker_save_as(Folders::ByPosition)
+}
 
 fuzz_target!(|data: &[u8]| {
-    let wrapped = docker_archive(&[Layer::raw(data.to_vec(), &sha256(b"unknown"))]);
-    let name = format!("{:064x}/layer.tar", 1);
+    let wrapped = docker_archive(vec![Layer::raw(data.to_vec(), &digest(b"unknown"))]);
+    let name = format!("{}/layer.tar", v1_id(0));
     let verified = read_member_as_layer(&wrapped, &name, None, true);
-    let trusted = read_member_as_layer(&wrapped, &name, Some(&sha256(b"promised")), false);
+    let trusted = read_member_as_layer(&wrapped, &name, Some(&digest(b"promised")), false);
     match (&verified, &trusted) {
         (Ok(v), Ok(t)) => {
             assert_eq!(v.entries, t.entries, "trusted reading indexes differently")
@@ -25,10 +29,10 @@ fuzz_target!(|data: &[u8]| {
     }
     let Ok(index) = verified else { return };
 
-    let base = Layer::plain(&[dir("etc/"), file("etc/a", b"a"), file("x/y", b"y"), symlink("s", "etc")])
+    let base = Layer::plain(tar(&[dir("etc/"), file("etc/a", b"a"), file("x/y", b"y"), symlink("s", "etc")]))
         .by("ADD file:00 in /");
     let top = Layer::raw(data.to_vec(), &index.diff_id);
-    let image = docker_archive(&[base, top]);
+    let image = docker_archive(vec![base, top]);
     let archive = Archive::open(Box::new(SliceSource(&image[..]))).expect("the image opens");
     for from in [squash_engine::SquashFrom::Default, squash_engine::SquashFrom::Root] {
         let mut out = Vec::new();

@@ -4,7 +4,9 @@
 use std::fs;
 use std::path::Path;
 
-use fuzz_support::*;
+use squash_testkit::{
+    dir, file, gzip, hardlink, opaque, pax_record, sample_layers, symlink, tar, whiteout, zstd, Folders, Image, Layer,
+};
 
 fn put(target: &str, name: &str, bytes: &[u8]) {
     let dir = Path::new("corpus").join(target);
@@ -13,16 +15,20 @@ fn put(target: &str, name: &str, bytes: &[u8]) {
 }
 
 fn main() {
-    let layers = sample_layers();
-    let small = vec![Layer::plain(&[file("hello", b"hi")])];
+    let sample = Image::new(sample_layers());
+    let hello = Layer::plain(tar(&[file("hello", b"hi")]));
+    let small = Image::new(vec![hello.clone()]);
+    let repeated = Image::new(vec![hello.clone(), hello]);
     let archives: Vec<(&str, Vec<u8>)> = vec![
-        ("docker", docker_archive(&layers)),
-        ("docker-small", docker_archive(&small)),
-        ("oci", oci_archive(&layers)),
-        ("oci-small", oci_archive(&small)),
-        ("docker-gz", gzip(&docker_archive(&small))),
-        ("docker-zst", zstd(&docker_archive(&small))),
-        ("repeated-layer", docker_archive(&[small[0].clone(), small[0].clone()])),
+        ("docker", sample.docker_save_as(Folders::ByPosition)),
+        ("docker-small", small.docker_save_as(Folders::ByPosition)),
+        ("oci", sample.oci_layout()),
+        ("oci-small", small.oci_layout()),
+        ("docker-gz", gzip(&small.docker_save())),
+        ("docker-zst", zstd(&small.docker_save())),
+        ("repeated-layer", repeated.docker_save_as(Folders::ByPosition)),
+        ("repeated-layer-symlinked", repeated.docker_save_as(Folders::SymlinkedRepeats)),
+        ("docker25", sample.docker25_save()),
     ];
     for (name, bytes) in &archives {
         put("archive", name, bytes);
@@ -31,17 +37,17 @@ fn main() {
     let entries = [
         dir("d/"),
         file("d/f", b"data"),
-        file("d/.wh.gone", b""),
-        file("e/.wh..wh..opq", b""),
+        whiteout("d/gone"),
+        opaque("e"),
         hardlink("d/h", "d/f"),
         symlink("d/s", "f"),
-        Entry { pax: Some(pax_record("mtime", b"1.5")), ..file("p", b"pax") },
-        file(&"long/".repeat(30), b"long name"),
+        file("p", b"pax").pax(pax_record(b"mtime", b"1.5")),
+        file("long/".repeat(30), b"long name"),
     ];
     put("layer", "plain", &tar(&entries));
     put("layer", "gzip", &gzip(&tar(&entries)));
     put("layer", "zstd", &zstd(&tar(&entries)));
     put("layer", "empty-tar", &tar(&[]));
-    put("layer", "whiteouts", &tar(&[file(".wh.etc", b""), file("x/.wh..wh..opq", b""), file("x/z", b"z")]));
+    put("layer", "whiteouts", &tar(&[whiteout("etc"), opaque("x"), file("x/z", b"z")]));
     println!("seeds written under corpus/");
 }
