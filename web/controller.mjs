@@ -146,7 +146,12 @@ export async function squash() {
   clearResult();
   const gen = state.generation;
   const tag = $('tag').value.trim();
-  const options = { ...imageOptions(state.listing.images, state.image), from: state.from };
+  const options = {
+    ...imageOptions(state.listing.images, state.image),
+    from: state.from,
+    compress: $('compress').value,
+    format: $('format').value,
+  };
   if (tag) options.tag = tag;
   state.busy = 'squash';
   setPageState('squashing');

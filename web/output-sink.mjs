@@ -5,6 +5,7 @@
 
 const BLOB_PART = 8 << 20; // output is collected in parts of this size
 const OUT_PREFIX = 'squashed-';
+const SCRATCH_PREFIX = 'scratch-'; // worker.mjs names the new layer's scratch files so
 const DAY_MS = 24 * 3600 * 1000;
 
 /** Output written straight to a file of the origin-private file system. */
@@ -73,12 +74,16 @@ class BlobSink {
   }
 }
 
-/** Drops this page's earlier results (it shows one at a time) and other pages' old ones. */
+/**
+ * Drops this page's earlier results (it shows one at a time) and scratch files, and other
+ * pages' old ones (a tab closed mid-squash leaves them).
+ */
 async function dropOldOutputs(dir, session) {
   for await (const [name, handle] of dir.entries()) {
-    if (!name.startsWith(OUT_PREFIX)) continue;
+    const prefix = [OUT_PREFIX, SCRATCH_PREFIX].find((p) => name.startsWith(p));
+    if (!prefix) continue;
     try {
-      const mine = name.startsWith(`${OUT_PREFIX}${session}-`);
+      const mine = name.startsWith(`${prefix}${session}-`);
       if (mine || (await handle.getFile()).lastModified < Date.now() - DAY_MS) await dir.removeEntry(name);
     } catch {
       // Still open in another page, or already gone.

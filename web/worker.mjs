@@ -47,6 +47,9 @@ function errorOf(e) {
 
 async function squashToSink(file, options, onProgress, session) {
   const sink = await openSink(session);
+  // Where the new layer waits while it is measured (its size and digest come first in the
+  // archive); without one it is made twice.
+  const scratch = await squasher.opfsScratch(`scratch-${session}-`);
   let sinkError = null;
   const onChunk = (chunk) => {
     try {
@@ -60,10 +63,12 @@ async function squashToSink(file, options, onProgress, session) {
   const started = performance.now();
   let report;
   try {
-    ({ report } = await squasher.squash(file, { ...options, onProgress, onChunk }));
+    ({ report } = await squasher.squash(file, { ...options, onProgress, onChunk, scratch }));
   } catch (e) {
     sink.abort();
     throw sinkError || e; // the sink's own error (say, a full disk) says more
+  } finally {
+    scratch?.().close();
   }
   const output = await sink.finish();
   sampleMemory();

@@ -6,8 +6,9 @@ import { fmtDuration } from '../format/duration.mjs';
 import { $ } from './dom.mjs';
 
 const PHASES = {
-  read: 'Step 1 of 2: reading and checking the layers',
-  write: 'Step 2 of 2: writing the squashed image',
+  read: 'Reading and checking the layers',
+  squash: 'Making the new layer',
+  write: 'Writing the squashed image',
 };
 
 /**

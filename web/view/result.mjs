@@ -60,12 +60,17 @@ function phaseSpeeds(phases) {
   };
   return [
     ['read', 'reading'],
+    ['squash', 'making the new layer'],
     ['write', 'writing'],
   ]
     .filter(([ph]) => phases[ph])
     .map(([ph, name]) => `${name} ${rateOf(phases[ph])}`)
     .join('; ');
 }
+
+const FORMATS = { oci: 'OCI (as Docker 25+ saves)', docker: 'Docker (as Docker before 25 saved)' };
+
+const storedAs = (r) => (r.compression === 'none' ? 'a plain tar' : `${r.compression} level ${r.compressionLevel}`);
 
 /** The details, each with a key and a raw value (data-key, data-value) for scripts. */
 function runFacts(done, file, seconds, phases) {
@@ -86,6 +91,13 @@ function runFacts(done, file, seconds, phases) {
       value: r.newLayerDiffId ? `${shortId(r.newLayerDiffId)}, ${fmtBytes(r.newLayerSize)}` : 'nothing was squashed',
       raw: r.newLayerDiffId || '',
     },
+    {
+      key: 'compression',
+      label: 'Stored as',
+      value: r.newLayerDiffId ? `${storedAs(r)}, ${fmtBytes(r.newLayerStoredSize)} (${r.compressionReason})` : '',
+      raw: r.compression || '',
+    },
+    { key: 'format', label: 'Layout', value: FORMATS[r.format] || r.format, raw: r.format || '' },
     { key: 'output-bytes', label: 'Archive size', value: fmtBytes(r.outputBytes), raw: String(r.outputBytes) },
     { key: 'time', label: 'Time', value: fmtDuration(seconds), raw: String(seconds) },
     {

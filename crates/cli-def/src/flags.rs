@@ -68,6 +68,31 @@ pub(crate) const FLAGS: &[Flag] = &[
         help: &["OS/ARCH of an OCI index with several platforms (default linux/amd64)"],
     },
     Flag {
+        names: &["compress"],
+        takes: Takes::Value(|a, v| a.compress = Some(v)),
+        shown: Some("-compress C"),
+        help: &[
+            "how the new layer is stored: auto (default), none, gzip or zstd;",
+            "auto: as the layers it replaces were (gzip or zstd from a registry",
+            "or Docker 29's store, a plain tar from a classic docker save)",
+        ],
+    },
+    Flag {
+        names: &["level"],
+        takes: Takes::Value(|a, v| a.level_text = Some(v)),
+        shown: Some("-level N"),
+        help: &["compression level: gzip 1-9 (default 6), zstd 1-19 (default 3)"],
+    },
+    Flag {
+        names: &["format"],
+        takes: Takes::Value(|a, v| a.format = Some(v)),
+        shown: Some("-format F"),
+        help: &[
+            "the archive's layout: oci (default), as Docker 25+ writes it and",
+            "every loader reads it; docker: the layout of Docker before 25",
+        ],
+    },
+    Flag {
         names: &["no-verify"],
         takes: Takes::Switch(|a, on| a.no_verify = on),
         shown: Some("-no-verify"),
@@ -102,7 +127,8 @@ Squash the layers of a Docker image into one.
 
 Usage:
   docker save IMAGE | {prog} [-t TAG] [-from ID|root] | docker load
-  {prog} [-t TAG] [-from ID|root] [-i IN] [-o OUT] [-image REF] [-platform OS/ARCH] [-no-verify] [-verbose]
+  {prog} [-t TAG] [-from ID|root] [-i IN] [-o OUT] [-compress C] [-level N] [-format F]
+        [-image REF] [-platform OS/ARCH] [-no-verify] [-verbose]
   {prog} inspect [--json] [-image REF] [-platform OS/ARCH] [-no-verify] FILE
 
 Options:

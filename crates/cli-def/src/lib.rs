@@ -6,6 +6,7 @@
 //! - [`flags`]: the flag table, from which parsing and the help text both come (the usage
 //!   text lives in that one file);
 //! - [`parse`]: argv into [`Args`], in the conventions of Go's flag package;
+//! - [`options`]: [`Args`] into the engine's `SquashOptions`;
 //! - [`inspect`]: `docker-squash inspect` as a table or as JSON;
 //! - [`say`]: the lines the CLI writes on stderr (verbose log, progress, argument errors);
 //! - [`format`]: sizes, tags and ids as the CLI shows them.
@@ -15,8 +16,10 @@
 pub mod flags;
 pub mod format;
 pub mod inspect;
+pub mod options;
 pub mod parse;
 pub mod say;
 
 pub use flags::usage;
+pub use options::squash_options;
 pub use parse::{parse, Args, Command};

@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use squash_engine::{ArchiveFormat, LayerCompression};
+
 use crate::flags::{self, Takes};
 
 /// What to do.
@@ -37,6 +39,15 @@ pub struct Args {
     pub image: Option<String>,
     /// `-platform`: which platform of an OCI index.
     pub platform: Option<String>,
+    /// `-compress`: auto, none, gzip or zstd (checked).
+    pub compress: Option<String>,
+    /// `-level`: the compression level.
+    pub level: Option<i32>,
+    /// `-level` as given, until checked.
+    #[serde(skip)]
+    pub(crate) level_text: Option<String>,
+    /// `-format`: oci or docker (checked).
+    pub format: Option<String>,
     /// `-no-verify`: trust the layers' diff_ids.
     pub no_verify: bool,
     /// `-verbose`: say what is done, on stderr.
@@ -87,7 +98,24 @@ pub fn parse(argv: &[String]) -> Result<Args, String> {
             Takes::Mark(set) => set(&mut a),
         }
     }
+    check_values(&mut a)?;
     Ok(a)
+}
+
+/// The values that have a fixed set or a form, checked before anything is read.
+fn check_values(a: &mut Args) -> Result<(), String> {
+    if let Some(c) = &a.compress {
+        c.parse::<LayerCompression>()?;
+    }
+    if let Some(f) = &a.format {
+        f.parse::<ArchiveFormat>()?;
+    }
+    if let Some(l) = a.level_text.take() {
+        let n =
+            l.parse::<i32>().map_err(|_| format!("-level takes a number (1-9 for gzip, 1-19 for zstd), not `{l}`"))?;
+        a.level = Some(n);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -143,5 +171,14 @@ mod tests {
         assert_eq!(err("stray"), "unexpected argument `stray`");
         assert_eq!(err("inspect a.tar b.tar"), "unexpected argument `b.tar`");
         assert!(p("-").input.is_none(), "`-` is stdin, the default");
+    }
+
+    #[test]
+    fn compress_level_and_format_are_checked_when_parsed() {
+        let a = p("-compress zstd -level 19 -format docker");
+        assert_eq!((a.compress.as_deref(), a.level, a.format.as_deref()), (Some("zstd"), Some(19), Some("docker")));
+        assert_eq!(err("-compress lz4"), "-compress takes auto, none, gzip or zstd, not `lz4`");
+        assert_eq!(err("-format=tar"), "-format takes oci (Docker 25+, the default) or docker (before 25), not `tar`");
+        assert_eq!(err("-level fast"), "-level takes a number (1-9 for gzip, 1-19 for zstd), not `fast`");
     }
 }

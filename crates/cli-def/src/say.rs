@@ -64,6 +64,21 @@ pub fn summary(report: &SquashReport) -> Vec<String> {
         report.new_layer_diff_id.as_deref().unwrap_or("none"),
         bytes(report.new_layer_size)
     ));
+    if report.new_layer_diff_id.is_some() {
+        let how = match report.compression.as_str() {
+            "none" => "a plain tar".to_string(),
+            c => format!("{c} level {}", report.compression_level),
+        };
+        lines.push(format!(
+            "new layer stored as {how}: {} ({})",
+            bytes(report.new_layer_stored_size),
+            report.compression_reason
+        ));
+    }
+    lines.push(format!(
+        "archive: {} layout",
+        if report.format == "oci" { "OCI (Docker 25+)" } else { "Docker (before 25)" }
+    ));
     lines.push(format!("image {} tagged {}", report.image_id, tags(&report.tags)));
     lines
 }

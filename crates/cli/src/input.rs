@@ -5,7 +5,6 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
 
 use squash_engine::spool;
 use squash_engine::Compression;
@@ -52,8 +51,7 @@ pub fn open(path: Option<&str>, prog: &str, log: &mut dyn FnMut(&str)) -> Result
             (Box::new(file), p.to_string())
         }
     };
-    let (file, path) = temp_file("input")?;
-    let _ = std::fs::remove_file(&path); // unlinked: gone when we exit, whatever happens
+    let file = crate::scratch::temp_file()?;
     let mut w = io::BufWriter::with_capacity(1 << 20, &file);
     // Decompressed on the way, within the engine's bomb bound, in the engine's words.
     let mut found = |c: Compression| {
@@ -64,17 +62,4 @@ pub fn open(path: Option<&str>, prog: &str, log: &mut dyn FnMut(&str)) -> Result
     let spooled = spool(&mut reader, &what, &mut w, &mut found).map_err(|e| e.message)?;
     drop(w);
     Ok(FileSource { file, size: spooled.size, compression: spooled.compression })
-}
-
-fn temp_file(tag: &str) -> Result<(File, PathBuf), String> {
-    let dir = std::env::temp_dir();
-    for n in 0..1000u32 {
-        let p = dir.join(format!(".docker-squash-{}-{tag}-{n}", std::process::id()));
-        match std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&p) {
-            Ok(f) => return Ok((f, p)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(format!("cannot create a temporary file in {}: {e}", dir.display())),
-        }
-    }
-    Err("cannot create a temporary file".into())
 }

@@ -5,13 +5,14 @@
 
 mod input;
 mod output;
+mod scratch;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use squash_cli_def::{inspect, say, Args, Command};
-use squash_engine::{Archive, Progress, SquashFrom, SquashOptions};
+use squash_engine::{Archive, Progress};
 
 const PROG: &str = "docker-squash";
 
@@ -93,23 +94,14 @@ fn inspect(args: &Args) -> Result<(), String> {
 
 fn squash(args: &Args) -> Result<(), String> {
     let log = Log { verbose: args.verbose, start: Instant::now() };
-    let opts = SquashOptions {
-        from: match args.from.as_deref() {
-            None => SquashFrom::Default,
-            Some("root") => SquashFrom::Root,
-            Some(id) => SquashFrom::Layer(id.to_string()),
-        },
-        tag: args.tag.clone(),
-        image: args.image.clone(),
-        platform: args.platform.clone(),
-        verify: !args.no_verify,
-    };
+    let opts = squash_cli_def::squash_options(args)?;
     if let Some(t) = &opts.tag {
         squash_engine::normalize_tag(t).map_err(|e| e.to_string())?;
     }
     let src = input::open(args.input.as_deref(), PROG, &mut |m| log.say(m))?;
     log.say(&say::input_size(squash_engine::ReadAt::size(&src)));
-    let archive = Archive::open(Box::new(src)).map_err(|e| e.to_string())?;
+    let mut archive = Archive::open(Box::new(src)).map_err(|e| e.to_string())?;
+    archive.set_scratch(std::rc::Rc::new(scratch::scratch));
     log.say(say::verify_note(opts.verify));
     if args.verbose {
         if let Ok(list) = archive.list() {

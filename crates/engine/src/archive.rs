@@ -9,19 +9,23 @@ use crate::image::select::select;
 use crate::image::squash_point::{default_from, resolve_layer};
 use crate::image::tag::normalize_tag;
 use crate::inspect;
-use crate::options::{ProgressFn, SquashFrom, SquashOptions};
+use crate::options::{ArchiveFormat, LayerCompression, ProgressFn, SquashFrom, SquashOptions};
+use crate::read::compression::Compression;
 use crate::read::manifests::{find_images, ImageDesc};
 use crate::read::members::Members;
 use crate::read::verify::read_layers;
 use crate::report::{ImageInfo, Inspection, SquashPointChoice, SquashReport};
+use crate::scratch::ScratchFactory;
 use crate::source::ReadAt;
 use crate::write;
+use crate::write::compress::choice::choose;
 
 /// An opened image archive: its images and layers are found, no layer is read yet.
 pub struct Archive<'s> {
     members: Members<'s>,
     images: Vec<ImageDesc>,
     sha256: Option<Sha256Factory<'s>>,
+    scratch: Option<ScratchFactory<'s>>,
 }
 
 impl<'s> Archive<'s> {
@@ -30,13 +34,20 @@ impl<'s> Archive<'s> {
     pub fn open(src: Box<dyn ReadAt + 's>) -> Result<Archive<'s>> {
         let members = Members::open(src)?;
         let images = find_images(&members)?;
-        Ok(Archive { members, images, sha256: None })
+        Ok(Archive { members, images, sha256: None, scratch: None })
     }
 
     /// Uses the caller's SHA-256 (e.g. the JavaScript host's native one) for verifying
     /// layers and hashing the new one, instead of the engine's own.
     pub fn set_sha256(&mut self, factory: Sha256Factory<'s>) {
         self.sha256 = Some(factory);
+    }
+
+    /// Lends the writer scratch space (a temporary file) for the new layer, which must be
+    /// measured before it is written whenever it is compressed or the layout is OCI.
+    /// Without it, the layer is made twice: the same bytes, more time, no space.
+    pub fn set_scratch(&mut self, factory: ScratchFactory<'s>) {
+        self.scratch = Some(factory);
     }
 
     /// The images, tags and history, without reading layer contents: fast.
@@ -87,6 +98,11 @@ impl<'s> Archive<'s> {
             Some(t) => vec![normalize_tag(t)?],
             None => Vec::new(),
         };
+        // A level no codec takes is refused before gigabytes are read.
+        if opts.compress != LayerCompression::Auto || opts.level.is_some_and(|l| !(1..=19).contains(&l)) {
+            let probe = if opts.compress == LayerCompression::Auto { LayerCompression::Zstd } else { opts.compress };
+            choose(probe, opts.level, &[])?;
+        }
         let idx = self.select(opts.image.as_deref(), opts.platform.as_deref())?;
         let image = &self.images[idx];
         if let SquashFrom::Layer(id) = &opts.from {
@@ -121,6 +137,9 @@ impl<'s> Archive<'s> {
             None => "root".to_string(),
         };
         let tags = if tags.is_empty() { image.tags.clone() } else { tags };
+        let squashed: Vec<(Compression, u64)> =
+            (keep..layers.len()).map(|i| (layers[i].compression, image.layers[i].file.size)).collect();
+        let compression = choose(opts.compress, opts.level, &squashed)?;
         let job = write::Job {
             members: &self.members,
             image,
@@ -131,11 +150,14 @@ impl<'s> Archive<'s> {
             from_label,
             tags: tags.clone(),
             sha256: self.sha256.as_ref(),
+            scratch: self.scratch.as_ref(),
+            compression: compression.clone(),
+            format: opts.format,
         };
         let written = write::write(&job, out, progress)?;
         let size_before: u64 = layers.iter().map(|l| l.size).sum();
         let kept_size: u64 = layers[..keep].iter().map(|l| l.size).sum();
-        let new_size = written.new_layer.as_ref().map_or(0, |(_, s)| *s);
+        let new_size = written.new_layer.as_ref().map_or(0, |n| n.size);
         Ok(SquashReport {
             image_id: written.image_id,
             tags,
@@ -144,8 +166,19 @@ impl<'s> Archive<'s> {
             layers_after: keep + usize::from(written.new_layer.is_some()),
             size_before,
             size_after: kept_size + new_size,
-            new_layer_diff_id: written.new_layer.map(|(d, _)| d),
+            new_layer_diff_id: written.new_layer.as_ref().map(|n| n.diff_id.clone()),
             new_layer_size: new_size,
+            new_layer_digest: written.new_layer.as_ref().map(|n| n.digest.clone()),
+            new_layer_stored_size: written.new_layer.as_ref().map_or(0, |n| n.stored_size),
+            compression: compression.codec.name().to_string(),
+            compression_level: compression.level,
+            compression_reason: compression.reason,
+            format: match opts.format {
+                ArchiveFormat::Oci => "oci",
+                ArchiveFormat::Docker => "docker",
+            }
+            .to_string(),
+            manifest_digest: written.manifest_digest,
             output_bytes: written.output_bytes,
         })
     }

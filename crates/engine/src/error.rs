@@ -25,6 +25,8 @@ pub enum ErrorCode {
     Io,
     /// The caller asked to stop.
     Cancelled,
+    /// An option's value cannot be used (a compression level out of range, say).
+    BadOption,
 }
 
 impl ErrorCode {
@@ -41,6 +43,7 @@ impl ErrorCode {
             ErrorCode::Unsupported => "UNSUPPORTED",
             ErrorCode::Io => "IO",
             ErrorCode::Cancelled => "CANCELLED",
+            ErrorCode::BadOption => "BAD_OPTION",
         }
     }
 }

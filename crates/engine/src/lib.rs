@@ -58,6 +58,7 @@ mod options;
 mod path;
 mod read;
 mod report;
+mod scratch;
 mod source;
 mod tar;
 mod write;
@@ -69,11 +70,12 @@ pub use error::{Error, ErrorCode, Result};
 #[doc(hidden)]
 pub use fuzzing::{read_member_as_layer, LayerRead};
 pub use image::tag::normalize_tag;
-pub use options::{ProgressFn, SquashFrom, SquashOptions};
+pub use options::{ArchiveFormat, LayerCompression, ProgressFn, SquashFrom, SquashOptions};
 pub use read::compression::{expansion_limit, Compression, MAX_RATIO, MIN_EXPANSION_LIMIT};
 pub use read::spool::{spool, Spooled};
 pub use report::{
     HistoryRow, ImageInfo, Inspection, LayerInfo, Progress, SquashPointChoice, SquashPointEstimate, SquashReport,
     WastedFile,
 };
+pub use scratch::{Scratch, ScratchFactory};
 pub use source::{RangeReader, ReadAt, SliceSource};

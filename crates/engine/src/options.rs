@@ -16,6 +16,61 @@ pub enum SquashFrom {
     Layer(String),
 }
 
+/// How the new layer is stored (kept layers are copied as they are, whatever this says).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LayerCompression {
+    /// As the layers it replaces were stored: gzip or zstd when they were compressed (an
+    /// image from a registry or the containerd store), a plain tar when they were plain (a
+    /// classic `docker save`).
+    #[default]
+    Auto,
+    /// A plain tar.
+    None,
+    /// gzip, levels 1 to 9 (default 6).
+    Gzip,
+    /// zstd, levels 1 to 19 (default 3).
+    Zstd,
+}
+
+/// The layout of the written archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ArchiveFormat {
+    /// What Docker 25+ writes: an OCI image layout (`oci-layout`, `index.json`,
+    /// `blobs/sha256/…`) with `manifest.json` pointing at the same blobs, so that every
+    /// loader takes it (Docker of any version, containerd, podman, skopeo).
+    #[default]
+    Oci,
+    /// What Docker before 25 wrote: `<id>/layer.tar`, `<id>.json`, `manifest.json` and
+    /// `repositories`.
+    Docker,
+}
+
+impl std::str::FromStr for LayerCompression {
+    type Err = String;
+    /// `auto`, `none`, `gzip` or `zstd`, as `-compress` takes them.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(LayerCompression::Auto),
+            "none" => Ok(LayerCompression::None),
+            "gzip" => Ok(LayerCompression::Gzip),
+            "zstd" => Ok(LayerCompression::Zstd),
+            _ => Err(format!("-compress takes auto, none, gzip or zstd, not `{s}`")),
+        }
+    }
+}
+
+impl std::str::FromStr for ArchiveFormat {
+    type Err = String;
+    /// `oci` or `docker`, as `-format` takes them.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "oci" => Ok(ArchiveFormat::Oci),
+            "docker" => Ok(ArchiveFormat::Docker),
+            _ => Err(format!("-format takes oci (Docker 25+, the default) or docker (before 25), not `{s}`")),
+        }
+    }
+}
+
 /// The options of [`Archive::squash`](crate::Archive::squash).
 #[derive(Debug, Clone)]
 pub struct SquashOptions {
@@ -33,11 +88,26 @@ pub struct SquashOptions {
     /// but a damaged or altered layer that is squashed goes unnoticed. Kept layers are
     /// copied as they are either way, and `docker load` checks them.
     pub verify: bool,
+    /// How the new layer is stored.
+    pub compress: LayerCompression,
+    /// The compression level; None for the codec's default.
+    pub level: Option<i32>,
+    /// The archive's layout.
+    pub format: ArchiveFormat,
 }
 
 impl Default for SquashOptions {
     fn default() -> Self {
-        SquashOptions { from: SquashFrom::Default, tag: None, image: None, platform: None, verify: true }
+        SquashOptions {
+            from: SquashFrom::Default,
+            tag: None,
+            image: None,
+            platform: None,
+            verify: true,
+            compress: LayerCompression::Auto,
+            level: None,
+            format: ArchiveFormat::Oci,
+        }
     }
 }
 

@@ -135,7 +135,8 @@ pub struct WastedFile {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Progress {
-    /// "read" (indexing the layers), "write" (writing the output).
+    /// "read" (indexing the layers), "squash" (making the new layer before the archive is
+    /// written, when it must be measured first), "write" (writing the output).
     pub phase: &'static str,
     /// Bytes of this phase done.
     pub bytes_done: u64,
@@ -165,6 +166,21 @@ pub struct SquashReport {
     pub new_layer_diff_id: Option<String>,
     /// Size of the new layer tar (0 when nothing was squashed).
     pub new_layer_size: u64,
+    /// `sha256:` of the new layer as stored (compressed or not): its blob's digest.
+    pub new_layer_digest: Option<String>,
+    /// The new layer's stored size (0 when nothing was squashed).
+    pub new_layer_stored_size: u64,
+    /// How the new layer is stored: "none", "gzip" or "zstd".
+    pub compression: String,
+    /// The compression level used (0 for none).
+    pub compression_level: i32,
+    /// Why that compression, e.g. "auto: the squashed layers were gzip-compressed (...)".
+    pub compression_reason: String,
+    /// The layout written: "oci" or "docker".
+    pub format: String,
+    /// `sha256:` of the image manifest (the OCI layout only): the digest containerd and a
+    /// registry show for the image.
+    pub manifest_digest: Option<String>,
     /// Bytes written to the output.
     pub output_bytes: u64,
 }

@@ -17,15 +17,26 @@ pub fn zstd(data: &[u8]) -> Vec<u8> {
     ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
 }
 
-/// Undoes gzip or zstd, by magic bytes; anything else is returned as it is.
+/// Undoes gzip (every member) or zstd (every frame), by magic bytes; anything else is
+/// returned as it is.
 pub fn decompress(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     if data.starts_with(&GZIP_MAGIC) {
         flate2::read::MultiGzDecoder::new(data).read_to_end(&mut out).unwrap();
     } else if data.starts_with(&ZSTD_MAGIC) {
-        ruzstd::decoding::StreamingDecoder::new(data).unwrap().read_to_end(&mut out).unwrap();
+        let mut rest = data;
+        while !rest.is_empty() {
+            ruzstd::decoding::StreamingDecoder::new(&mut rest).unwrap().read_to_end(&mut out).unwrap();
+        }
     } else {
         out = data.to_vec();
     }
+    out
+}
+
+/// The first gzip member only, as a decoder that stops after one reads it.
+pub fn gunzip_one_member(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(data).read_to_end(&mut out).unwrap();
     out
 }

@@ -19,16 +19,18 @@ mod reference;
 mod run;
 
 pub use archive::{base_config, sample_layers, v1_id, Folders, Image, Layer};
-pub use compress::{decompress, gzip, zstd, GZIP_MAGIC, ZSTD_MAGIC};
+pub use compress::{decompress, gunzip_one_member, gzip, zstd, GZIP_MAGIC, ZSTD_MAGIC};
 pub use digest::{digest, sha256_hex};
 pub use entry::{
     blockdev, chardev, dir, fifo, file, global_pax, hardlink, opaque, pax_record, symlink, tar, tar_without_end,
     whiteout, write_entry, EKind, Entry, Style, MTIME,
 };
 pub use header::{pad_to_block, set_checksum, Header, BLOCK};
-pub use output::{members, parse_layer, read_output, Output, Parsed};
+pub use output::{check_oci_layout, members, parse_layer, read_output, Output, Parsed};
 pub use path::{clean_path, show};
 pub use reference::{assert_same_content, assert_same_fs, check_order, Fs, NKind, Node};
-pub use run::{run, run_all_points, run_archive, run_checked, run_layers, squash, squash_with, Squashed};
+pub use run::{
+    run, run_all_points, run_archive, run_checked, run_layers, squash, squash_to_scratch, squash_with, Squashed,
+};
 
 pub use squash_engine::SquashFrom;

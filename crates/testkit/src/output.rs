@@ -6,7 +6,8 @@ use std::io::Read;
 
 use serde_json::{Map, Value};
 
-use crate::compress::decompress;
+use crate::compress::{decompress, GZIP_MAGIC, ZSTD_MAGIC};
+use crate::digest::{digest, sha256_hex};
 use crate::path::clean_path;
 
 /// The members of a tar stream, in order: name and content.
@@ -48,6 +49,72 @@ pub fn read_output(bytes: &[u8]) -> Output {
     let config = serde_json::from_slice::<Value>(&config_bytes).unwrap().as_object().unwrap().clone();
     let layers = m["Layers"].as_array().unwrap().iter().map(|l| members[l.as_str().unwrap()].clone()).collect();
     Output { members, order, manifest, config_name, config_bytes, config, layers }
+}
+
+/// Checks an OCI image layout as the OCI spec and containerd's importer read it: exactly
+/// `oci-layout`, `index.json`, `manifest.json` and `blobs/sha256/…` (every blob named by
+/// its digest); the index names the manifest once per tag (`io.containerd.image.name` the
+/// full reference, `org.opencontainers.image.ref.name` the tag); the manifest's config and
+/// layers have the digests, sizes and media types of their blobs, which `manifest.json`
+/// names in the same order. Returns the manifest.
+pub fn check_oci_layout(out: &Output, tags: &[String]) -> Value {
+    for name in out.members.keys() {
+        let ok = ["oci-layout", "index.json", "manifest.json", "blobs/", "blobs/sha256/"].contains(&name.as_str())
+            || name.strip_prefix("blobs/sha256/").is_some_and(|h| h.len() == 64);
+        assert!(ok, "unexpected member {name} in an OCI layout");
+    }
+    for (name, data) in &out.members {
+        if let Some(h) = name.strip_prefix("blobs/sha256/").filter(|h| !h.is_empty()) {
+            assert_eq!(sha256_hex(data), h, "blob {name} is not named by its digest");
+        }
+    }
+    let layout: Value = serde_json::from_slice(&out.members["oci-layout"]).unwrap();
+    assert_eq!(layout["imageLayoutVersion"], "1.0.0");
+    let index: Value = serde_json::from_slice(&out.members["index.json"]).unwrap();
+    assert_eq!(index["schemaVersion"], 2);
+    assert_eq!(index["mediaType"], "application/vnd.oci.image.index.v1+json");
+    let entries = index["manifests"].as_array().unwrap();
+    assert_eq!(entries.len(), tags.len().max(1), "one index entry per tag");
+    let blob = |d: &Value| {
+        out.members[&format!("blobs/sha256/{}", d["digest"].as_str().unwrap().strip_prefix("sha256:").unwrap())].clone()
+    };
+    for (i, e) in entries.iter().enumerate() {
+        assert_eq!(e["mediaType"], "application/vnd.oci.image.manifest.v1+json");
+        assert_eq!(e["digest"], entries[0]["digest"], "every tag names the same manifest");
+        if let Some(tag) = tags.get(i) {
+            let full = match tag.split('/').count() {
+                1 => format!("docker.io/library/{tag}"),
+                _ if tag.split('/').next().is_some_and(|d| d.contains(['.', ':']) || d == "localhost") => tag.clone(),
+                _ => format!("docker.io/{tag}"),
+            };
+            assert_eq!(e["annotations"]["io.containerd.image.name"], full.as_str());
+            assert_eq!(e["annotations"]["org.opencontainers.image.ref.name"], tag.rsplit(':').next().unwrap());
+        }
+    }
+    let manifest_bytes = blob(&entries[0]);
+    assert_eq!(entries[0]["size"], manifest_bytes.len() as u64);
+    let manifest: Value = serde_json::from_slice(&manifest_bytes).unwrap();
+    assert_eq!(manifest["schemaVersion"], 2);
+    assert_eq!(manifest["mediaType"], "application/vnd.oci.image.manifest.v1+json");
+    assert_eq!(manifest["config"]["mediaType"], "application/vnd.oci.image.config.v1+json");
+    assert_eq!(blob(&manifest["config"]), out.config_bytes, "the manifest's config is manifest.json's");
+    assert_eq!(manifest["config"]["size"], out.config_bytes.len() as u64);
+    let layers = manifest["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), out.layers.len());
+    for (l, stored) in layers.iter().zip(&out.layers) {
+        assert_eq!(&blob(l), stored, "the manifest's layers are manifest.json's, in order");
+        assert_eq!(l["size"], stored.len() as u64);
+        assert_eq!(l["digest"], digest(stored));
+        let kind = if stored.starts_with(&GZIP_MAGIC) {
+            "+gzip"
+        } else if stored.starts_with(&ZSTD_MAGIC) {
+            "+zstd"
+        } else {
+            ""
+        };
+        assert_eq!(l["mediaType"], format!("application/vnd.oci.image.layer.v1.tar{kind}"));
+    }
+    manifest
 }
 
 /// One entry of a layer, parsed by the tar crate.

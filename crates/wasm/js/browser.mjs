@@ -50,3 +50,49 @@ export const inspect = api.inspect;
 export const squash = api.squash;
 export const checkTag = api.checkTag;
 export const version = api.version;
+
+/**
+ * Scratch space for one squash in the origin-private file system (a worker's synchronous
+ * access handle): resolves to a function for `options.scratch`, or null where the browser
+ * has none (the new layer is then made twice instead: the same bytes, more time). The file
+ * is removed when the squash is done; `prefix` names it (leftovers of a closed tab can be
+ * found and removed by it).
+ */
+export async function opfsScratch(prefix = 'scratch-') {
+  try {
+    if (!(navigator.storage && navigator.storage.getDirectory)) return null;
+    const dir = await navigator.storage.getDirectory();
+    const name = `${prefix}${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+    const handle = await dir.getFileHandle(name, { create: true });
+    if (!handle.createSyncAccessHandle) return null;
+    const access = await handle.createSyncAccessHandle();
+    access.truncate(0);
+    let pos = 0;
+    let closed = false;
+    const space = {
+      write(chunk) {
+        let done = 0;
+        while (done < chunk.length) {
+          const n = access.write(chunk.subarray(done), { at: pos });
+          if (n <= 0) throw Object.assign(new Error('could not write a temporary file: the disk may be full'), { code: 'IO' });
+          done += n;
+          pos += n;
+        }
+      },
+      readAt(offset, length) {
+        const buf = new Uint8Array(length);
+        const n = access.read(buf, { at: offset });
+        return buf.subarray(0, n);
+      },
+      close() {
+        if (closed) return;
+        closed = true;
+        access.close();
+        dir.removeEntry(name).catch(() => {});
+      },
+    };
+    return () => space;
+  } catch {
+    return null;
+  }
+}

@@ -96,11 +96,13 @@ function checkOptions(opts) {
 /**
  * The wrapper's functions over a low-level module (`{ list, inspect, squash, checkTag,
  * version }` of a wasm-pack target), loaded by `load()` (sync or async), with `open(input)`
- * giving `{ source, close? }`, and `sha256` the host's SHA-256 factory where it has a
- * synchronous one (Node), used unless the caller's options say otherwise.
+ * giving `{ source, close? }`, `sha256` the host's SHA-256 factory where it has a
+ * synchronous one (Node), and `scratch` its scratch-space factory (Node: a temporary
+ * file), each used unless the caller's options say otherwise.
  */
-export function createApi({ load, open, sha256 }) {
+export function createApi({ load, open, sha256, scratch }) {
   const hashOf = (o) => (o.sha256 === undefined ? sha256 : o.sha256);
+  const scratchOf = (o) => (o.scratch === undefined ? scratch : o.scratch);
   async function using(input, fn) {
     const low = await load();
     const { source, close } = await open(input);
@@ -157,6 +159,10 @@ export function createApi({ load, open, sha256 }) {
           transientChunks: Boolean(o.onChunk && o.transientChunks),
           sha256: hashOf(o),
           verify: o.verify,
+          compress: o.compress,
+          level: o.level,
+          format: o.format,
+          scratch: scratchOf(o),
         });
         return { chunks, report };
       });

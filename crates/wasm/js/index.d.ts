@@ -20,6 +20,7 @@ import type {
   SquashReport,
   SquashError,
   HostSha256,
+  ScratchSpace,
 } from './wasm/web/@OUT_NAME@.js';
 
 export type {
@@ -41,6 +42,7 @@ export type {
   SquashReport,
   SquashError,
   HostSha256,
+  ScratchSpace,
 };
 
 /**
@@ -70,3 +72,5 @@ export function version(): Promise<string>;
 export function init(moduleOrPath?: string | URL | Response | BufferSource | WebAssembly.Module): Promise<unknown>;
 /** The low-level bindings wasm-bindgen generated (`list`, `inspect`, `squash`, ... on `Source`s). */
 export function lowLevel(): Promise<typeof import('./wasm/web/@OUT_NAME@.js')>;
+/** Scratch space for one squash in the origin-private file system (workers); null where there is none. */
+export function opfsScratch(prefix?: string): Promise<(() => ScratchSpace) | null>;

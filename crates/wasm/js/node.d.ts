@@ -1,6 +1,6 @@
 // Types of the Node.js entry: the wrapper's, plus file paths and writing to a file.
 import type { Input as BaseInput, InspectOptions, SquashOptions, SquashResult, Source } from './index.js';
-import type { Inspection, SquashReport } from './index.js';
+import type { Inspection, ScratchSpace, SquashReport } from './index.js';
 
 export type {
   Source,
@@ -16,6 +16,7 @@ export type {
   SquashReport,
   SquashError,
   HostSha256,
+  ScratchSpace,
   InspectOptions,
   SquashOptions,
   LowLevelSquashOptions,
@@ -64,6 +65,8 @@ export interface FileOutput {
  */
 export function fileOutput(outPath: string, options?: { describe?: (error: Error) => string }): FileOutput;
 /** Writes all of `chunk` to the descriptor, waiting out EAGAIN. */
-export function writeAllSync(fd: number, chunk: Uint8Array): void;
+export function writeAllSync(fd: number, chunk: Uint8Array, position?: number): void;
+/** An unlinked temporary file as scratch space (the Node entry's default). */
+export function tempFileScratch(): ScratchSpace;
 /** The low-level bindings wasm-bindgen generated (`list`, `inspect`, `squash`, ... on `Source`s). */
 export function lowLevel(): typeof import('./wasm/nodejs/@OUT_NAME@.js');

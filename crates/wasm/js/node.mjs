@@ -4,6 +4,7 @@
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { createApi, toSource, codedError } from './common.mjs';
@@ -88,7 +89,35 @@ async function open(input) {
 // wasm: hashing every layer is most of the work, and this makes it several times faster.
 const nodeSha256 = () => crypto.createHash('sha256');
 
-const api = createApi({ load: lowLevel, open, sha256: nodeSha256 });
+/**
+ * Scratch space for the new layer (staged once when it must be measured before it is
+ * written: a compressed layer, or any layer of the OCI layout): a file in the system's
+ * temporary folder, unlinked as soon as it is open, so it vanishes however the process ends.
+ */
+export function tempFileScratch() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docker-squash-'));
+  const file = path.join(dir, 'layer');
+  const fd = fs.openSync(file, 'w+', 0o600);
+  fs.rmSync(dir, { recursive: true, force: true });
+  let pos = 0;
+  let buf = Buffer.alloc(0);
+  return {
+    write(chunk) {
+      writeAllSync(fd, chunk, pos);
+      pos += chunk.length;
+    },
+    readAt(offset, length) {
+      if (buf.length < length) buf = Buffer.allocUnsafe(length);
+      const n = fs.readSync(fd, buf, 0, length, offset);
+      return buf.subarray(0, n);
+    },
+    close() {
+      fs.closeSync(fd);
+    },
+  };
+}
+
+const api = createApi({ load: lowLevel, open, sha256: nodeSha256, scratch: tempFileScratch });
 
 /**
  * Images, tags and history of an archive, without reading the layers.
@@ -102,12 +131,16 @@ export const squash = api.squash;
 export const checkTag = api.checkTag;
 export const version = api.version;
 
-/** Writes all of `chunk` to `fd`, waiting out EAGAIN on non-blocking pipes. */
-export function writeAllSync(fd, chunk) {
+/**
+ * Writes all of `chunk` to `fd` (at `position` when given), waiting out EAGAIN on
+ * non-blocking pipes.
+ */
+export function writeAllSync(fd, chunk, position) {
   let done = 0;
   while (done < chunk.length) {
     try {
-      done += fs.writeSync(fd, chunk, done, chunk.length - done);
+      const at = position === undefined ? null : position + done;
+      done += fs.writeSync(fd, chunk, done, chunk.length - done, at);
     } catch (e) {
       if (e.code !== 'EAGAIN') throw e;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);

@@ -8,6 +8,7 @@ use wasm_bindgen::prelude::*;
 use crate::errors::{bad_argument, coded_error, Call};
 use crate::options::{self, ReadOptions, WriteOptions};
 use crate::progress;
+use crate::scratch;
 use crate::sha256;
 use crate::sink::ChunkSink;
 use crate::source::{JsSource, Source};
@@ -52,6 +53,11 @@ pub fn squash(
     let call = Call::new();
     let w: WriteOptions = options::read(&options)?;
     let r: ReadOptions = options::read(&options)?;
+    let level = match w.level {
+        None => None,
+        Some(l) if l.fract() == 0.0 && l.abs() <= i32::MAX as f64 => Some(l as i32),
+        Some(_) => return Err(bad_argument("options.level must be a whole number")),
+    };
     let opts = SquashOptions {
         from: match w.from {
             None => SquashFrom::Default,
@@ -62,6 +68,21 @@ pub fn squash(
         image: r.image,
         platform: r.platform,
         verify: r.verify.unwrap_or(true),
+        compress: w
+            .compress
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e: String| bad_argument(&e))?
+            .unwrap_or_default(),
+        level,
+        format: w
+            .format
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e: String| bad_argument(&e))?
+            .unwrap_or_default(),
     };
     let on_chunk =
         w.on_chunk.ok_or_else(|| bad_argument("options.onChunk (a function that receives the output) is required"))?;
@@ -70,6 +91,9 @@ pub fn squash(
     let mut archive = Archive::open(Box::new(src)).map_err(|e| call.error(e))?;
     if let Some(make) = r.sha256 {
         archive.set_sha256(sha256::factory(make, call.failed.clone()));
+    }
+    if let Some(make) = w.scratch {
+        archive.set_scratch(scratch::factory(make, call.failed.clone()));
     }
     let mut sink = ChunkSink::new(on_chunk, w.transient_chunks, call.failed.clone());
     let report = archive.squash(&opts, &mut sink, &mut progress).map_err(|e| call.error(e))?;

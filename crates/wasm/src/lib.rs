@@ -12,7 +12,7 @@
 //!
 //! - `api`: the calls (`list`, `inspect`, `squash`, `spool`, ...);
 //! - `options`: their options objects, read with serde;
-//! - `source`, `sink`, `sha256`, `progress`: the adapters between JavaScript and the engine;
+//! - `source`, `sink`, `sha256`, `scratch`, `progress`: the adapters between JavaScript and the engine;
 //! - `errors`: how failures reach JavaScript;
 //! - `cli`: the command line shared with the native CLI, for the npm bin;
 //! - `types.d.ts`: the TypeScript types of all of it, included below.
@@ -22,6 +22,7 @@ mod cli;
 mod errors;
 mod options;
 mod progress;
+mod scratch;
 mod sha256;
 mod sink;
 mod source;

@@ -39,6 +39,14 @@ pub struct WriteOptions {
     /// Any truthy value turns it on, as it always has.
     #[serde(default, deserialize_with = "truthy")]
     pub transient_chunks: bool,
+    #[serde(default, deserialize_with = "compress")]
+    pub compress: Option<String>,
+    #[serde(default, deserialize_with = "level")]
+    pub level: Option<f64>,
+    #[serde(default, deserialize_with = "format")]
+    pub format: Option<String>,
+    #[serde(default, deserialize_with = "scratch")]
+    pub scratch: Option<Function>,
 }
 
 /// `options` (an object, or undefined/null for none) as `T`.
@@ -83,6 +91,10 @@ options! {
     from: String => String, "options.from must be a string";
     tag: String => String, "options.tag must be a string";
     on_chunk: Js<Function> => Function, "options.onChunk must be a function";
+    compress: String => String, "options.compress must be a string: \"auto\", \"none\", \"gzip\" or \"zstd\"";
+    level: f64 => f64, "options.level must be a number";
+    format: String => String, "options.format must be a string: \"oci\" or \"docker\"";
+    scratch: Js<Function> => Function, "options.scratch must be a function that returns { write, readAt }";
 }
 
 fn truthy<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {

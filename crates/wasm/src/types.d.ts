@@ -16,8 +16,12 @@ export interface Source {
 
 /** Progress of long work, for progress bars. About ten calls a second at most. */
 export interface Progress {
-  /** "read": reading and verifying the layers; "write": writing the squashed archive. */
-  phase: 'read' | 'write';
+  /**
+   * "read": reading and verifying the layers; "squash": making the new layer before the
+   * archive is written (when its size and digest must come first: a compressed layer, or
+   * the OCI layout); "write": writing the squashed archive.
+   */
+  phase: 'read' | 'squash' | 'write';
   bytesDone: number;
   bytesTotal: number;
 }
@@ -75,6 +79,35 @@ export interface SquashOptions extends InspectOptions {
    * keep it, and do not call this module from onChunk.
    */
   transientChunks?: boolean;
+  /**
+   * How the new layer is stored: "auto" (the default: gzip or zstd when the layers it
+   * replaces were so compressed, as images from a registry or Docker 29's store are; a
+   * plain tar when they were plain, as a classic `docker save` writes them), "none",
+   * "gzip" or "zstd". Kept layers are copied as they are.
+   */
+  compress?: 'auto' | 'none' | 'gzip' | 'zstd' | null;
+  /** The compression level: gzip 1-9 (default 6), zstd 1-19 (default 3). */
+  level?: number | null;
+  /**
+   * The archive's layout: "oci" (the default: as Docker 25+ writes it, with
+   * `manifest.json` too, so every loader reads it) or "docker" (before Docker 25).
+   */
+  format?: 'oci' | 'docker' | null;
+  /**
+   * Scratch space for the new layer, which must be measured before it is written (it is
+   * staged there once; without it, it is made twice: the same bytes, more time): a
+   * function returning a fresh `{ write(chunk), readAt(offset, length), close?() }`.
+   * `write` gets a view into the wasm memory, valid during the call only. The Node entry
+   * uses an unlinked temporary file by default; in a worker, `opfsScratch()` of the
+   * browser entry gives one in the origin-private file system; `null` makes it twice.
+   */
+  scratch?: (() => ScratchSpace) | null;
+}
+
+export interface ScratchSpace {
+  write(chunk: Uint8Array): unknown;
+  readAt(offset: number, length: number): Uint8Array;
+  close?(): unknown;
 }
 
 /** The low-level `squash` writes only through `onChunk`, so it needs one. */
@@ -168,6 +201,20 @@ export interface SquashReport {
   /** null when nothing was squashed. */
   newLayerDiffId: string | null;
   newLayerSize: number;
+  /** `sha256:` of the new layer as stored (its blob), null when nothing was squashed. */
+  newLayerDigest: string | null;
+  /** The new layer's stored (maybe compressed) size. */
+  newLayerStoredSize: number;
+  /** How the new layer is stored. */
+  compression: 'none' | 'gzip' | 'zstd';
+  /** The level used (0 for none). */
+  compressionLevel: number;
+  /** Why that compression, e.g. "auto: the squashed layers were gzip-compressed (…)". */
+  compressionReason: string;
+  /** The layout written. */
+  format: 'oci' | 'docker';
+  /** `sha256:` of the OCI image manifest (what containerd and registries show); null for "docker". */
+  manifestDigest: string | null;
   /** Bytes handed to onChunk. */
   outputBytes: number;
 }
@@ -193,6 +240,7 @@ export interface SquashError extends Error {
     | 'UNSUPPORTED'
     | 'IO'
     | 'CANCELLED'
+    | 'BAD_OPTION'
     | 'BAD_ARGUMENT';
 }
 
@@ -209,6 +257,9 @@ export interface CliArgs {
   output: string | null;
   image: string | null;
   platform: string | null;
+  compress: 'auto' | 'none' | 'gzip' | 'zstd' | null;
+  level: number | null;
+  format: 'oci' | 'docker' | null;
   noVerify: boolean;
   verbose: boolean;
   help: boolean;

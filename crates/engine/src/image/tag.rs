@@ -111,9 +111,32 @@ pub fn normalize_tag(input: &str) -> Result<String> {
     Ok(format!("{name}:{tag}"))
 }
 
+/// A tag as containerd names images: the registry and `library/` that Docker implies,
+/// written out (`app:1` is `docker.io/library/app:1`).
+pub(crate) fn full_name(tag: &str) -> String {
+    let first = tag.split('/').next().unwrap_or("");
+    let has_domain = tag.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
+    if has_domain {
+        tag.to_string()
+    } else if tag.contains('/') {
+        format!("docker.io/{tag}")
+    } else {
+        format!("docker.io/library/{tag}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn full_names_spell_out_what_docker_implies() {
+        assert_eq!(full_name("app:sq"), "docker.io/library/app:sq");
+        assert_eq!(full_name("team/app:1"), "docker.io/team/app:1");
+        assert_eq!(full_name("registry:5000/team/app:1.2"), "registry:5000/team/app:1.2");
+        assert_eq!(full_name("localhost/app:1"), "localhost/app:1");
+        assert_eq!(full_name("docker.io/library/app:1"), "docker.io/library/app:1");
+    }
 
     #[test]
     fn valid_tags_are_kept_and_latest_is_added() {

@@ -6,9 +6,8 @@ use std::cell::Cell;
 use std::io::{BufReader, Read};
 use std::rc::Rc;
 
-use super::output::Out;
+use super::output::Sink;
 use super::Job;
-use crate::digest::Hasher;
 use crate::error::{Error, Result};
 use crate::merge::plan::{MetaItem, Plan};
 use crate::merge::tree::EntryRef;
@@ -106,33 +105,38 @@ fn read_header_seq(job: &Job<'_, '_>, e: EntryRef, put: &Put) -> Result<Vec<u8>>
     Ok(buf)
 }
 
-/// Streams the new layer (the outer tar header is written) and returns its diff_id.
-pub(super) fn write<'s>(
-    job: &Job<'_, 's>,
-    plan: &Plan,
-    lay: &Layout,
-    o: &mut Out<'_, '_, 's>,
-    buf: &mut [u8],
-) -> Result<String> {
-    o.hasher = Some(Hasher::start(job.sha256));
-    let start = o.written;
+/// Streams the new layer's `lay.size` bytes into `o`.
+pub(super) fn write(job: &Job<'_, '_>, plan: &Plan, lay: &Layout, o: &mut dyn Sink, buf: &mut [u8]) -> Result<()> {
+    let mut o = Counting { inner: o, n: 0 };
     for m in &lay.meta {
         o.put(m)?;
     }
-    write_copies(job, plan, lay, o, buf)?;
+    write_copies(job, plan, lay, &mut o, buf)?;
     for l in &lay.links {
         o.put(l)?;
     }
     o.zeros(1024)?;
-    let written = o.written - start;
-    if written != lay.size {
-        return Err(Error::corrupt(format!("internal: squashed layer is {written} bytes, {} planned", lay.size)));
+    if o.n != lay.size {
+        return Err(Error::corrupt(format!("internal: squashed layer is {} bytes, {} planned", o.n, lay.size)));
     }
-    o.hasher.take().map(Hasher::finish).ok_or_else(|| Error::corrupt("internal: no hasher"))
+    Ok(())
+}
+
+/// Counts what passes through, to check it against the layout.
+struct Counting<'a> {
+    inner: &'a mut dyn Sink,
+    n: u64,
+}
+
+impl Sink for Counting<'_> {
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        self.n += bytes.len() as u64;
+        self.inner.put(bytes)
+    }
 }
 
 /// Copies entries layer by layer, front to back.
-fn write_copies(job: &Job<'_, '_>, plan: &Plan, lay: &Layout, o: &mut Out, buf: &mut [u8]) -> Result<()> {
+fn write_copies(job: &Job<'_, '_>, plan: &Plan, lay: &Layout, o: &mut dyn Sink, buf: &mut [u8]) -> Result<()> {
     let mut i = 0;
     while i < plan.copies.len() {
         let layer_no = plan.copies[i].entry.layer;
@@ -209,7 +213,7 @@ impl<'a> LayerCursor<'a> {
         Ok(())
     }
 
-    fn copy_to(&mut self, o: &mut Out, n: u64, buf: &mut [u8]) -> Result<()> {
+    fn copy_to(&mut self, o: &mut dyn Sink, n: u64, buf: &mut [u8]) -> Result<()> {
         match self {
             LayerCursor::Direct(r, p) => {
                 o.copy(r, n, buf)?;

@@ -263,6 +263,9 @@ async function inspect(args) {
       image: args.image,
       platform: args.platform,
       verify: !args.noVerify,
+      compress: args.compress,
+      level: args.level,
+      format: args.format,
       onProgress: progressPrinter(),
     });
     // The file was decompressed on the way in: say what the user's file is.
@@ -295,6 +298,9 @@ async function squash(args) {
       image: args.image,
       platform: args.platform,
       verify: !args.noVerify,
+      compress: args.compress,
+      level: args.level,
+      format: args.format,
       onProgress: progressPrinter(),
       onChunk: (c) => out.write(c),
       transientChunks: true,

@@ -1,0 +1,68 @@
+//! Which compression the new layer gets: `auto` follows the layers it replaces.
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::options::LayerCompression;
+use crate::read::compression::Compression;
+
+/// The compression decided on, its level, and why (for `-verbose` and the page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Chosen {
+    pub(crate) codec: Compression,
+    /// The level used (0 when uncompressed).
+    pub(crate) level: i32,
+    pub(crate) reason: String,
+}
+
+/// Decides. `squashed` holds, for each layer being squashed, how it is stored and its
+/// stored size. `auto`: the compression holding most of their stored bytes, so that a
+/// registry-pulled or containerd-store image (gzip or zstd layers) stays compressed, and a
+/// classic `docker save` (plain tars, which `docker load` and `docker push` compress by
+/// themselves) stays plain.
+pub(crate) fn choose(asked: LayerCompression, level: Option<i32>, squashed: &[(Compression, u64)]) -> Result<Chosen> {
+    let (codec, reason) = match asked {
+        LayerCompression::None => (Compression::None, "as asked (-compress none)".to_string()),
+        LayerCompression::Gzip => (Compression::Gzip, "as asked (-compress gzip)".to_string()),
+        LayerCompression::Zstd => (Compression::Zstd, "as asked (-compress zstd)".to_string()),
+        LayerCompression::Auto => auto(squashed),
+    };
+    let Some((least, most, default)) = super::levels(codec) else {
+        if let (Some(l), LayerCompression::None) = (level, asked) {
+            return Err(bad_level(format!("-level {l} needs -compress gzip or zstd: -compress none has no level")));
+        }
+        return Ok(Chosen { codec, level: 0, reason });
+    };
+    let level = match level {
+        None => default,
+        Some(l) if (least..=most).contains(&l) => l,
+        Some(l) => {
+            return Err(bad_level(format!(
+                "-level {l} is out of range for {}: it takes {least} to {most} (default {default})",
+                codec.name()
+            )))
+        }
+    };
+    Ok(Chosen { codec, level, reason })
+}
+
+fn bad_level(message: String) -> Error {
+    Error::new(ErrorCode::BadOption, message)
+}
+
+fn auto(squashed: &[(Compression, u64)]) -> (Compression, String) {
+    let bytes = |c: Compression| squashed.iter().filter(|(k, _)| *k == c).map(|(_, n)| *n).sum::<u64>();
+    let (gzip, zstd) = (bytes(Compression::Gzip), bytes(Compression::Zstd));
+    if gzip == 0 && zstd == 0 {
+        let why = if squashed.is_empty() { "nothing is squashed" } else { "the squashed layers were plain tars" };
+        return (
+            Compression::None,
+            format!("auto: {why} (a classic docker save; docker load and docker push compress by themselves)"),
+        );
+    }
+    let codec = if zstd > gzip { Compression::Zstd } else { Compression::Gzip };
+    let all = squashed.iter().all(|(k, _)| *k == codec);
+    let which = if all { "the squashed layers were" } else { "most of the squashed layers' bytes were" };
+    (
+        codec,
+        format!("auto: {which} {}-compressed (as a registry or the containerd image store gives them)", codec.name()),
+    )
+}
