@@ -279,7 +279,9 @@ export function useRegistry() {
   return registry;
 }
 
-const logSize = () => fs.statSync(registry.log).size;
+/** Where the registry's log ends now: give it to pushedBytes to measure a push made by other means. */
+export const registryLogMark = () => fs.statSync(registry.log).size;
+const logSize = registryLogMark;
 
 /** The requests the registry logged since byte `since` of its log: [{ method, uri, status }]. */
 function requestsSince(since) {
@@ -327,7 +329,8 @@ export function registryManifest(repo, tagOrDigest) {
 }
 
 /**
- * What a push to REPO:TAG cost, from the registry's log since byte `since`:
+ * What a push to REPO:TAG cost, from the registry's log since byte `since` (registryLogMark()
+ * before the push):
  *   manifestBytes  the sizes of the blobs the pushed manifest names (config + layers)
  *   uploaded       the bytes of the blob uploads this push completed (PUT .../blobs/uploads/
  *                  ...?digest=, 201); blobs the registry had already, or mounted from another
