@@ -38,7 +38,7 @@ RES=$R/results.tsv            # name status wall_s rss_kb user_s sys_s
 FAILURES=()
 fail() { FAILURES+=("$*"); log "FAIL: $*"; }
 
-for t in /usr/bin/time docker dockerd busybox; do
+for t in /usr/bin/time docker dockerd busybox pigz zstd; do
   command -v "$t" >/dev/null || { echo "bench: $t is missing (run: make setup)" >&2; exit 1; }
 done
 
@@ -155,6 +155,27 @@ if [ "$ours_ok" = 1 ]; then
   [ "$top_diff" = "$real_diff" ] || fail "the squashed layer's diff_id in the config ($top_diff) is not the sha256 of the layer ($real_diff)"
 fi
 
+# The new layer's compression: each codec on the same input, interleaved with its floor:
+# reading and hashing the input (floor_verify, above) plus the reference tool compressing the
+# squashed layer on every core (pigz -6, zstd -3 -T0). -format docker streams a plain layer
+# with no temporary file, as before the OCI layout was the default.
+NPROC=$(nproc)
+for i in $(seq 1 "$REPEAT"); do
+  ours_run ours_docker "$IN" "$R/out-docker.tar" "bench-squashed:$KEY" -format docker || ours_ok=0
+  for c in gzip zstd; do
+    ours_run "ours_$c" "$IN" "$R/out-$c.tar" "bench-squashed-$c:$KEY" -compress "$c" || ours_ok=0
+  done
+  if [ -s "$layer_tar" ]; then
+    measure floor_pigz sh -c 'pigz -6 -p "$2" -c "$1" | wc -c >"$3"' _ "$layer_tar" "$NPROC" "$R/pigz.size" || true
+    measure floor_zstd sh -c 'zstd -3 -T0 -q -c "$1" | wc -c >"$3"' _ "$layer_tar" "$R/zstd.size" || true
+  fi
+done
+# new_layer_bytes OUT: the stored size of an output's new (top) layer.
+new_layer_bytes() {
+  local name; name=$(manifest_field "$1" '.[0].Layers[-1]')
+  tar -tvf "$1" "$name" | awk '{ print $3 }'
+}
+
 # The same with in.tar evicted from the page cache before each run (the disk is the host's
 # virtual disk, itself cached by the host: "cold" here means not in this kernel's cache).
 for i in $(seq 1 "$REPEAT"); do
@@ -255,6 +276,15 @@ if [ -n "$WASM_SCRIPT" ] && command -v node >/dev/null; then
   if [ "$wasm_state" = ok ]; then
     for i in $(seq 2 "$REPEAT"); do wasm_run || { wasm_state="failed ($WASM_SCRIPT, log: $R/wasm.log)"; break; }; done
   fi
+  if [ "$wasm_state" = ok ]; then
+    WASM_GZIP=1
+    for i in $(seq 1 "$REPEAT"); do
+      for c in gzip zstd; do
+        rm -f "$R/wasm-$c.tar"
+        measure "wasm_$c" node "$WASM_SCRIPT" "$IN" "$R/wasm-$c.tar" -from "$FROM" -t "bench-squashed-$c:$KEY" -compress "$c" || true
+      done
+    done
+  fi
   [ "$wasm_state" = ok ] || [ "${wasm_state#not built}" != "$wasm_state" ] || fail "wasm: $wasm_state"
 fi
 # The script's own timer (squash call only, without node's start and the wasm compile).
@@ -325,6 +355,64 @@ if listing "bench-img:$KEY" "$R/list-orig.txt"; then
 else
   fail "cannot list the original image's files (log: $R/list-orig.txt.err)"
 fi
+if [ -n "${WASM_GZIP:-}" ]; then
+  for c in gzip zstd; do
+    check "wasm -compress $c: byte-identical to the native output" cmp -s "$R/wasm-$c.tar" "$R/out-$c.tar"
+  done
+fi
+
+# ---- what a push costs through containerd (Docker 29's image store) --------------------
+# The image as Docker 29 saves it (OCI, gzip layers: made with skopeo), squashed by default
+# (auto keeps gzip), each imported into a private containerd and pushed with ctr to a
+# private registry; the bytes are the sizes of the blobs each pushed manifest names (what
+# a fresh registry receives), against gzip -6 of the squashed image's layers.
+PUSHED=
+stop_push() { tests/support/containerd.sh stop "$W/ctr" || true; tests/support/registry.sh stop "$W/registry" || true; }
+push_bench() {
+  local oci=$C/in-oci-gzip.tar
+  [ -s "$oci" ] || skopeo copy -q "docker-archive:$IN" "oci-archive:$oci.part:bench-orig:$KEY" --dest-compress-format gzip \
+    && mv -f "$oci.part" "$oci" 2>/dev/null || [ -s "$oci" ] || return 1
+  eval "$(tests/support/containerd.sh start "$W/ctr")" || return 1
+  eval "$(tests/support/registry.sh start "$W/registry")" || return 1
+  local sq=$R/out-oci-auto.tar
+  "$CLI" -t "bench-sq:$KEY" -from "$FROM" -i "$oci" -o "$sq" -verbose >"$R/push-squash.log" 2>&1 || return 1
+  local c="ctr -a $CONTAINERD_ADDRESS -n bench"
+  $c images import --base-name docker.io/library/bench-orig --digests "$oci" >"$R/push.log" 2>&1 || return 1
+  $c images import "$sq" >>"$R/push.log" 2>&1 || return 1
+  local orig_ref; orig_ref=$($c images ls -q | grep -m1 '^docker.io/library/bench-orig') || return 1
+  $c images push --plain-http -u "$REGISTRY_USER:$REGISTRY_PASSWORD" "$REGISTRY_ADDRESS/bench/app:orig" "$orig_ref" >>"$R/push.log" 2>&1 \
+    || { $c images tag "$orig_ref" "$REGISTRY_ADDRESS/bench/app:orig" >>"$R/push.log" 2>&1 \
+         && $c images push --plain-http -u "$REGISTRY_USER:$REGISTRY_PASSWORD" "$REGISTRY_ADDRESS/bench/app:orig" >>"$R/push.log" 2>&1; } || return 1
+  $c images tag "docker.io/library/bench-sq:$KEY" "$REGISTRY_ADDRESS/bench/app:sq" >>"$R/push.log" 2>&1 || return 1
+  $c images push --plain-http -u "$REGISTRY_USER:$REGISTRY_PASSWORD" "$REGISTRY_ADDRESS/bench/app:sq" >>"$R/push.log" 2>&1 || return 1
+  pushed() { curl -s -u "$REGISTRY_USER:$REGISTRY_PASSWORD" \
+    -H 'Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' \
+    "http://$REGISTRY_ADDRESS/v2/bench/app/manifests/$1" | jq '[.config.size] + [.layers[].size] | add'; }
+  local po ps ref
+  po=$(pushed orig); ps=$(pushed sq)
+  ref=$(python3 - "$sq" <<'PY'
+import json, sys, tarfile, zlib, gzip, io
+t = tarfile.open(sys.argv[1])
+m = json.load(t.extractfile("manifest.json"))[0]
+total = 0
+for name in m["Layers"]:
+    raw = t.extractfile(name).read()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    c = zlib.compressobj(6, zlib.DEFLATED, 31)
+    total += len(c.compress(raw)) + len(c.flush())
+print(total)
+PY
+)
+  PUSHED=$(printf '%-52s %7s  %s\n' "pushed through containerd: squashed / original" "$(ratio "$ps" "$po")" \
+    "$ps / $po bytes (auto kept $(grep -o 'stored as [a-z]* level [0-9]*' "$R/push-squash.log" | head -1))"
+    printf '%-52s %7s  %s' "  squashed pushed / gzip -6 of its layers" "$(ratio "$ps" "$ref")" "$(verdict "$(ratio "$ps" "$ref")" '<=' 1.1)")
+}
+if command -v ctr >/dev/null && command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
+  push_bench || fail "pushing through containerd (log: $R/push.log)"
+  stop_push
+fi
+
 for img in bench-squashed bench-squashed2x bench-squashed2xb bench-py bench-wasm; do docker rmi -f "$img:$KEY" >/dev/null 2>&1 || true; done
 # A tool that re-tagged the original would break the next run's cache: put it back.
 [ "$(docker image inspect -f '{{.Id}}' "bench-img:$KEY" 2>/dev/null)" = "$ORIG_ID" ] || docker tag "$ORIG_ID" "bench-img:$KEY"
@@ -380,6 +468,17 @@ else
   row "(d) wasm in node: $WASM_SCRIPT" wasm "$( [ "$wasm_state" = ok ] && echo "its own timer (squash call only): ${wasm_inner:-?} s" || echo "$wasm_state")"
 fi
 row "    python docker-squash --output-path, no load" python_tar "engine -> tar: $(py_phases "$R/python_tar.log" write)"
+echo "the new layer's compression (tar -> tar; the squashed layer is $layer_mb MiB as a tar)"
+gz_mib() { [ -s "$1" ] && awk '{ printf "%.1f", $1 / 1048576 }' "$1" || echo "?"; }
+nl_mib() { [ -s "$1" ] && awk -v b="$(new_layer_bytes "$1")" 'BEGIN { printf "%.1f", b / 1048576 }' || echo "?"; }
+row "    ours (auto: none for this input), OCI layout" ours "the plain layer is staged in a temp file (its digest names its blob)"
+row "    ours -format docker (streamed, no temp file)" ours_docker ""
+row "    ours -compress gzip" ours_gzip "new layer $(nl_mib "$R/out-gzip.tar") MiB"
+row "    ours -compress zstd" ours_zstd "new layer $(nl_mib "$R/out-zstd.tar") MiB"
+row "    floor: pigz -6 -p $NPROC of the squashed layer" floor_pigz "$(gz_mib "$R/pigz.size") MiB"
+row "    floor: zstd -3 -T0 of the squashed layer" floor_zstd "$(gz_mib "$R/zstd.size") MiB"
+[ -z "${WASM_GZIP:-}" ] || row "    wasm in node -compress gzip" wasm_gzip ""
+[ -z "${WASM_GZIP:-}" ] || row "    wasm in node -compress zstd" wasm_zstd ""
 echo "engine -> engine"
 row "(b) python docker-squash $PY_VERSION -f ID -t TAG" python "$(py_phases "$R/python.log" load)"
 row "    docker save | ours | docker load" pipe "our CLI spools stdin to a temp file"
@@ -410,6 +509,17 @@ r=$(ratio "$(wall python)" "$(wall save)"); printf "$RF" "  ceiling engine -> en
 r=$(ratio "$(wall python)" "$(sum_wall save ours load)"); printf "$RF" "python / (save + ours + load)" "$r" "(info)"
 if [ "$wasm_state" != ok ]; then printf "$RF" "wasm / native" - "wasm: $wasm_state"
 else r=$(ratio "$(wall wasm)" "$ours"); printf "$RF" "wasm / native" "$r" "$(verdict "$r" '<=' 2.5)"; fi
+r=$(ratio "$(wall ours_gzip)" "$(sum_wall floor_verify floor_pigz)"); printf "$RF" "ours -compress gzip / (floor+verify + pigz -6)" "$r" "$(verdict "$r" '<=' 1.3)"
+r=$(ratio "$(wall ours_zstd)" "$(sum_wall floor_verify floor_zstd)"); printf "$RF" "ours -compress zstd / (floor+verify + zstd -T0)" "$r" "(info)"
+printf "$RF" "peak RSS MiB: gzip / zstd" "$(rss_mib ours_gzip) / $(rss_mib ours_zstd)" "$(verdict "$(rss_mib ours_gzip)" '<=' 100); zstd $(verdict "$(rss_mib ours_zstd)" '<=' 100)"
+if [ -s "$R/pigz.size" ] && [ -s "$R/out-gzip.tar" ]; then
+  r=$(ratio "$(new_layer_bytes "$R/out-gzip.tar")" "$(cat "$R/pigz.size")"); printf "$RF" "new layer gzip bytes / pigz -6 bytes" "$r" "$(verdict "$r" '<=' 1.1)"
+fi
+if [ -s "$R/zstd.size" ] && [ -s "$R/out-zstd.tar" ]; then
+  r=$(ratio "$(new_layer_bytes "$R/out-zstd.tar")" "$(cat "$R/zstd.size")"); printf "$RF" "new layer zstd bytes / zstd -3 bytes" "$r" "(info: one frame per 8 MiB)"
+fi
+[ -z "${WASM_GZIP:-}" ] || { r=$(ratio "$(wall wasm_gzip)" "$(wall ours_gzip)"); printf "$RF" "wasm gzip / native gzip" "$r" "(info)"; }
+[ -z "${PUSHED:-}" ] || printf '%s\n' "$PUSHED"
 printf "$RF" "ours peak RSS MiB: 1x / 2x files+bytes / 2x bytes" "$(rss_mib ours) / $(rss_mib ours2x) / $(rss_mib ours2xb)" \
   "2x/1x = $(ratio "$(rss_mib ours2x)" "$(rss_mib ours)") / $(ratio "$(rss_mib ours2xb)" "$(rss_mib ours)") (flat = 1.00)"
 printf "$RF" "ours wall 2x/1x: files+bytes / bytes" "$(ratio "$(wall ours2x)" "$ours") / $(ratio "$(wall ours2xb)" "$ours")" "(input ~2x larger)"

@@ -106,9 +106,22 @@ describe('tags', () => {
     }
   });
 
-  test('-t names the result, in manifest.json and in repositories', () => {
+  test("-t names the result: in manifest.json and index.json (containerd's full name and the tag)", () => {
     const file = out('tagged.tar');
     squashCli(['-t', 'example.com:5000/team/app:v1.2', '-i', saved(image('meta')), '-o', file]);
+    const meta = readArchiveMeta(file);
+    assert.deepEqual(meta.manifest[0].RepoTags, ['example.com:5000/team/app:v1.2']);
+    const index = JSON.parse(meta.byName.get('index.json').data);
+    assert.deepEqual(index.manifests[0].annotations, {
+      'io.containerd.image.name': 'example.com:5000/team/app:v1.2',
+      'org.opencontainers.image.ref.name': 'v1.2',
+    });
+    assert.equal(meta.byName.get('repositories'), undefined, 'the OCI layout has no repositories file');
+  });
+
+  test('-t names the result in repositories too, in the Docker layout', () => {
+    const file = out('tagged-docker.tar');
+    squashCli(['-t', 'example.com:5000/team/app:v1.2', '-format', 'docker', '-i', saved(image('meta')), '-o', file]);
     const meta = readArchiveMeta(file);
     assert.deepEqual(meta.manifest[0].RepoTags, ['example.com:5000/team/app:v1.2']);
     const repos = JSON.parse(meta.byName.get('repositories').data);

@@ -75,6 +75,9 @@ for (const label of Object.keys(CONVERSIONS)) {
           const tag = `e2e-fmt-${name}:${label.replace(/\W+/g, '-').replace(/^-|-$/g, '')}-${mode}`;
           const out = path.join(workDir('out'), `fmt-${name}-${tag.split(':')[1]}.tar`);
           squashCli(['-t', tag, ...(mode === 'root' ? ['-from', 'root'] : []), '-i', input, '-o', out]);
+          // auto: the new layer is stored as the layers it replaces were.
+          const want = label.startsWith('oci') ? (label.includes('zstd') ? 'zstd' : 'gzip') : 'none';
+          assert.equal(layerCompressions(out).at(-1), want, 'the new layer keeps the compression of its input');
           loaded.push(tag);
           load(out);
           assert.equal(layersOf(tag).length, mode === 'root' ? 1 : 2);
@@ -86,11 +89,52 @@ for (const label of Object.keys(CONVERSIONS)) {
 }
 
 describe('other tools take the output', () => {
-  const outOf = (name) => {
-    const out = path.join(workDir('out'), `tools-${name}.tar`);
-    if (!fs.existsSync(out)) squashCli(['-t', `e2e-tools-${name}:sq`, '-i', saved(image(name)), '-o', out]);
+  const outOf = (name, compress = 'auto') => {
+    const out = path.join(workDir('out'), `tools-${name}-${compress}.tar`);
+    const args = ['-t', `e2e-tools-${name}:sq`, '-compress', compress, '-i', saved(image(name)), '-o', out];
+    if (!fs.existsSync(out)) squashCli(args);
     return out;
   };
+
+  for (const compress of ['none', 'gzip', 'zstd']) {
+    test(`-compress ${compress}: podman load, skopeo inspect docker-archive: and oci-archive: read the OCI layout`, () => {
+      const out = outOf('config', compress);
+      const meta = readArchiveMeta(out);
+      assert.equal(layerCompressions(out).at(-1), compress);
+      const root = workDir(`podman-${compress}`);
+      const podman = (args) =>
+        run('podman', [
+          '--root',
+          path.join(root, 'root'),
+          '--runroot',
+          path.join(root, 'run'),
+          '--storage-driver',
+          'vfs',
+          ...args,
+        ]);
+      assert.match(
+        podman(['load', '-i', out]).stdout.toString(),
+        /Loaded image: (localhost\/|docker\.io\/library\/)?e2e-tools-config:sq/,
+      );
+      const info = JSON.parse(podman(['image', 'inspect', 'e2e-tools-config:sq']).stdout)[0];
+      assert.deepEqual(info.RootFS.Layers, meta.config.rootfs.diff_ids);
+      podman(['rmi', '-f', 'e2e-tools-config:sq']);
+      const index = JSON.parse(meta.byName.get('index.json').data);
+      const manifest = JSON.parse(meta.byName.get(`blobs/sha256/${index.manifests[0].digest.slice(7)}`).data);
+      const oci = JSON.parse(run('skopeo', ['inspect', `oci-archive:${out}`]).stdout);
+      assert.deepEqual(
+        oci.Layers,
+        manifest.layers.map((l) => l.digest),
+        'oci-archive: the blobs of the manifest',
+      );
+      const raw = run('skopeo', ['inspect', '--raw', `oci-archive:${out}`]).stdout;
+      assert.deepEqual(JSON.parse(raw), manifest, 'oci-archive: the manifest written, with its media types');
+      const ociConfig = JSON.parse(run('skopeo', ['inspect', '--config', `oci-archive:${out}`]).stdout);
+      assert.deepEqual(ociConfig.rootfs, meta.config.rootfs);
+      const docker = JSON.parse(run('skopeo', ['inspect', '--config', `docker-archive:${out}`]).stdout);
+      assert.deepEqual(docker.rootfs, meta.config.rootfs);
+    });
+  }
 
   test('podman load takes it, with its tag, layers and config', () => {
     const root = workDir('podman');
@@ -106,7 +150,7 @@ describe('other tools take the output', () => {
       ]);
     const out = outOf('config');
     const said = podman(['load', '-i', out]).stdout.toString();
-    assert.match(said, /Loaded image: (localhost\/)?e2e-tools-config:sq/);
+    assert.match(said, /Loaded image: (localhost\/|docker\.io\/library\/)?e2e-tools-config:sq/);
     const info = JSON.parse(podman(['image', 'inspect', 'e2e-tools-config:sq']).stdout)[0];
     const meta = readArchiveMeta(out);
     assert.deepEqual(info.RootFS.Layers, meta.config.rootfs.diff_ids);

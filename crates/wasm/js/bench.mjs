@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmark piece: squashes IN into OUT with the npm package (the wasm engine in Node) and
 // prints the wall time and the peak RSS of this process.
-//   node bench.mjs IN OUT [-from ID|root] [-t TAG]
+//   node bench.mjs IN OUT [-from ID|root] [-t TAG] [-compress C] [-level N] [-format F]
 // Output, one line each, for scripts:  wall_s=<seconds>  peak_rss_kb=<kB>  out_bytes=<n>
 //
 // Runs from the assembled package (next to node.mjs and wasm/) or from its source folder
@@ -27,7 +27,9 @@ function packageDir() {
 }
 
 function usage(msg) {
-  process.stderr.write(`bench: ${msg}\nusage: node bench.mjs IN OUT [-from ID|root] [-t TAG]\n`);
+  process.stderr.write(
+    `bench: ${msg}\nusage: node bench.mjs IN OUT [-from ID|root] [-t TAG] [-compress C] [-level N] [-format F]\n`,
+  );
   process.exit(2);
 }
 
@@ -37,11 +39,20 @@ const opts = {};
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
   const flag = a.replace(/^--?/, '');
-  if (a.startsWith('-') && ['from', 'f', 't', 'tag'].includes(flag.split('=')[0])) {
+  const names = {
+    from: 'from',
+    f: 'from',
+    t: 'tag',
+    tag: 'tag',
+    compress: 'compress',
+    level: 'level',
+    format: 'format',
+  };
+  if (a.startsWith('-') && names[flag.split('=')[0]]) {
     const [name, inline] = flag.split(/=(.*)/s);
     const value = inline ?? argv[++i];
     if (value === undefined) usage(`${a} needs a value`);
-    opts[name === 'f' || name === 'from' ? 'from' : 'tag'] = value;
+    opts[names[name]] = names[name] === 'level' ? Number(value) : value;
   } else if (a.startsWith('-') && a !== '-') {
     usage(`unknown flag ${a}`);
   } else {

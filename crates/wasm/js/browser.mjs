@@ -74,7 +74,8 @@ export async function opfsScratch(prefix = 'scratch-') {
         let done = 0;
         while (done < chunk.length) {
           const n = access.write(chunk.subarray(done), { at: pos });
-          if (n <= 0) throw Object.assign(new Error('could not write a temporary file: the disk may be full'), { code: 'IO' });
+          if (n <= 0)
+            throw Object.assign(new Error('could not write a temporary file: the disk may be full'), { code: 'IO' });
           done += n;
           pos += n;
         }

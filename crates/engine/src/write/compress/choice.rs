@@ -66,3 +66,49 @@ fn auto(squashed: &[(Compression, u64)]) -> (Compression, String) {
         format!("auto: {which} {}-compressed (as a registry or the containerd image store gives them)", codec.name()),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Compression::{Gzip, None as Plain, Zstd};
+
+    fn auto(layers: &[(Compression, u64)]) -> Chosen {
+        choose(LayerCompression::Auto, None, layers).unwrap()
+    }
+
+    #[test]
+    fn auto_keeps_plain_layers_plain_and_compressed_ones_compressed() {
+        assert_eq!(auto(&[(Plain, 100), (Plain, 5)]).codec, Plain);
+        assert_eq!(auto(&[]).codec, Plain, "nothing squashed");
+        let gz = auto(&[(Gzip, 100), (Gzip, 5)]);
+        assert_eq!((gz.codec, gz.level), (Gzip, 6));
+        assert!(gz.reason.starts_with("auto: the squashed layers were gzip-compressed"), "{}", gz.reason);
+        let zs = auto(&[(Zstd, 100)]);
+        assert_eq!((zs.codec, zs.level), (Zstd, 3));
+    }
+
+    #[test]
+    fn auto_follows_the_compression_holding_most_bytes_and_ties_go_to_gzip() {
+        let c = auto(&[(Gzip, 10), (Zstd, 90), (Plain, 1000)]);
+        assert_eq!(c.codec, Zstd);
+        assert!(c.reason.contains("most of the squashed layers' bytes were zstd"), "{}", c.reason);
+        assert_eq!(auto(&[(Gzip, 50), (Zstd, 50)]).codec, Gzip);
+        assert_eq!(auto(&[(Plain, 1000), (Gzip, 1)]).codec, Gzip, "any compressed layer asks for compression");
+    }
+
+    #[test]
+    fn levels_are_checked_against_the_codec_chosen() {
+        assert_eq!(choose(LayerCompression::Gzip, Some(9), &[]).unwrap().level, 9);
+        assert_eq!(choose(LayerCompression::Zstd, Some(19), &[]).unwrap().level, 19);
+        let e = choose(LayerCompression::Gzip, Some(10), &[]).unwrap_err();
+        assert_eq!(e.code, ErrorCode::BadOption);
+        assert_eq!(e.message, "-level 10 is out of range for gzip: it takes 1 to 9 (default 6)");
+        assert!(choose(LayerCompression::Zstd, Some(0), &[]).is_err());
+        let e = choose(LayerCompression::None, Some(3), &[]).unwrap_err();
+        assert!(e.message.contains("needs -compress gzip or zstd"), "{}", e.message);
+        // With auto, a level applies to whatever auto picks, and nothing when it picks none.
+        assert_eq!(choose(LayerCompression::Auto, Some(12), &[(Zstd, 1)]).unwrap().level, 12);
+        assert!(choose(LayerCompression::Auto, Some(12), &[(Gzip, 1)]).is_err());
+        assert_eq!(choose(LayerCompression::Auto, Some(12), &[(Plain, 1)]).unwrap().level, 0);
+    }
+}

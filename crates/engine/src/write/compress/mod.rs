@@ -132,3 +132,84 @@ impl<W: Write> Write for Encoder<W> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    /// Bytes that compress somewhat, and differ block to block.
+    fn sample(n: usize) -> Vec<u8> {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        (0..n)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                if i % 3 == 0 {
+                    b'a' + (x % 4) as u8
+                } else {
+                    (x >> 56) as u8
+                }
+            })
+            .collect()
+    }
+
+    fn encode(codec: Compression, data: &[u8], threads: usize, piece: usize) -> Vec<u8> {
+        let (_, _, level) = levels(codec).unwrap();
+        let mut e = Encoder::new(Vec::new(), codec, level, threads).unwrap();
+        for chunk in data.chunks(piece.max(1)) {
+            e.write_all(chunk).unwrap();
+        }
+        e.finish().unwrap()
+    }
+
+    fn decode(codec: Compression, bytes: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        match codec {
+            // One member: a decoder that stops after the first must see everything.
+            Compression::Gzip => flate2::read::GzDecoder::new(bytes).read_to_end(&mut out).map(|_| ()).unwrap(),
+            _ => {
+                let mut rest = bytes;
+                while !rest.is_empty() {
+                    ruzstd::decoding::StreamingDecoder::new(&mut rest).unwrap().read_to_end(&mut out).unwrap();
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_size_round_trips_and_the_bytes_do_not_depend_on_threads_or_write_sizes() {
+        for codec in [Compression::Gzip, Compression::Zstd] {
+            let block = if codec == Compression::Gzip { gzip::BLOCK } else { zstd::BLOCK };
+            for n in [0, 1, 1000, block - 1, block, block + 1, 2 * block + 12345] {
+                let data = sample(n);
+                let one = encode(codec, &data, 1, 1 << 16);
+                assert_eq!(decode(codec, &one), data, "{codec:?}, {n} bytes");
+                assert_eq!(encode(codec, &data, 4, 1 << 16), one, "{codec:?}, {n} bytes: 4 threads differ from 1");
+                assert_eq!(encode(codec, &data, 3, 7777), one, "{codec:?}, {n} bytes: other write sizes differ");
+            }
+        }
+    }
+
+    #[test]
+    fn gzip_header_names_no_file_no_time_and_no_system() {
+        let bytes = encode(Compression::Gzip, b"x", 1, 1);
+        assert_eq!(&bytes[..10], &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+        let size = u32::from_le_bytes(bytes[bytes.len() - 4..].try_into().unwrap());
+        assert_eq!(size, 1);
+    }
+
+    #[test]
+    fn blocks_are_compressed_in_parallel_without_losing_much() {
+        // pigz-style blocks with dictionaries cost little against one deflate stream.
+        let data = sample(3 * gzip::BLOCK);
+        let ours = encode(Compression::Gzip, &data, 2, 1 << 20).len();
+        let mut one = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+        one.write_all(&data).unwrap();
+        let whole = one.finish().unwrap().len();
+        assert!(ours as f64 <= whole as f64 * 1.01, "blocks: {ours} bytes, one stream: {whole}");
+    }
+}

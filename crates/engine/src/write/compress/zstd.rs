@@ -4,8 +4,9 @@
 
 use super::blocks::Block;
 
-/// Input per frame: several times level 3's 2 MiB window, so that cutting costs little.
-pub(super) const BLOCK: usize = 8 << 20;
+/// Input per frame: twice level 3's 2 MiB window, so that cutting costs little, and small
+/// enough that the blocks in flight keep memory low.
+pub(super) const BLOCK: usize = 4 << 20;
 /// 1 to 19, as the zstd command allows without `--ultra`.
 pub(super) const LEVELS: (i32, i32, i32) = (1, 19, 3);
 
