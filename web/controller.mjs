@@ -197,6 +197,8 @@ function render() {
   $('squash').disabled = Boolean(state.busy);
   $('squash').textContent = view.analysing ? 'Squash (after the analysis)' : 'Squash';
   $('tag').disabled = squashing;
+  $('compress').disabled = squashing;
+  $('format').disabled = squashing;
   $('image-select').disabled = Boolean(state.busy);
   lockHistory(squashing);
 }

@@ -170,11 +170,13 @@ export async function squashAndDownload(page, dest, { timeout = 1800000, onProgr
 // ------------------------------------------------------------------ the CLI
 
 /** Runs the native CLI on `input` with the same choices the page made. */
-export function cliSquash(input, output, { from, tag, image } = {}) {
+export function cliSquash(input, output, { from, tag, image, compress, format } = {}) {
   const args = ['-i', input, '-o', output];
   if (from) args.push('-from', from);
   if (tag) args.push('-t', tag);
   if (image) args.push('-image', image);
+  if (compress) args.push('-compress', compress);
+  if (format) args.push('-format', format);
   const r = spawnSync(CLI, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`${CLI} ${args.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
   return r;

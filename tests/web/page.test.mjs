@@ -360,6 +360,30 @@ describe('web page', () => {
     }
   });
 
+  test('each choice of storage (gzip, zstd, plain, the Docker layout) downloads what the CLI writes, and says which', async () => {
+    const choices = [
+      { compress: 'gzip', format: 'oci', says: /gzip level 6/ },
+      { compress: 'zstd', format: 'oci', says: /zstd level 3/ },
+      { compress: 'none', format: 'oci', says: /a plain tar/ },
+      { compress: 'auto', format: 'docker', says: /a plain tar.*auto: the squashed layers were plain tars/ },
+    ];
+    for (const c of choices) {
+      await page.goto(server.url);
+      await openArchive(page, APP);
+      await page.selectOption('#compress', c.compress);
+      await page.selectOption('#format', c.format);
+      await page.fill('#tag', TAG);
+      await page.click('#root');
+      const name = `page-root-${c.compress}-${c.format}`;
+      const out = path.join(dir, `${name}.tar`);
+      await squashAndDownload(page, out);
+      assert.match(await page.textContent('#result-facts'), c.says);
+      const cli = { from: 'root', tag: TAG, format: c.format };
+      if (c.compress !== 'auto') cli.compress = c.compress;
+      assertSameAsCli(APP, out, cli, name);
+    }
+  });
+
   test('an archive with two images: choose the second, squash it like the CLI', async (t) => {
     const file = path.join(FIXTURES, 'go-containerregistry/v1_tarball__test_bundle.tar');
     if (!fs.existsSync(file)) {
