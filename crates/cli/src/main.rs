@@ -6,9 +6,12 @@
 mod input;
 mod output;
 mod scratch;
+mod signals;
 
+use std::cell::Cell;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
+use std::rc::Rc;
 use std::time::Instant;
 
 use squash_cli_def::{inspect, say, Args, Command};
@@ -33,12 +36,21 @@ fn main() -> ExitCode {
         println!("{PROG} {}", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
     }
+    let pending = signals::Pending::default();
+    if let Err(e) = signals::install(PROG, pending.clone()) {
+        eprintln!("{PROG}: {e}");
+        return ExitCode::FAILURE;
+    }
+    let stdout_closed = Rc::new(Cell::new(false));
     let result = match args.command {
-        Command::Inspect => inspect(&args),
-        Command::Squash => squash(&args),
+        Command::Inspect => inspect(&args, &stdout_closed),
+        Command::Squash => squash(&args, &pending, &stdout_closed),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // Whoever reads our stdout has gone (`| head -c 1000`): nothing to say to anyone;
+        // the status a shell shows for SIGPIPE.
+        Err(_) if stdout_closed.get() => ExitCode::from(128 + 13),
         Err(e) => {
             eprintln!("{PROG}: {e}");
             ExitCode::FAILURE
@@ -74,7 +86,7 @@ fn progress_printer() -> impl FnMut(&Progress) -> bool {
     }
 }
 
-fn inspect(args: &Args) -> Result<(), String> {
+fn inspect(args: &Args, stdout_closed: &Rc<Cell<bool>>) -> Result<(), String> {
     let path = args.input.as_deref().ok_or_else(|| say::needs_file(PROG))?;
     let log = Log { verbose: args.verbose, start: Instant::now() };
     let src = input::open(Some(path), PROG, &mut |m| log.say(m))?;
@@ -89,10 +101,13 @@ fn inspect(args: &Args) -> Result<(), String> {
     }
     let text = if args.json { inspect::json(&facts)? } else { inspect::table(&facts) };
     let mut out = io::stdout().lock();
-    out.write_all(text.as_bytes()).and_then(|_| out.flush()).map_err(|e| format!("writing to stdout: {e}"))
+    out.write_all(text.as_bytes()).and_then(|_| out.flush()).map_err(|e| {
+        stdout_closed.set(e.kind() == io::ErrorKind::BrokenPipe);
+        format!("writing to stdout: {e}")
+    })
 }
 
-fn squash(args: &Args) -> Result<(), String> {
+fn squash(args: &Args, pending: &signals::Pending, stdout_closed: &Rc<Cell<bool>>) -> Result<(), String> {
     let log = Log { verbose: args.verbose, start: Instant::now() };
     let opts = squash_cli_def::squash_options(args)?;
     if let Some(t) = &opts.tag {
@@ -108,7 +123,7 @@ fn squash(args: &Args) -> Result<(), String> {
             say::listing(&list).iter().for_each(|l| log.say(l));
         }
     }
-    let mut out = output::Output::open(args.output.as_deref())?;
+    let mut out = output::Output::open(args.output.as_deref(), pending, stdout_closed.clone())?;
     let mut printer = progress_printer();
     let result = archive.squash(&opts, out.writer(), &mut printer);
     match result {
