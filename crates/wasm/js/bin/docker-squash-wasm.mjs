@@ -263,9 +263,6 @@ async function inspect(args) {
       image: args.image,
       platform: args.platform,
       verify: !args.noVerify,
-      compress: args.compress,
-      level: args.level,
-      format: args.format,
       onProgress: progressPrinter(),
     });
     // The file was decompressed on the way in: say what the user's file is.
