@@ -52,6 +52,10 @@ export function version(): Promise<string>;
 export function fileSource(file: string | URL | number): FileSource;
 /** A file being written under a temporary name, see `fileOutput`. */
 export interface FileOutput {
+  /** The temporary file's descriptor (undefined once committed or abandoned). */
+  readonly fd: number | undefined;
+  /** The temporary file's path. */
+  readonly tmp: string;
   write(chunk: Uint8Array): void;
   /** Flushes to disk and renames the file into place. */
   commit(): void;

@@ -177,6 +177,11 @@ export function fileOutput(outPath, { describe = (e) => e.message } = {}) {
     fs.rmSync(tmp, { force: true });
   };
   return {
+    /** The temporary file's descriptor (another thread may write to it), and its path. */
+    get fd() {
+      return fd;
+    },
+    tmp,
     write(chunk) {
       try {
         writeAllSync(fd, chunk);

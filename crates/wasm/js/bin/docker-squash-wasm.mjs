@@ -7,6 +7,10 @@
 // Node's I/O only. The input is read by offsets (a file in place; stdin spooled to an
 // unlinked temporary file first, decompressed on the way); the output goes to stdout or
 // to a temporary file renamed into place at the end (node.mjs's `fileOutput`).
+//
+// The squash itself runs in a worker thread (this same file): the wasm call is synchronous,
+// and while it runs the main thread's event loop is free to take SIGINT, SIGTERM and
+// SIGHUP, remove the temporary output and exit with 128 + the signal, as the native CLI.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,6 +18,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import {
   lowLevel,
   inspect as inspectArchive,
@@ -238,6 +243,7 @@ function openOutput(p) {
   if (p !== null && p !== '-') return fileOutput(p, { describe: osMessage });
   if (process.stdout.isTTY) throw new Fail(cli.sayTerminalOutput());
   return {
+    fd: 1,
     write: (chunk) => writeStdout(chunk),
     commit() {},
     abandon() {},
@@ -248,7 +254,76 @@ function writeStdout(bytes) {
   try {
     writeAllSync(1, bytes);
   } catch (e) {
+    if (e.code === 'EPIPE') throw new StdoutClosed();
     throw new Fail(`writing to stdout: ${osMessage(e)}`);
+  }
+}
+
+/** Whoever read our stdout has gone (`| head -c 1000`): the run ends quietly. */
+class StdoutClosed extends Error {}
+
+// ---- signals and the worker -------------------------------------------------------------
+
+const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 };
+
+/**
+ * Until the returned function is called, SIGINT, SIGTERM and SIGHUP run `cleanup()` (which
+ * returns what it removed, if anything), say so in one line and exit with 128 + the signal.
+ */
+function onSignals(cleanup) {
+  const handlers = Object.entries(SIGNALS).map(([sig, n]) => {
+    const h = () => {
+      const removed = cleanup();
+      process.stderr.write(`\n${PROG}: interrupted by ${sig}${removed ? ': the unfinished output was removed' : ''}\n`);
+      process.exit(128 + n);
+    };
+    process.on(sig, h);
+    return [sig, h];
+  });
+  return () => handlers.forEach(([sig, h]) => process.off(sig, h));
+}
+
+/** Runs the squash in a worker thread: the input and the output are descriptors it shares. */
+function squashInWorker(job) {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL(import.meta.url), { workerData: job });
+    w.once('message', (m) => {
+      if (m.report) resolve(m.report);
+      else if (m.stdoutClosed) reject(new StdoutClosed());
+      else reject(Object.assign(m.known ? new Fail(m.message) : new Error(m.message), m.code ? { code: m.code } : {}));
+    });
+    w.once('error', reject);
+    w.once('exit', (code) => reject(new Error(`the squash stopped (worker exit ${code})`)));
+  });
+}
+
+/** The worker's side: one squash, its chunks written to `outFd`, its result posted back. */
+async function workerSquash({ inputFd, outFd, outName, options }) {
+  const source = fileSource(inputFd);
+  try {
+    const { report } = await squashArchive(source, {
+      ...options,
+      onProgress: progressPrinter(),
+      onChunk: (c) => {
+        try {
+          writeAllSync(outFd, c);
+        } catch (e) {
+          if (outFd === 1 && e.code === 'EPIPE') throw new StdoutClosed();
+          throw new Fail(outFd === 1 ? `writing to stdout: ${osMessage(e)}` : `writing ${outName}: ${osMessage(e)}`);
+        }
+      },
+      transientChunks: true,
+    });
+    parentPort.postMessage({ report });
+  } catch (e) {
+    // The callback's own exception (a write that failed) is the one the wasm rethrows.
+    if (e instanceof StdoutClosed) parentPort.postMessage({ stdoutClosed: true });
+    else
+      parentPort.postMessage({
+        message: e && e.message ? e.message : String(e),
+        code: e?.code,
+        known: e instanceof Fail || typeof e?.code === 'string',
+      });
   }
 }
 
@@ -276,6 +351,12 @@ async function inspect(args) {
 async function squash(args) {
   const log = makeLog(args.verbose);
   if (args.tag !== null) await checkTag(args.tag);
+  let out = null;
+  const stopWatching = onSignals(() => {
+    if (!out || !out.tmp) return false;
+    out.abandon();
+    return true;
+  });
   const { source } = await openInput(args.input, log);
   log(cli.sayInputSize(source.size));
   log(cli.sayVerifyNote(!args.noVerify));
@@ -286,22 +367,24 @@ async function squash(args) {
       /* the squash below says what is wrong */
     }
   }
-  const out = openOutput(args.output);
+  out = openOutput(args.output);
   let report;
   try {
-    ({ report } = await squashArchive(source, {
-      from: args.from,
-      tag: args.tag,
-      image: args.image,
-      platform: args.platform,
-      verify: !args.noVerify,
-      compress: args.compress,
-      level: args.level,
-      format: args.format,
-      onProgress: progressPrinter(),
-      onChunk: (c) => out.write(c),
-      transientChunks: true,
-    }));
+    report = await squashInWorker({
+      inputFd: source.fd,
+      outFd: out.fd ?? 1,
+      outName: args.output,
+      options: {
+        from: args.from,
+        tag: args.tag,
+        image: args.image,
+        platform: args.platform,
+        verify: !args.noVerify,
+        compress: args.compress,
+        level: args.level,
+        format: args.format,
+      },
+    });
   } catch (e) {
     out.abandon();
     throw e;
@@ -309,6 +392,7 @@ async function squash(args) {
     source.close();
   }
   out.commit();
+  stopWatching(); // in the same turn as the rename: no signal can come between
   // Always said (as the original and the native CLI do): which layer was kept, and why.
   process.stderr.write(`${PROG}: ${report.from.reason}\n`);
   for (const line of cli.saySummary(report)) log(line);
@@ -335,6 +419,7 @@ async function main(argv) {
     await (args.command === 'inspect' ? inspect(args) : squash(args));
     return 0;
   } catch (e) {
+    if (e instanceof StdoutClosed) return 128 + 13; // quietly, with the status a shell shows for SIGPIPE
     const known = e instanceof Fail || (e && typeof e.code === 'string');
     const msg = e && e.message ? e.message : String(e);
     process.stderr.write(`${PROG}: ${known ? msg : `internal error: ${msg}`}\n`);
@@ -342,4 +427,5 @@ async function main(argv) {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+if (isMainThread) process.exitCode = await main(process.argv.slice(2));
+else await workerSquash(workerData);
