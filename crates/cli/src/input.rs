@@ -15,6 +15,37 @@ pub struct FileSource {
     size: u64,
     /// How the input was compressed before it was decompressed into a spool file.
     pub compression: Compression,
+    /// The user's file, read in place: checked again at the end (see [`Watch`]).
+    pub watch: Option<Watch>,
+}
+
+/// A file read in place, as it was when opened: a squash of a file that changes while it
+/// is read (appended to, truncated, rewritten) must not end in an image of neither version.
+pub struct Watch {
+    file: File,
+    path: String,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl Watch {
+    /// An error naming what happened, if the file is no longer what it was.
+    pub fn changed(&self) -> Option<String> {
+        let now = self.file.metadata().ok()?;
+        if now.len() != self.len {
+            let how = if now.len() < self.len { "truncated" } else { "appended to" };
+            return Some(format!(
+                "{} changed while it was read ({how}: {} bytes, {} when opened); nothing was written",
+                self.path,
+                now.len(),
+                self.len
+            ));
+        }
+        if now.modified().ok() != self.modified {
+            return Some(format!("{} was rewritten while it was read; nothing was written", self.path));
+        }
+        None
+    }
 }
 
 impl ReadAt for FileSource {
@@ -45,7 +76,13 @@ pub fn open(path: Option<&str>, prog: &str, log: &mut dyn FnMut(&str)) -> Result
                 let mut magic = [0u8; 4];
                 let n = file.read_at(&mut magic, 0).unwrap_or(0);
                 if Compression::detect(&magic[..n]) == Compression::None {
-                    return Ok(FileSource { size: meta.len(), file, compression: Compression::None });
+                    let watch = file.try_clone().ok().map(|f| Watch {
+                        file: f,
+                        path: p.to_string(),
+                        len: meta.len(),
+                        modified: meta.modified().ok(),
+                    });
+                    return Ok(FileSource { size: meta.len(), file, compression: Compression::None, watch });
                 }
             }
             (Box::new(file), p.to_string())
@@ -61,5 +98,5 @@ pub fn open(path: Option<&str>, prog: &str, log: &mut dyn FnMut(&str)) -> Result
     };
     let spooled = spool(&mut reader, &what, &mut w, &mut found).map_err(|e| e.message)?;
     drop(w);
-    Ok(FileSource { file, size: spooled.size, compression: spooled.compression })
+    Ok(FileSource { file, size: spooled.size, compression: spooled.compression, watch: None })
 }

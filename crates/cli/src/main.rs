@@ -113,7 +113,8 @@ fn squash(args: &Args, pending: &signals::Pending, stdout_closed: &Rc<Cell<bool>
     if let Some(t) = &opts.tag {
         squash_engine::normalize_tag(t).map_err(|e| e.to_string())?;
     }
-    let src = input::open(args.input.as_deref(), PROG, &mut |m| log.say(m))?;
+    let mut src = input::open(args.input.as_deref(), PROG, &mut |m| log.say(m))?;
+    let watch = src.watch.take();
     log.say(&say::input_size(squash_engine::ReadAt::size(&src)));
     let mut archive = Archive::open(Box::new(src)).map_err(|e| e.to_string())?;
     archive.set_scratch(std::rc::Rc::new(scratch::scratch));
@@ -126,6 +127,11 @@ fn squash(args: &Args, pending: &signals::Pending, stdout_closed: &Rc<Cell<bool>
     let mut out = output::Output::open(args.output.as_deref(), pending, stdout_closed.clone())?;
     let mut printer = progress_printer();
     let result = archive.squash(&opts, out.writer(), &mut printer);
+    // A file that changed under us gives an error naming what happened, never an image.
+    let result = match watch.as_ref().and_then(input::Watch::changed) {
+        Some(why) => Err(squash_engine::Error::new(squash_engine::ErrorCode::Io, why)),
+        None => result,
+    };
     match result {
         Ok(report) => {
             out.commit()?;
