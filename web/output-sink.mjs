@@ -74,20 +74,64 @@ class BlobSink {
   }
 }
 
+/** The Web Lock a page holds while it is open (worker-bridge.mjs): its files are in use. */
+export const PAGE_LOCK_PREFIX = 'docker-squash-page-';
+
+/** The sessions of the pages open now, by their locks; null where there are no Web Locks. */
+async function openSessions() {
+  if (!(navigator.locks && navigator.locks.query)) return null;
+  const { held = [] } = await navigator.locks.query();
+  return new Set(
+    held
+      .map((l) => l.name)
+      .filter((n) => n.startsWith(PAGE_LOCK_PREFIX))
+      .map((n) => n.slice(PAGE_LOCK_PREFIX.length)),
+  );
+}
+
 /**
- * Drops this page's earlier results (it shows one at a time) and scratch files, and other
- * pages' old ones (a tab closed mid-squash leaves them).
+ * Drops this page's earlier results (it shows one at a time) and scratch files, and what
+ * pages no longer open left (a tab closed or reloaded mid-squash): by their Web Locks, or
+ * a day after they were written where there are none. A file still open (a worker just
+ * ended lets go of it a moment later) is tried again for a few seconds: only the files
+ * there at the start, so that a squash begun meanwhile keeps its own.
  */
-async function dropOldOutputs(dir, session) {
+async function dropOldOutputs(dir, session, { retries = 0 } = {}) {
+  const open = await openSessions();
+  let doomed = [];
   for await (const [name, handle] of dir.entries()) {
     const prefix = [OUT_PREFIX, SCRATCH_PREFIX].find((p) => name.startsWith(p));
     if (!prefix) continue;
+    const owner = name.slice(prefix.length).split('-')[0];
     try {
-      const mine = name.startsWith(`${prefix}${session}-`);
-      if (mine || (await handle.getFile()).lastModified < Date.now() - DAY_MS) await dir.removeEntry(name);
+      const gone = open ? !open.has(owner) : (await handle.getFile()).lastModified < Date.now() - DAY_MS;
+      if (owner === session || gone) doomed.push(name);
     } catch {
-      // Still open in another page, or already gone.
+      // Already gone.
     }
+  }
+  for (let attempt = 0; doomed.length && attempt <= retries; attempt++) {
+    if (attempt) await new Promise((r) => setTimeout(r, 500));
+    const left = [];
+    for (const name of doomed) {
+      try {
+        await dir.removeEntry(name);
+      } catch (e) {
+        if (e && e.name !== 'NotFoundError') left.push(name); // still open: later
+      }
+    }
+    doomed = left;
+  }
+}
+
+/** Drops what `dropOldOutputs` drops, trying for a while: at each visit, and after a cancelled squash. */
+export async function dropLeftovers(session) {
+  try {
+    if (navigator.storage && navigator.storage.getDirectory) {
+      await dropOldOutputs(await navigator.storage.getDirectory(), session, { retries: 20 });
+    }
+  } catch {
+    // No private file system: nothing was left there.
   }
 }
 

@@ -8,9 +8,13 @@ const SESSION = `${Date.now().toString(36)}${Math.random().toString(36).slice(2,
 
 const coded = (message, code, extra = {}) => Object.assign(new Error(message), { code }, extra);
 
+/** The page's lock, held while it is open: a later visit removes the files of pages without one. */
+const PAGE_LOCK = `docker-squash-page-${SESSION}`; // output-sink.mjs's PAGE_LOCK_PREFIX
+
 export class WorkerBridge {
   constructor() {
     this.nextId = 1;
+    navigator.locks?.request(PAGE_LOCK, () => new Promise(() => {})).catch(() => {});
     this.spawn();
   }
 
@@ -22,6 +26,8 @@ export class WorkerBridge {
       e.preventDefault?.();
       this.failAll({ code: 'LOAD', message: e.message || 'the worker could not start' });
     };
+    // What closed tabs left, and what a cancelled squash of this page left, goes now.
+    this.call('cleanup', null).catch(() => {});
   }
 
   receive(msg) {

@@ -3,14 +3,14 @@
 // the dropped File in slices with FileReaderSync, so the archive is never held in memory.
 // The squashed archive goes to an output sink (output-sink.mjs) as it is produced.
 //
-// Messages in:  { id, op: 'list' | 'inspect' | 'squash', file, options, session }
+// Messages in:  { id, op: 'list' | 'inspect' | 'squash' | 'cleanup', file, options, session }
 // Messages out: { id, type: 'progress', progress, memory }
 //               { id, type: 'done', result, output?, stats?, memory }
 //               { id, type: 'error', error: { code, message }, memory }
 // `memory` is the wasm memory's size, `{ now, peak }` in bytes.
 
 import * as squasher from './pkg/browser.mjs';
-import { openSink } from './output-sink.mjs';
+import { dropLeftovers, openSink } from './output-sink.mjs';
 
 const PROGRESS_EVERY_MS = 100;
 
@@ -75,8 +75,15 @@ async function squashToSink(file, options, onProgress, session) {
   return { result: report, output, stats: { ms: performance.now() - started, sink: sink.kind } };
 }
 
+const sessionOf = (msg) => String(msg.session || 'page').replace(/[^A-Za-z0-9]/g, '');
+
 async function run(msg) {
   const { id, op, file, options = {} } = msg;
+  if (op === 'cleanup') {
+    // In the background: files a worker just ended still holds go once it lets go of them.
+    dropLeftovers(sessionOf(msg));
+    return { result: null };
+  }
   await squasher.init();
   sampleMemory();
   const onProgress = progressPoster(id);
@@ -87,7 +94,7 @@ async function run(msg) {
     return { result: await squasher.inspect(file, { ...options, onProgress }) };
   }
   if (op === 'squash') {
-    return squashToSink(file, options, onProgress, String(msg.session || 'page').replace(/[^A-Za-z0-9]/g, ''));
+    return squashToSink(file, options, onProgress, sessionOf(msg));
   }
   throw Object.assign(new Error(`unknown operation ${op}`), { code: 'INTERNAL' });
 }
