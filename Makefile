@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: setup build cli wasm run serve test test-rust test-e2e lint fmt bench fuzz clean
+.PHONY: setup build cli wasm run serve test test-rust test-e2e test-fuzz lint fmt bench fuzz clean
 
 setup:
 	bash .ci/setup
@@ -21,7 +21,7 @@ run: setup build serve
 serve:
 	python3 tests/support/serve.py web 8080
 
-test: setup build lint test-rust test-e2e
+test: setup build lint test-rust test-e2e test-fuzz
 
 test-rust:
 	cargo test --workspace --release
@@ -48,6 +48,13 @@ lint:
 	cargo clippy --workspace --all-targets --release -- -D warnings
 	$(PRETTIER) --log-level warn --check $(JS_FILES)
 	bash tests/support/check-file-lengths.sh
+
+# Every fuzz target for a minute (in `make test`), or an hour each (`make fuzz`).
+test-fuzz:
+	bash .ci/fuzz 60
+
+fuzz: setup
+	bash .ci/fuzz 3600
 
 bench: setup cli
 	bash tests/bench/run.sh

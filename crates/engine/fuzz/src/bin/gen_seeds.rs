@@ -1,5 +1,5 @@
 //! Writes the seed corpora: small valid archives in every format and compression for
-//! `archive` and `squash`, and small layers for `layer`.
+//! `archive` and `squash`, and small layers for `layer` and `compress`.
 //!   cargo run --bin gen-seeds            (from crates/engine/fuzz; writes corpus/<target>/)
 use std::fs;
 use std::path::Path;
@@ -44,10 +44,18 @@ fn main() {
         file("p", b"pax").pax(pax_record(b"mtime", b"1.5")),
         file("long/".repeat(30), b"long name"),
     ];
-    put("layer", "plain", &tar(&entries));
-    put("layer", "gzip", &gzip(&tar(&entries)));
-    put("layer", "zstd", &zstd(&tar(&entries)));
-    put("layer", "empty-tar", &tar(&[]));
-    put("layer", "whiteouts", &tar(&[whiteout("etc"), opaque("x"), file("x/z", b"z")]));
+    // The layer targets: `layer` (the reader and the merge) and `compress` (the new layer
+    // stored every way) take the same layers.
+    let layers = [
+        ("plain", tar(&entries)),
+        ("gzip", gzip(&tar(&entries))),
+        ("zstd", zstd(&tar(&entries))),
+        ("empty-tar", tar(&[])),
+        ("whiteouts", tar(&[whiteout("etc"), opaque("x"), file("x/z", b"z")])),
+    ];
+    for (name, bytes) in &layers {
+        put("layer", name, bytes);
+        put("compress", name, bytes);
+    }
     println!("seeds written under corpus/");
 }
