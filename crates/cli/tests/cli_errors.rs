@@ -204,8 +204,8 @@ fn output_disk_full() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
-/// `docker-squash ... | head -c 100`: the reader goes away; a clear message, a failure
-/// exit, and no panic.
+/// `docker-squash ... | head -c 100`: the reader goes away; the run ends quietly (as
+/// cat or gzip do), with the status a shell shows for SIGPIPE, and no panic.
 #[test]
 fn output_pipe_closed_early() {
     let d = workdir("pipe");
@@ -226,10 +226,8 @@ fn output_pipe_closed_early() {
     drop(stdout);
     let r = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&r.stderr);
-    assert!(!r.status.success(), "must fail: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-    assert!(err.contains("Broken pipe") || err.contains("writing"), "{err}");
-    assert_eq!(err.lines().count(), 1, "one message: {err}");
+    assert_eq!(r.status.code(), Some(141), "{err}");
+    assert_eq!(err, "", "nothing on stderr");
     std::fs::remove_dir_all(&d).unwrap();
 }
 
