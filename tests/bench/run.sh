@@ -167,7 +167,7 @@ for i in $(seq 1 "$REPEAT"); do
   done
   if [ -s "$layer_tar" ]; then
     measure floor_pigz sh -c 'pigz -6 -p "$2" -c "$1" | wc -c >"$3"' _ "$layer_tar" "$NPROC" "$R/pigz.size" || true
-    measure floor_zstd sh -c 'zstd -3 -T0 -q -c "$1" | wc -c >"$3"' _ "$layer_tar" "$R/zstd.size" || true
+    measure floor_zstd sh -c 'zstd -3 -T0 -q -c "$1" | wc -c >"$2"' _ "$layer_tar" "$R/zstd.size" || true
   fi
 done
 # new_layer_bytes OUT: the stored size of an output's new (top) layer.
@@ -404,9 +404,7 @@ for name in m["Layers"]:
 print(total)
 PY
 )
-  PUSHED=$(printf '%-52s %7s  %s\n' "pushed through containerd: squashed / original" "$(ratio "$ps" "$po")" \
-    "$ps / $po bytes (auto kept $(grep -o 'stored as [a-z]* level [0-9]*' "$R/push-squash.log" | head -1))"
-    printf '%-52s %7s  %s' "  squashed pushed / gzip -6 of its layers" "$(ratio "$ps" "$ref")" "$(verdict "$(ratio "$ps" "$ref")" '<=' 1.1)")
+  PUSHED="$ps $po $ref $(grep -o 'stored as [a-z]* level [0-9]*' "$R/push-squash.log" | head -1)"
 }
 if command -v ctr >/dev/null && command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
   push_bench || fail "pushing through containerd (log: $R/push.log)"
@@ -519,7 +517,11 @@ if [ -s "$R/zstd.size" ] && [ -s "$R/out-zstd.tar" ]; then
   r=$(ratio "$(new_layer_bytes "$R/out-zstd.tar")" "$(cat "$R/zstd.size")"); printf "$RF" "new layer zstd bytes / zstd -3 bytes" "$r" "(info: one frame per 8 MiB)"
 fi
 [ -z "${WASM_GZIP:-}" ] || { r=$(ratio "$(wall wasm_gzip)" "$(wall ours_gzip)"); printf "$RF" "wasm gzip / native gzip" "$r" "(info)"; }
-[ -z "${PUSHED:-}" ] || printf '%s\n' "$PUSHED"
+if [ -n "${PUSHED:-}" ]; then
+  read -r ps po ref how <<<"$PUSHED"
+  r=$(ratio "$ps" "$po"); printf "$RF" "pushed through containerd: squashed / original" "$r" "$ps / $po bytes (OCI gzip input; auto: $how)"
+  r=$(ratio "$ps" "$ref"); printf "$RF" "  squashed pushed / gzip -6 of its layers" "$r" "$(verdict "$r" '<=' 1.1) ($ref bytes)"
+fi
 printf "$RF" "ours peak RSS MiB: 1x / 2x files+bytes / 2x bytes" "$(rss_mib ours) / $(rss_mib ours2x) / $(rss_mib ours2xb)" \
   "2x/1x = $(ratio "$(rss_mib ours2x)" "$(rss_mib ours)") / $(ratio "$(rss_mib ours2xb)" "$(rss_mib ours)") (flat = 1.00)"
 printf "$RF" "ours wall 2x/1x: files+bytes / bytes" "$(ratio "$(wall ours2x)" "$ours") / $(ratio "$(wall ours2xb)" "$ours")" "(input ~2x larger)"
