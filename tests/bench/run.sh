@@ -514,7 +514,7 @@ if [ -s "$R/pigz.size" ] && [ -s "$R/out-gzip.tar" ]; then
   r=$(ratio "$(new_layer_bytes "$R/out-gzip.tar")" "$(cat "$R/pigz.size")"); printf "$RF" "new layer gzip bytes / pigz -6 bytes" "$r" "$(verdict "$r" '<=' 1.1)"
 fi
 if [ -s "$R/zstd.size" ] && [ -s "$R/out-zstd.tar" ]; then
-  r=$(ratio "$(new_layer_bytes "$R/out-zstd.tar")" "$(cat "$R/zstd.size")"); printf "$RF" "new layer zstd bytes / zstd -3 bytes" "$r" "(info: one frame per 8 MiB)"
+  r=$(ratio "$(new_layer_bytes "$R/out-zstd.tar")" "$(cat "$R/zstd.size")"); printf "$RF" "new layer zstd bytes / zstd -3 bytes" "$r" "(info: one frame per 4 MiB)"
 fi
 [ -z "${WASM_GZIP:-}" ] || { r=$(ratio "$(wall wasm_gzip)" "$(wall ours_gzip)"); printf "$RF" "wasm gzip / native gzip" "$r" "(info)"; }
 if [ -n "${PUSHED:-}" ]; then
