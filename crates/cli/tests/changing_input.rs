@@ -7,24 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use squash_testkit::{file, tar, Image, Layer};
+use squash_testkit::{file, noise, tar, Image, Layer};
 
 const BIN: &str = env!("CARGO_BIN_EXE_docker-squash");
 
 fn archive_bytes() -> Vec<u8> {
-    let mut x = 0x2545_f491_4f6c_dd1du64;
-    let data: Vec<u8> = (0..200usize << 20)
-        .map(|i| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            if i % 4 == 0 {
-                (x >> 56) as u8
-            } else {
-                b'a' + (x % 8) as u8
-            }
-        })
-        .collect();
+    let data = noise(200usize << 20, 0x2545_f491_4f6c_dd1d);
     Image::new(vec![Layer::plain(tar(&[file("big", &data)]))]).docker_save()
 }
 

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use squash_testkit::{file, tar, Image, Layer};
+use squash_testkit::{file, noise, tar, Image, Layer};
 
 const BIN: &str = env!("CARGO_BIN_EXE_docker-squash");
 const SIGNALS: [(&str, i32); 3] = [("INT", 2), ("TERM", 15), ("HUP", 1)];
@@ -18,19 +18,7 @@ const SIGNALS: [(&str, i32); 3] = [("INT", 2), ("TERM", 15), ("HUP", 1)];
 fn archive() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let data: Vec<u8> = (0..300usize << 20)
-            .map(|i| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                if i % 4 == 0 {
-                    (x >> 56) as u8
-                } else {
-                    b'a' + (x % 8) as u8
-                }
-            })
-            .collect();
+        let data = noise(300usize << 20, 0x9e37_79b9_7f4a_7c15);
         let bytes = Image::new(vec![Layer::plain(tar(&[file("big", &data)]))]).docker_save();
         // In cargo's folder for test files, replaced by each run rather than left in /tmp.
         let p = Path::new(env!("CARGO_TARGET_TMPDIR")).join("signals-archive.tar");

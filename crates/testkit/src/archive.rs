@@ -62,6 +62,24 @@ pub enum Folders {
 }
 
 /// The legacy (v1) id of layer `i`: one per position, as Docker's ids of a chain are.
+/// `n` bytes that compress about as a binary does: a quarter pseudo-random, the rest from
+/// eight letters (xorshift from `seed`: the same bytes every run).
+pub fn noise(n: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|i| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            if i % 4 == 0 {
+                (x >> 56) as u8
+            } else {
+                b'a' + (x % 8) as u8
+            }
+        })
+        .collect()
+}
+
 pub fn v1_id(i: usize) -> String {
     sha256_hex(format!("v1 id {i}").as_bytes())
 }

@@ -18,7 +18,7 @@ mod path;
 mod reference;
 mod run;
 
-pub use archive::{base_config, sample_layers, v1_id, Folders, Image, Layer};
+pub use archive::{base_config, noise, sample_layers, v1_id, Folders, Image, Layer};
 pub use compress::{decompress, gunzip_one_member, gzip, zstd, GZIP_MAGIC, ZSTD_MAGIC};
 pub use digest::{digest, sha256_hex};
 pub use entry::{
