@@ -88,6 +88,18 @@ for (const label of Object.keys(CONVERSIONS)) {
   });
 }
 
+/** podman with its own storage under `root` (vfs: no mounts), never the machine's. */
+const podmanIn = (root) => (args) =>
+  run('podman', [
+    '--root',
+    path.join(root, 'root'),
+    '--runroot',
+    path.join(root, 'run'),
+    '--storage-driver',
+    'vfs',
+    ...args,
+  ]);
+
 describe('other tools take the output', () => {
   const outOf = (name, compress = 'auto') => {
     const out = path.join(workDir('out'), `tools-${name}-${compress}.tar`);
@@ -101,17 +113,7 @@ describe('other tools take the output', () => {
       const out = outOf('config', compress);
       const meta = readArchiveMeta(out);
       assert.equal(layerCompressions(out).at(-1), compress);
-      const root = workDir(`podman-${compress}`);
-      const podman = (args) =>
-        run('podman', [
-          '--root',
-          path.join(root, 'root'),
-          '--runroot',
-          path.join(root, 'run'),
-          '--storage-driver',
-          'vfs',
-          ...args,
-        ]);
+      const podman = podmanIn(workDir(`podman-${compress}`));
       assert.match(
         podman(['load', '-i', out]).stdout.toString(),
         /Loaded image: (localhost\/|docker\.io\/library\/)?e2e-tools-config:sq/,
@@ -137,17 +139,7 @@ describe('other tools take the output', () => {
   }
 
   test('podman load takes it, with its tag, layers and config', () => {
-    const root = workDir('podman');
-    const podman = (args) =>
-      run('podman', [
-        '--root',
-        path.join(root, 'root'),
-        '--runroot',
-        path.join(root, 'run'),
-        '--storage-driver',
-        'vfs',
-        ...args,
-      ]);
+    const podman = podmanIn(workDir('podman'));
     const out = outOf('config');
     const said = podman(['load', '-i', out]).stdout.toString();
     assert.match(said, /Loaded image: (localhost\/|docker\.io\/library\/)?e2e-tools-config:sq/);
