@@ -19,7 +19,7 @@ use super::oci::{self, Descriptor};
 use super::output::{Out, Sink};
 use super::stage::{self, Discard, Made};
 use super::{config, squashed_layer, Job, NewLayer, Written};
-use crate::digest::{hex_of, sha256_digest, Hasher};
+use crate::digest::{hex_of, sha256_digest, Hasher, HashingReader};
 use crate::error::{Error, Result};
 use crate::image::layer_ids::chain_ids;
 use crate::merge::apply_layers;
@@ -29,7 +29,7 @@ use crate::read::compression::Compression;
 use crate::report::Progress;
 use crate::scratch::Scratch;
 use crate::source::RangeReader;
-use crate::tar::walk::{padded, read_full};
+use crate::tar::walk::padded;
 
 const COPY_BUF: usize = 1 << 20;
 
@@ -54,7 +54,7 @@ pub(super) fn write<'s>(job: &Job<'_, 's>, out: &mut dyn Write, progress: &mut P
         true => Some(stage_new_layer(job, &plan, &lay, progress, &mut buf)?),
         false => None,
     };
-    let kept: Vec<Descriptor> = (0..job.keep).map(|i| kept_blob(job, i, oci, &mut buf)).collect::<Result<_>>()?;
+    let kept: Vec<Descriptor> = (0..job.keep).map(|i| kept_blob(job, i, oci)).collect::<Result<_>>()?;
 
     // Member names. Docker's layout names layer folders by chain id, and the new one by a
     // digest of what it was made from (its own digest is known only once written).
@@ -241,7 +241,7 @@ fn write_new_layer<'s>(
 /// diff_id for a plain layer, the archive's own for a compressed one when it says it, and
 /// hashed from the stored bytes otherwise (compressed layers of a `manifest.json` archive,
 /// in the OCI layout only).
-fn kept_blob(job: &Job<'_, '_>, i: usize, oci: bool, buf: &mut [u8]) -> Result<Descriptor> {
+fn kept_blob(job: &Job<'_, '_>, i: usize, oci: bool) -> Result<Descriptor> {
     let (index, desc) = (&job.layers[i], &job.image.layers[i]);
     let media_type = oci::layer_media_type(index.compression);
     let digest = match (index.compression, &desc.digest) {
@@ -249,16 +249,10 @@ fn kept_blob(job: &Job<'_, '_>, i: usize, oci: bool, buf: &mut [u8]) -> Result<D
         (_, Some(d)) => d.clone(),
         _ if !oci => String::new(),
         _ => {
-            let mut h = Hasher::start(job.sha256);
-            let mut r = RangeReader::new(&*job.members.src, desc.file.offset, desc.file.size);
-            loop {
-                let n = read_full(&mut r, buf).map_err(|e| Error::io("reading a layer", e))?;
-                if n == 0 {
-                    break;
-                }
-                h.update(&buf[..n]);
-            }
-            h.finish()
+            let raw = RangeReader::new(&*job.members.src, desc.file.offset, desc.file.size);
+            let mut r = HashingReader::new(raw, job.sha256);
+            std::io::copy(&mut r, &mut std::io::sink()).map_err(|e| Error::io("reading a layer", e))?;
+            r.finish().ok_or_else(|| Error::corrupt("internal: no hasher"))?
         }
     };
     Ok(Descriptor { media_type, digest, size: desc.file.size })
