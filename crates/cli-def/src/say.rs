@@ -19,6 +19,16 @@ pub fn no_input(prog: &str) -> String {
 pub const TERMINAL_OUTPUT: &str =
     "refusing to write an image archive to a terminal: pipe into `docker load` or give -o FILE";
 
+/// The input file changed while it was read: `now` and `then` are its lengths now and when
+/// it was opened (equal when it was rewritten in place).
+pub fn input_changed(path: &str, now: u64, then: u64) -> String {
+    if now == then {
+        return format!("{path} was rewritten while it was read; nothing was written");
+    }
+    let how = if now < then { "truncated" } else { "appended to" };
+    format!("{path} changed while it was read ({how}: {now} bytes, {then} when opened); nothing was written")
+}
+
 /// A `-verbose` line: `msg`, stamped with the seconds since the start.
 pub fn stamped(seconds: f64, msg: &str) -> String {
     format!("[{seconds:>6.1}s] {msg}")

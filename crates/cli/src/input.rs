@@ -32,17 +32,8 @@ impl Watch {
     /// An error naming what happened, if the file is no longer what it was.
     pub fn changed(&self) -> Option<String> {
         let now = self.file.metadata().ok()?;
-        if now.len() != self.len {
-            let how = if now.len() < self.len { "truncated" } else { "appended to" };
-            return Some(format!(
-                "{} changed while it was read ({how}: {} bytes, {} when opened); nothing was written",
-                self.path,
-                now.len(),
-                self.len
-            ));
-        }
-        if now.modified().ok() != self.modified {
-            return Some(format!("{} was rewritten while it was read; nothing was written", self.path));
+        if now.len() != self.len || now.modified().ok() != self.modified {
+            return Some(squash_cli_def::say::input_changed(&self.path, now.len(), self.len));
         }
         None
     }

@@ -54,6 +54,12 @@ pub fn say_no_input(prog: &str) -> String {
     say::no_input(prog)
 }
 
+/// "FILE changed while it was read (truncated: …)", for a file read in place.
+#[wasm_bindgen(js_name = sayInputChanged)]
+pub fn say_input_changed(path: &str, now: f64, then: f64) -> String {
+    say::input_changed(path, now.max(0.0) as u64, then.max(0.0) as u64)
+}
+
 /// "refusing to write an image archive to a terminal: …".
 #[wasm_bindgen(js_name = sayTerminalOutput)]
 pub fn say_terminal_output() -> String {

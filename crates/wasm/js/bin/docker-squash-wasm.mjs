@@ -4,48 +4,30 @@
 //   npx docker-squash-wasm inspect [--json] FILE
 // The command line itself (flags, usage, parsing, the inspect table, what is said on
 // stderr) is the native CLI's, from the wasm module (crates/cli-def); this file does
-// Node's I/O only. The input is read by offsets (a file in place; stdin spooled to an
-// unlinked temporary file first, decompressed on the way); the output goes to stdout or
+// Node's I/O only. The input is read by offsets (input.mjs); the output goes to stdout or
 // to a temporary file renamed into place at the end (node.mjs's `fileOutput`).
 //
 // The squash itself runs in a worker thread (this same file): the wasm call is synchronous,
 // and while it runs the main thread's event loop is free to take SIGINT, SIGTERM and
 // SIGHUP, remove the temporary output and exit with 128 + the signal, as the native CLI.
 
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import zlib from 'node:zlib';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { PROG, Fail, osMessage } from './fail.mjs';
+import { openInput } from './input.mjs';
 import {
   lowLevel,
   inspect as inspectArchive,
   list,
   squash as squashArchive,
-  checkTag,
+  checkOptions,
   version,
   fileSource,
   fileOutput,
   writeAllSync,
 } from '../node.mjs';
 
-const PROG = 'docker-squash-wasm';
 /** The wasm module: the engine, and the command line shared with the native CLI. */
 const cli = lowLevel();
-
-/** A failure with the one message to print. */
-class Fail extends Error {}
-
-/** An OS error as Rust's io::Error shows it: "No such file or directory (os error 2)". */
-function osMessage(e) {
-  if (e && typeof e.errno === 'number' && typeof e.message === 'string') {
-    const m = /^[A-Z0-9_]+: ([^,]+)/.exec(e.message);
-    if (m) return `${m[1].charAt(0).toUpperCase()}${m[1].slice(1)} (os error ${Math.abs(e.errno)})`;
-  }
-  return e && e.message ? e.message : String(e);
-}
 
 function makeLog(verbose) {
   const start = process.hrtime.bigint();
@@ -67,173 +49,6 @@ function progressPrinter() {
       process.stderr.write(cli.sayProgress(p.phase, p.bytesDone, p.bytesTotal, (Date.now() - start) / 1000));
     }
   };
-}
-
-// ---- input ----------------------------------------------------------------------------
-
-/** A temporary file, unlinked at once: gone when the process ends, whatever happens. */
-function tempFd(tag) {
-  const dir = os.tmpdir();
-  for (let n = 0; n < 1000; n++) {
-    const p = path.join(dir, `.${PROG}-${process.pid}-${tag}-${n}`);
-    let fd;
-    try {
-      fd = fs.openSync(p, 'wx+', 0o600);
-    } catch (e) {
-      if (e.code === 'EEXIST') continue;
-      throw new Fail(`cannot create a temporary file in ${dir}: ${osMessage(e)}`);
-    }
-    fs.rmSync(p, { force: true });
-    return fd;
-  }
-  throw new Fail('cannot create a temporary file');
-}
-
-/**
- * Decompresses a zstd (or any) input, already a file, into a new temporary file with the
- * engine's own spooling: the native CLI's decoder, bomb bound and messages.
- */
-function engineSpool(source, what) {
-  const fd = tempFd('input');
-  try {
-    cli.spool(source, what, (chunk) => {
-      try {
-        writeAllSync(fd, chunk);
-      } catch (e) {
-        throw new Fail(`cannot write a temporary file: ${osMessage(e)}`);
-      }
-    });
-    return fileSource(fd);
-  } catch (e) {
-    fs.closeSync(fd);
-    throw e;
-  }
-}
-
-/** The bytes of `it` until there are at least `n` (fewer only at its end). */
-async function readHead(it, n, what) {
-  const first = [];
-  let got = 0;
-  try {
-    while (got < n) {
-      const { value, done } = await it.next();
-      if (done) break;
-      first.push(value);
-      got += value.length;
-    }
-  } catch (e) {
-    throw new Fail(`cannot read ${what}: ${osMessage(e)}`);
-  }
-  return Buffer.concat(first);
-}
-
-/**
- * Copies a stream (stdin, a pipe) to a temporary file, for reading by offset: gzip is
- * decompressed on the way by Node's zlib (native speed; deflate cannot expand past
- * 1032:1, below the engine's bomb bound, so no bound is needed here); zstd is copied as
- * it is, then decompressed by the engine (`engineSpool`).
- */
-async function spoolStream(stream, what, log) {
-  const it = stream[Symbol.asyncIterator]();
-  const head = await readHead(it, 4, what);
-  const compression = cli.compressionOf(head);
-  if (compression !== 'none') log(`${what} is ${compression}-compressed: decompressing to a temporary file`);
-  const gunzip = compression === 'gzip' ? zlib.createGunzip() : null;
-  const whole = Readable.from(
-    (async function* rest() {
-      if (head.length) yield head;
-      for (;;) {
-        const { value, done } = await it.next();
-        if (done) return;
-        yield value;
-      }
-    })(),
-    { objectMode: false },
-  );
-  const fd = tempFd(compression === 'zstd' ? 'zstd' : 'input');
-  const out = fs.createWriteStream(null, { fd, autoClose: false, highWaterMark: 1 << 20 });
-  try {
-    await pipeline(...[whole, gunzip, out].filter(Boolean));
-  } catch (e) {
-    try {
-      fs.closeSync(fd);
-    } catch {
-      /* the failed pipeline closed it */
-    }
-    if (gunzip && e.code && String(e.code).startsWith('Z_'))
-      throw new Fail(`${what} is gzip-compressed but damaged: ${zlibMessage(e)}`);
-    if (e.syscall === 'write') throw new Fail(`cannot write a temporary file: ${osMessage(e)}`);
-    throw new Fail(
-      gunzip ? `${what} is gzip-compressed but damaged: ${osMessage(e)}` : `cannot read ${what}: ${osMessage(e)}`,
-    );
-  }
-  const spooled = fileSource(fd);
-  if (compression !== 'zstd') return { source: spooled, compression };
-  try {
-    return { source: engineSpool(spooled, what), compression };
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/** A zlib error in the words of the native CLI's decoder (Rust's flate2). */
-function zlibMessage(e) {
-  if (e.code === 'Z_BUF_ERROR') return 'incomplete deflate stream';
-  if (e.code === 'Z_DATA_ERROR') {
-    if (/header|unknown compression method/.test(e.message)) return 'invalid gzip header';
-    if (/incorrect (data|length) check/.test(e.message)) return 'corrupt gzip stream does not have a matching checksum';
-    return 'corrupt deflate stream';
-  }
-  return e.message;
-}
-
-/**
- * The input, for random access: a regular uncompressed file in place, else spooled.
- * `{ source, compression }`: how the input itself was compressed.
- */
-async function openInput(p, log) {
-  if (p === null || p === '-') {
-    // Node's own stdin stream, never fd 0 read by hand: once `process.stdin` exists (and
-    // reading `isTTY` creates it), a pipe or socket on fd 0 is non-blocking, and a plain
-    // read of fd 0 fails with EAGAIN whenever the writer is slower than we are. The stream
-    // waits for data the event loop's way, whatever fd 0 is (pipe, socket, file, tty).
-    if (process.stdin.isTTY) throw new Fail(cli.sayNoInput(PROG));
-    return spoolStream(process.stdin, 'stdin', log);
-  }
-  let fd;
-  try {
-    fd = fs.openSync(p, 'r');
-  } catch (e) {
-    throw new Fail(`cannot open ${p}: ${osMessage(e)}`);
-  }
-  let st;
-  try {
-    st = fs.fstatSync(fd);
-  } catch (e) {
-    throw new Fail(`cannot read ${p}: ${osMessage(e)}`);
-  }
-  if (st.isDirectory()) throw new Fail(`${p} is a folder; give the .tar file \`docker save\` wrote`);
-  if (st.isFile()) {
-    const magic = Buffer.alloc(4);
-    let n = 0;
-    try {
-      n = fs.readSync(fd, magic, 0, 4, 0);
-    } catch {
-      /* as the native CLI: an unreadable start is found by the engine */
-    }
-    const compression = cli.compressionOf(magic.subarray(0, n));
-    if (compression === 'none') return { source: fileSource(fd), compression };
-    if (compression === 'zstd') {
-      log(`${p} is zstd-compressed: decompressing to a temporary file`);
-      const file = fileSource(fd);
-      try {
-        return { source: engineSpool(file, p), compression };
-      } finally {
-        fs.closeSync(fd);
-      }
-    }
-  }
-  return spoolStream(fs.createReadStream(null, { fd, autoClose: false, highWaterMark: 1 << 20 }), p, log);
 }
 
 // ---- output ---------------------------------------------------------------------------
@@ -350,14 +165,15 @@ async function inspect(args) {
 
 async function squash(args) {
   const log = makeLog(args.verbose);
-  if (args.tag !== null) await checkTag(args.tag);
+  // Bad options are refused before stdin is spooled.
+  await checkOptions({ tag: args.tag, compress: args.compress, level: args.level, format: args.format });
   let out = null;
   const stopWatching = onSignals(() => {
     if (!out || !out.tmp) return false;
     out.abandon();
     return true;
   });
-  const { source } = await openInput(args.input, log);
+  const { source, changed } = await openInput(args.input, log);
   log(cli.sayInputSize(source.size));
   log(cli.sayVerifyNote(!args.noVerify));
   if (args.verbose) {
@@ -368,7 +184,8 @@ async function squash(args) {
     }
   }
   out = openOutput(args.output);
-  let report;
+  let report = null;
+  let failure = null;
   try {
     report = await squashInWorker({
       inputFd: source.fd,
@@ -386,10 +203,15 @@ async function squash(args) {
       },
     });
   } catch (e) {
+    failure = e;
+  }
+  // A file that changed under us gives an error naming what happened, never an image
+  // (asked before its descriptor is closed).
+  const why = changed ? changed() : null;
+  source.close();
+  if (why || failure) {
     out.abandon();
-    throw e;
-  } finally {
-    source.close();
+    throw why ? new Fail(why) : failure;
   }
   out.commit();
   stopWatching(); // in the same turn as the rename: no signal can come between
