@@ -6,6 +6,7 @@
 
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -149,6 +150,79 @@ test('bad tag and bad -from: BAD_TAG and FROM_CHOICE, before any output', async 
   assert.equal(chunks, 0);
   await assert.rejects(pkg.checkTag('UPPER:case'), (e) => e.code === 'BAD_TAG');
   assert.equal(await pkg.checkTag('app'), 'app:latest');
+});
+
+test('checkOptions rejects as squash would, reading nothing: BAD_OPTION, BAD_ARGUMENT, BAD_TAG', async () => {
+  await pkg.checkOptions({ compress: 'zstd', level: 19, format: 'docker', tag: 'app' });
+  await pkg.checkOptions();
+  await pkg.checkOptions({ level: 12 }); // auto may pick zstd, which takes 12
+  const cases = [
+    [{ compress: 'none', level: 3 }, 'BAD_OPTION', '-level 3 needs -compress gzip or zstd'],
+    [{ compress: 'gzip', level: 10 }, 'BAD_OPTION', '-level 10 is out of range for gzip'],
+    [{ level: 25 }, 'BAD_OPTION', '-level 25 is out of range for every compression'],
+    [{ compress: 'lz4' }, 'BAD_ARGUMENT', '-compress takes auto, none, gzip or zstd'],
+    [{ format: 'tar' }, 'BAD_ARGUMENT', '-format takes oci'],
+    [{ level: 2.5 }, 'BAD_ARGUMENT', 'whole number'],
+    [{ tag: 'Not A Tag!' }, 'BAD_TAG', 'Not A Tag!'],
+  ];
+  for (const [options, code, says] of cases) {
+    await assert.rejects(pkg.checkOptions(options), (e) => e.code === code && e.message.includes(says), says);
+    // squash says the same, with no output.
+    let chunks = 0;
+    await assert.rejects(
+      pkg.squash(good, { ...options, onChunk: () => chunks++ }),
+      (e) => e.code === code && e.message.includes(says),
+    );
+    assert.equal(chunks, 0);
+  }
+});
+
+/** The bin's exit status and stderr with stdin a pipe held open and never written. */
+function refusedWithStdinOpen(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN(), ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${args.join(' ')}: waited for stdin instead of refusing at once`));
+    }, 20000);
+    child.on('exit', (status) => {
+      clearTimeout(timer);
+      child.stdin.destroy();
+      resolve({ status, stderr });
+    });
+  });
+}
+
+test("the bin refuses bad and conflicting options with the native CLI's words and status, before reading stdin", async () => {
+  const out = path.join(dir, 'options-out.tar');
+  const cases = [
+    ['-compress', 'lz4'],
+    ['-format', 'tar'],
+    ['-level', 'fast'],
+    ['-compress', 'gzip', '-compress', 'zstd'],
+    ['-from', 'root', '--json'],
+    ['-compress', 'none', '-level', '3'],
+    ['-compress', 'gzip', '-level', '10'],
+    ['-level', '25'],
+    ['-t', 'Not A Tag!'],
+  ];
+  for (const args of cases) {
+    const r = await refusedWithStdinOpen([...args, '-o', out]);
+    const n = run(CLI, [...args, '-o', out], { input: Buffer.alloc(0) });
+    assert.ok(r.status === 1 || r.status === 2, `${args.join(' ')}: exit ${r.status}`);
+    assert.equal(r.status, n.status, `${args.join(' ')}: the native CLI's status`);
+    assert.equal(
+      r.stderr.replace(/docker-squash-wasm/g, 'docker-squash'),
+      n.stderr,
+      `${args.join(' ')}: the native CLI's words`,
+    );
+    assert.ok(!fs.existsSync(out), `${args.join(' ')}: nothing written`);
+  }
+  const inspect = run(process.execPath, [BIN(), 'inspect', '-t', 'app', good]);
+  assert.equal(inspect.status, 2);
+  assert.match(inspect.stderr, /^docker-squash-wasm: inspect takes no -t: it only reads \(squashing takes it\)\n/);
 });
 
 test('exceptions thrown by callbacks come back unchanged; onProgress returning false cancels', async () => {

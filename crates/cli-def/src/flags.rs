@@ -4,7 +4,7 @@
 //! way round). This file holds the whole usage text; `{prog}` stands for the program's
 //! name (`docker-squash` natively, `docker-squash-wasm` for the npm bin).
 
-use crate::parse::Args;
+use crate::parse::{Args, Command};
 
 /// What a flag takes, and where its value goes.
 pub(crate) enum Takes {
@@ -25,6 +25,8 @@ pub(crate) struct Flag {
     pub shown: Option<&'static str>,
     /// Its help, one entry per line.
     pub help: &'static [&'static str],
+    /// The one command it is for (None: both); given to the other, it is an error.
+    pub only: Option<Command>,
 }
 
 pub(crate) const FLAGS: &[Flag] = &[
@@ -33,6 +35,7 @@ pub(crate) const FLAGS: &[Flag] = &[
         takes: Takes::Value(|a, v| a.tag = Some(v)),
         shown: Some("-t, --tag TAG"),
         help: &["tag the result (repo:tag); default: keep the image's own tags"],
+        only: Some(Command::Squash),
     },
     Flag {
         names: &["from", "f"],
@@ -42,30 +45,35 @@ pub(crate) const FLAGS: &[Flag] = &[
             "keep layer ID and all below, squash the rest (`root`: one layer);",
             "default: keep the base image up to its first `ADD file:` layer",
         ],
+        only: Some(Command::Squash),
     },
     Flag {
         names: &["i", "input"],
         takes: Takes::Value(|a, v| a.input = Some(v)),
         shown: Some("-i, --input FILE"),
         help: &["the archive `docker save` wrote (.tar, .tar.gz, .tar.zst); default stdin"],
+        only: None,
     },
     Flag {
         names: &["o", "output"],
         takes: Takes::Value(|a, v| a.output = Some(v)),
         shown: Some("-o, --output FILE"),
         help: &["where to write the squashed archive; default stdout"],
+        only: Some(Command::Squash),
     },
     Flag {
         names: &["image"],
         takes: Takes::Value(|a, v| a.image = Some(v)),
         shown: Some("-image, --image REF"),
         help: &["which image of a multi-image archive (tag or id)"],
+        only: None,
     },
     Flag {
         names: &["platform"],
         takes: Takes::Value(|a, v| a.platform = Some(v)),
         shown: Some("-platform, --platform"),
         help: &["OS/ARCH of an OCI index with several platforms (default linux/amd64)"],
+        only: None,
     },
     Flag {
         names: &["compress"],
@@ -76,12 +84,14 @@ pub(crate) const FLAGS: &[Flag] = &[
             "auto: as the layers it replaces were (gzip or zstd from a registry",
             "or Docker 29's store, a plain tar from a classic docker save)",
         ],
+        only: Some(Command::Squash),
     },
     Flag {
         names: &["level"],
         takes: Takes::Value(|a, v| a.level_text = Some(v)),
         shown: Some("-level N"),
         help: &["compression level: gzip 1-9 (default 6), zstd 1-19 (default 3)"],
+        only: Some(Command::Squash),
     },
     Flag {
         names: &["format"],
@@ -91,6 +101,7 @@ pub(crate) const FLAGS: &[Flag] = &[
             "the archive's layout: oci (default), as Docker 25+ writes it and",
             "every loader reads it; docker: the layout of Docker before 25",
         ],
+        only: Some(Command::Squash),
     },
     Flag {
         names: &["no-verify"],
@@ -100,25 +111,35 @@ pub(crate) const FLAGS: &[Flag] = &[
             "trust the layers' diff_ids instead of hashing every layer: several",
             "times faster, but a damaged layer that is squashed goes unnoticed",
         ],
+        only: None,
     },
     Flag {
         names: &["verbose", "v"],
         takes: Takes::Switch(|a, on| a.verbose = on),
         shown: Some("-verbose, -v"),
         help: &["say what is done, on stderr"],
+        only: None,
     },
-    Flag { names: &["json"], takes: Takes::Mark(|a| a.json = true), shown: None, help: &[] },
+    Flag {
+        names: &["json"],
+        takes: Takes::Mark(|a| a.json = true),
+        shown: None,
+        help: &[],
+        only: Some(Command::Inspect),
+    },
     Flag {
         names: &["h", "help"],
         takes: Takes::Mark(|a| a.help = true),
         shown: Some("-h, --help"),
         help: &["this help"],
+        only: None,
     },
     Flag {
         names: &["version"],
         takes: Takes::Mark(|a| a.version = true),
         shown: Some("--version"),
         help: &["the version"],
+        only: None,
     },
 ];
 

@@ -62,6 +62,7 @@ pub struct Args {
 /// the usage text (and exit 2), e.g. "unknown flag `-nope`".
 pub fn parse(argv: &[String]) -> Result<Args, String> {
     let mut a = Args::default();
+    let mut given: Vec<&str> = Vec::new();
     let mut it = argv.iter().peekable();
     if it.peek().map(|s| s.as_str()) == Some("inspect") {
         a.command = Command::Inspect;
@@ -86,12 +87,26 @@ pub fn parse(argv: &[String]) -> Result<Args, String> {
             }
         };
         let flag = flags::find(name).ok_or_else(|| format!("unknown flag `{arg}`"))?;
+        match flag.only {
+            Some(Command::Squash) if a.command == Command::Inspect => {
+                return Err(format!("inspect takes no -{}: it only reads (squashing takes it)", flag.names[0]));
+            }
+            Some(Command::Inspect) if a.command == Command::Squash => {
+                return Err(format!("--{} is for `inspect --{0} FILE`: squashing writes an archive", flag.names[0]));
+            }
+            _ => {}
+        }
         match flag.takes {
             Takes::Value(set) => {
                 let value = match inline {
                     Some(v) => v.to_string(),
                     None => it.next().cloned().ok_or_else(|| format!("flag -{} needs a value", flag.names[0]))?,
                 };
+                // Two values for one flag: which one was meant cannot be known.
+                if given.contains(&flag.names[0]) {
+                    return Err(format!("-{} given twice: give it once", flag.names[0]));
+                }
+                given.push(flag.names[0]);
                 set(&mut a, value);
             }
             Takes::Switch(set) => set(&mut a, inline != Some("false")),
@@ -171,6 +186,22 @@ mod tests {
         assert_eq!(err("stray"), "unexpected argument `stray`");
         assert_eq!(err("inspect a.tar b.tar"), "unexpected argument `b.tar`");
         assert!(p("-").input.is_none(), "`-` is stdin, the default");
+    }
+
+    #[test]
+    fn a_flag_given_twice_or_to_the_wrong_command_is_an_error_that_says_which() {
+        assert_eq!(err("-t a:1 --tag=b:2"), "-t given twice: give it once");
+        assert_eq!(err("-i a.tar -o b.tar -input c.tar"), "-i given twice: give it once");
+        assert!(p("-verbose -v -no-verify -no-verify").verbose, "switches may repeat");
+        assert_eq!(err("inspect -t app x.tar"), "inspect takes no -t: it only reads (squashing takes it)");
+        assert_eq!(
+            err("inspect -compress gzip x.tar"),
+            "inspect takes no -compress: it only reads (squashing takes it)"
+        );
+        assert_eq!(err("inspect --output=o.tar x.tar"), "inspect takes no -o: it only reads (squashing takes it)");
+        assert_eq!(err("-from root --json"), "--json is for `inspect --json FILE`: squashing writes an archive");
+        let a = p("inspect -verbose -image app -platform linux/arm64 -no-verify --json x.tar");
+        assert!(a.verbose && a.json && a.no_verify && a.image.is_some() && a.platform.is_some());
     }
 
     #[test]

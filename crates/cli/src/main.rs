@@ -24,7 +24,7 @@ fn main() -> ExitCode {
     let args = match squash_cli_def::parse(&argv) {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("{PROG}: {e}\n\n{}", squash_cli_def::usage(PROG));
+            eprint!("{PROG}: {e}\n\n{}", squash_cli_def::usage(PROG));
             return ExitCode::from(2);
         }
     };
@@ -110,9 +110,8 @@ fn inspect(args: &Args, stdout_closed: &Rc<Cell<bool>>) -> Result<(), String> {
 fn squash(args: &Args, pending: &signals::Pending, stdout_closed: &Rc<Cell<bool>>) -> Result<(), String> {
     let log = Log { verbose: args.verbose, start: Instant::now() };
     let opts = squash_cli_def::squash_options(args)?;
-    if let Some(t) = &opts.tag {
-        squash_engine::normalize_tag(t).map_err(|e| e.to_string())?;
-    }
+    // Bad options are refused before stdin is spooled.
+    squash_engine::check_options(&opts).map_err(|e| e.to_string())?;
     let mut src = input::open(args.input.as_deref(), PROG, &mut |m| log.say(m))?;
     let watch = src.watch.take();
     log.say(&say::input_size(squash_engine::ReadAt::size(&src)));

@@ -9,7 +9,7 @@ use crate::image::select::select;
 use crate::image::squash_point::{default_from, resolve_layer};
 use crate::image::tag::normalize_tag;
 use crate::inspect;
-use crate::options::{ArchiveFormat, LayerCompression, ProgressFn, SquashFrom, SquashOptions};
+use crate::options::{ArchiveFormat, ProgressFn, SquashFrom, SquashOptions};
 use crate::read::compression::Compression;
 use crate::read::manifests::{find_images, ImageDesc};
 use crate::read::members::Members;
@@ -18,7 +18,7 @@ use crate::report::{ImageInfo, Inspection, SquashPointChoice, SquashReport};
 use crate::scratch::ScratchFactory;
 use crate::source::ReadAt;
 use crate::write;
-use crate::write::compress::choice::choose;
+use crate::write::compress::choice::{check_level, choose};
 
 /// An opened image archive: its images and layers are found, no layer is read yet.
 pub struct Archive<'s> {
@@ -94,15 +94,11 @@ impl<'s> Archive<'s> {
         out: &mut dyn std::io::Write,
         progress: &mut ProgressFn,
     ) -> Result<SquashReport> {
+        check_options(opts)?;
         let tags = match &opts.tag {
             Some(t) => vec![normalize_tag(t)?],
             None => Vec::new(),
         };
-        // A level no codec takes is refused before gigabytes are read.
-        if opts.compress != LayerCompression::Auto || opts.level.is_some_and(|l| !(1..=19).contains(&l)) {
-            let probe = if opts.compress == LayerCompression::Auto { LayerCompression::Zstd } else { opts.compress };
-            choose(probe, opts.level, &[])?;
-        }
         let idx = self.select(opts.image.as_deref(), opts.platform.as_deref())?;
         let image = &self.images[idx];
         if let SquashFrom::Layer(id) = &opts.from {
@@ -187,4 +183,15 @@ impl<'s> Archive<'s> {
     fn select(&self, image: Option<&str>, platform: Option<&str>) -> Result<usize> {
         select(&self.images, image, platform)
     }
+}
+
+/// Checks what can be checked of `opts` before any archive is read, so that a host can
+/// refuse them before it spools gigabytes of stdin: the tag, and a level that the asked
+/// compression (with `auto`: every compression) does not take. [`Archive::squash`]
+/// checks the same first.
+pub fn check_options(opts: &SquashOptions) -> Result<()> {
+    if let Some(t) = &opts.tag {
+        normalize_tag(t)?;
+    }
+    check_level(opts.compress, opts.level)
 }

@@ -63,7 +63,7 @@ mod source;
 mod tar;
 mod write;
 
-pub use archive::Archive;
+pub use archive::{check_options, Archive};
 pub use digest::{Sha256Factory, Sha256Stream};
 pub use error::{Error, ErrorCode, Result};
 /// For the fuzz targets (`crates/engine/fuzz`) only: not part of the API.

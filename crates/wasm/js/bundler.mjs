@@ -22,4 +22,5 @@ export const list = api.list;
 export const inspect = api.inspect;
 export const squash = api.squash;
 export const checkTag = api.checkTag;
+export const checkOptions = api.checkOptions;
 export const version = api.version;

@@ -95,7 +95,7 @@ function checkOptions(opts) {
 
 /**
  * The wrapper's functions over a low-level module (`{ list, inspect, squash, checkTag,
- * version }` of a wasm-pack target), loaded by `load()` (sync or async), with `open(input)`
+ * checkOptions, version }` of a wasm-pack target), loaded by `load()` (sync or async), with `open(input)`
  * giving `{ source, close? }`, `sha256` the host's SHA-256 factory where it has a
  * synchronous one (Node), and `scratch` its scratch-space factory (Node: a temporary
  * file), each used unless the caller's options say otherwise.
@@ -172,6 +172,12 @@ export function createApi({ load, open, sha256, scratch }) {
     async checkTag(tag) {
       const low = await load();
       return low.checkTag(tag);
+    },
+
+    /** Throws what `squash` would for these options (BAD_TAG, BAD_OPTION, BAD_ARGUMENT), reading nothing. */
+    async checkOptions(options) {
+      const low = await load();
+      low.checkOptions(options);
     },
 
     async version() {

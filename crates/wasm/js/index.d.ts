@@ -66,6 +66,11 @@ export function inspect(input: Input, options?: InspectOptions): Promise<Inspect
 export function squash(input: Input, options?: SquashOptions): Promise<SquashResult>;
 /** `repo:tag` as squash will write it (`app` -> `app:latest`); rejects with code BAD_TAG. */
 export function checkTag(tag: string): Promise<string>;
+/**
+ * Rejects as `squash` would for these options (codes BAD_TAG, BAD_OPTION, BAD_ARGUMENT),
+ * reading no input: a `compress`, `format` or `level` that cannot be used, a bad tag.
+ */
+export function checkOptions(options?: SquashOptions): Promise<void>;
 /** The engine's version. */
 export function version(): Promise<string>;
 /** Loads the .wasm (browser entry only; done on first use). Give a URL to load it from elsewhere. */

@@ -47,6 +47,7 @@ export function squashToFile(
   options?: Omit<SquashOptions, 'onChunk' | 'transientChunks'>,
 ): Promise<SquashReport>;
 export function checkTag(tag: string): Promise<string>;
+export function checkOptions(options?: SquashOptions): Promise<void>;
 export function version(): Promise<string>;
 /** A random-access source over a file path or an open descriptor (reads with fs.readSync). */
 export function fileSource(file: string | URL | number): FileSource;

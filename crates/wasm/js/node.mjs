@@ -129,6 +129,7 @@ export const inspect = api.inspect;
 /** Squashes: `{ chunks, report }` (chunks empty when `onChunk` is given). */
 export const squash = api.squash;
 export const checkTag = api.checkTag;
+export const checkOptions = api.checkOptions;
 export const version = api.version;
 
 /**

@@ -53,37 +53,7 @@ pub fn squash(
     let call = Call::new();
     let w: WriteOptions = options::read(&options)?;
     let r: ReadOptions = options::read(&options)?;
-    let level = match w.level {
-        None => None,
-        Some(l) if l.fract() == 0.0 && l.abs() <= i32::MAX as f64 => Some(l as i32),
-        Some(_) => return Err(bad_argument("options.level must be a whole number")),
-    };
-    let opts = SquashOptions {
-        from: match w.from {
-            None => SquashFrom::Default,
-            Some(s) if s == "root" => SquashFrom::Root,
-            Some(s) => SquashFrom::Layer(s),
-        },
-        tag: w.tag,
-        image: r.image,
-        platform: r.platform,
-        verify: r.verify.unwrap_or(true),
-        compress: w
-            .compress
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(|e: String| bad_argument(&e))?
-            .unwrap_or_default(),
-        level,
-        format: w
-            .format
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(|e: String| bad_argument(&e))?
-            .unwrap_or_default(),
-    };
+    let opts = engine_options(&w, &r)?;
     let on_chunk =
         w.on_chunk.ok_or_else(|| bad_argument("options.onChunk (a function that receives the output) is required"))?;
     let mut progress = progress::forwarder(r.on_progress, call.failed.clone());
@@ -99,6 +69,47 @@ pub fn squash(
     let report = archive.squash(&opts, &mut sink, &mut progress).map_err(|e| call.error(e))?;
     sink.finish().map_err(|e| call.error(squash_engine::Error::io("writing the output", e)))?;
     call.finish(&report)
+}
+
+/// The engine's options from the JS ones (`compress` and `format` are checked as the
+/// command line checks them; a bad value is BAD_ARGUMENT).
+fn engine_options(w: &WriteOptions, r: &ReadOptions) -> Result<SquashOptions, JsValue> {
+    let level = match w.level {
+        None => None,
+        Some(l) if l.fract() == 0.0 && l.abs() <= i32::MAX as f64 => Some(l as i32),
+        Some(_) => return Err(bad_argument("options.level must be a whole number")),
+    };
+    fn parsed<T: std::str::FromStr<Err = String> + Default>(v: &Option<String>) -> Result<T, JsValue> {
+        v.as_deref().map(str::parse).transpose().map_err(|e: String| bad_argument(&e)).map(Option::unwrap_or_default)
+    }
+    Ok(SquashOptions {
+        from: match w.from.as_deref() {
+            None => SquashFrom::Default,
+            Some("root") => SquashFrom::Root,
+            Some(s) => SquashFrom::Layer(s.to_string()),
+        },
+        tag: w.tag.clone(),
+        image: r.image.clone(),
+        platform: r.platform.clone(),
+        verify: r.verify.unwrap_or(true),
+        compress: parsed(&w.compress)?,
+        level,
+        format: parsed(&w.format)?,
+    })
+}
+
+/// Checks the options of a `squash` before any input is read: throws what `squash` would
+/// throw for them (BAD_TAG, BAD_OPTION, BAD_ARGUMENT), so that a host can refuse them before
+/// it spools a stream.
+#[wasm_bindgen(js_name = checkOptions)]
+pub fn check_options(
+    #[wasm_bindgen(unchecked_param_type = "SquashOptions | undefined")] options: JsValue,
+) -> Result<(), JsValue> {
+    console_error_panic_hook::set_once();
+    let w: WriteOptions = options::read(&options)?;
+    let r: ReadOptions = options::read(&options)?;
+    let opts = engine_options(&w, &r)?;
+    squash_engine::check_options(&opts).map_err(|e| coded_error(&e.message, e.code.as_str()))
 }
 
 /// Checks a `repo:tag` as `squash` would take it, before any reading, and returns it in

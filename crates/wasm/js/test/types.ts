@@ -7,6 +7,7 @@ import {
   list,
   fileSource,
   checkTag,
+  checkOptions,
   type Inspection,
   type SquashReport,
   type Progress,
@@ -25,6 +26,7 @@ async function node(): Promise<void> {
   const listed = await list(src);
   src.close();
   const tag: string = await checkTag('app');
+  await checkOptions({ compress: 'zstd', level: 19, format: 'docker' });
   console.log(total, r.newLayerDiffId ?? 'none', listed.format, tag, first.defaultFrom.layerIndex);
 }
 

@@ -44,6 +44,23 @@ pub(crate) fn choose(asked: LayerCompression, level: Option<i32>, squashed: &[(C
     Ok(Chosen { codec, level, reason })
 }
 
+/// Checks `level` before anything is read: against the compression asked for, or with
+/// `auto`, against every compression auto could pick (it is refused only if none takes it).
+pub(crate) fn check_level(asked: LayerCompression, level: Option<i32>) -> Result<()> {
+    let Some(l) = level else { return Ok(()) };
+    if asked != LayerCompression::Auto {
+        return choose(asked, level, &[]).map(|_| ());
+    }
+    let (gzip, zstd) = (super::gzip::LEVELS, super::zstd::LEVELS);
+    if (gzip.0..=gzip.1).contains(&l) || (zstd.0..=zstd.1).contains(&l) {
+        return Ok(());
+    }
+    Err(bad_level(format!(
+        "-level {l} is out of range for every compression: gzip takes {} to {} (default {}), zstd {} to {} (default {})",
+        gzip.0, gzip.1, gzip.2, zstd.0, zstd.1, zstd.2
+    )))
+}
+
 fn bad_level(message: String) -> Error {
     Error::new(ErrorCode::BadOption, message)
 }
@@ -110,5 +127,19 @@ mod tests {
         assert_eq!(choose(LayerCompression::Auto, Some(12), &[(Zstd, 1)]).unwrap().level, 12);
         assert!(choose(LayerCompression::Auto, Some(12), &[(Gzip, 1)]).is_err());
         assert_eq!(choose(LayerCompression::Auto, Some(12), &[(Plain, 1)]).unwrap().level, 0);
+    }
+
+    #[test]
+    fn before_reading_a_level_is_refused_only_if_no_compression_it_could_get_takes_it() {
+        assert!(check_level(LayerCompression::Auto, Some(12)).is_ok(), "zstd takes 12");
+        assert!(check_level(LayerCompression::Auto, None).is_ok());
+        let e = check_level(LayerCompression::Auto, Some(25)).unwrap_err();
+        assert_eq!(e.code, ErrorCode::BadOption);
+        assert_eq!(
+            e.message,
+            "-level 25 is out of range for every compression: gzip takes 1 to 9 (default 6), zstd 1 to 19 (default 3)"
+        );
+        assert!(check_level(LayerCompression::Gzip, Some(12)).is_err());
+        assert!(check_level(LayerCompression::None, Some(1)).is_err());
     }
 }
