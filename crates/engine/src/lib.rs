@@ -75,7 +75,7 @@ pub use read::compression::{expansion_limit, Compression, MAX_RATIO, MIN_EXPANSI
 pub use read::spool::{spool, Spooled};
 pub use report::{
     HistoryRow, ImageInfo, Inspection, LayerInfo, Progress, SquashPointChoice, SquashPointEstimate, SquashReport,
-    WastedFile,
+    WasteGroup, WastedFile,
 };
 pub use scratch::{Scratch, ScratchFactory};
 pub use source::{RangeReader, ReadAt, SliceSource};

@@ -39,8 +39,15 @@ pub struct ImageInfo {
     pub squash_points: Vec<SquashPointEstimate>,
     /// The largest files that later layers delete or overwrite (wasted space), largest first.
     pub largest_wasted: Vec<WastedFile>,
+    /// The same wasted space by folder (the folder a later layer deleted, or the folder of
+    /// files deleted or overwritten one by one), largest first: at most 50 groups.
+    pub wasted_groups: Vec<WasteGroup>,
     /// Bytes of file content that later layers delete or overwrite.
     pub wasted_bytes: u64,
+    /// dive's efficiency score, from 0 to 1: for each path the smallest size it is seen
+    /// with (0 once deleted), summed, over the bytes of every file of every layer (see the
+    /// README for where it differs from dive's own). None until the layers are read.
+    pub efficiency: Option<f64>,
 }
 
 /// One step of the image's history (a Dockerfile instruction, say).
@@ -129,6 +136,26 @@ pub struct WastedFile {
     pub removed_by: usize,
     /// "deleted" or "overwritten".
     pub how: String,
+}
+
+/// Wasted files of one folder, held by one layer and removed by one later layer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WasteGroup {
+    /// The folder, with a trailing `/` (`/` for files at the image's root).
+    pub folder: String,
+    /// How many wasted files it holds.
+    pub files: u64,
+    /// Their bytes.
+    pub size: u64,
+    /// Layer that holds the bytes.
+    pub layer_index: usize,
+    /// Layer that deletes or overwrites them.
+    pub removed_by: usize,
+    /// "deleted" or "overwritten".
+    pub how: String,
+    /// Its largest files, largest first: at most 10.
+    pub largest: Vec<WastedFile>,
 }
 
 /// Progress of long work, for progress bars.

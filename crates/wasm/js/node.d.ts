@@ -13,6 +13,7 @@ export type {
   SquashPointChoice,
   SquashPointEstimate,
   WastedFile,
+  WasteGroup,
   SquashReport,
   SquashError,
   HostSha256,

@@ -138,7 +138,14 @@ export interface ImageInfo {
   squashPoints: SquashPointEstimate[];
   /** Empty from `list`. */
   largestWasted: WastedFile[];
+  /** The wasted files by folder, largest first (at most 50). Empty from `list`. */
+  wastedGroups: WasteGroup[];
   wastedBytes: number;
+  /**
+   * dive's efficiency score, 0 to 1: for each path the smallest size it is seen with (0
+   * once deleted), summed, over the bytes of every file of every layer. Null from `list`.
+   */
+  efficiency: number | null;
 }
 
 export interface HistoryRow {
@@ -186,6 +193,19 @@ export interface WastedFile {
   layerIndex: number;
   removedBy: number;
   how: 'deleted' | 'overwritten';
+}
+
+/** Wasted files of one folder, held by one layer and removed by one later layer. */
+export interface WasteGroup {
+  /** With a trailing `/` (`/` for files at the image's root). */
+  folder: string;
+  files: number;
+  size: number;
+  layerIndex: number;
+  removedBy: number;
+  how: 'deleted' | 'overwritten';
+  /** Its largest files, largest first (at most 10). */
+  largest: WastedFile[];
 }
 
 /** What a squash did. */
@@ -260,6 +280,10 @@ export interface CliArgs {
   compress: 'auto' | 'none' | 'gzip' | 'zstd' | null;
   level: number | null;
   format: 'oci' | 'docker' | null;
+  /** `--fail-under-efficiency`: inspect fails under this score (0 to 1). */
+  failUnderEfficiency: number | null;
+  /** `--max-wasted`: inspect fails above this waste ("20MB", "5%"). */
+  maxWasted: string | null;
   noVerify: boolean;
   verbose: boolean;
   help: boolean;

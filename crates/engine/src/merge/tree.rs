@@ -63,6 +63,9 @@ pub struct Superseded<'a> {
     pub path: &'a [u8],
     pub by_layer: u32,
     pub deleted: bool,
+    /// The path of the entry whose applying removed it: `path` itself (a file deleted or
+    /// overwritten), or a folder above it (deleted, made opaque, replaced by a file).
+    pub cause: &'a [u8],
 }
 
 pub struct Tree {
@@ -157,7 +160,7 @@ impl Tree {
     fn report(&self, id: u32, layer: u32, deleted: bool, sink: &mut dyn FnMut(Superseded)) {
         if let State::Entry(e, Kind::Regular) = self.nodes[id as usize].state {
             let p = self.path_of(id);
-            sink(Superseded { entry: e, path: &p, by_layer: layer, deleted });
+            sink(Superseded { entry: e, path: &p, by_layer: layer, deleted, cause: &[] });
         }
     }
 
@@ -204,6 +207,7 @@ impl Tree {
 
     /// Applies one entry of layer `layer`.
     pub fn apply(&mut self, at: EntryRef, entry: &LayerEntry, sink: &mut dyn FnMut(Superseded)) -> Result<()> {
+        let sink = &mut |s: Superseded| sink(Superseded { cause: &entry.path, ..s });
         let layer = at.layer;
         let parts: Vec<&[u8]> =
             if entry.path.is_empty() { Vec::new() } else { entry.path.split(|&b| b == b'/').collect() };

@@ -1,5 +1,9 @@
-//! The facts `inspect` shows: history with layer ids and
-//! sizes, the default squash point, and what squashing from each point would reclaim.
+//! The facts `inspect` shows: history with layer ids and sizes, the default squash point,
+//! what squashing from each point would reclaim, and the wasted space ([`waste`]: by
+//! folder; [`efficiency`]: dive's score).
+
+mod efficiency;
+mod waste;
 
 use serde_json::Value;
 
@@ -15,6 +19,8 @@ use crate::read::entry::Op;
 use crate::read::layer::LayerIndex;
 use crate::read::manifests::ImageDesc;
 use crate::report::{HistoryRow, ImageInfo, LayerInfo, SquashPointEstimate, WastedFile};
+use efficiency::Efficiency;
+use waste::Removed;
 
 const LARGEST_WASTED: usize = 20;
 
@@ -68,7 +74,9 @@ pub fn summary(index: usize, d: &ImageDesc, read: Option<&[LayerIndex]>) -> Imag
         default_from: default_from(&steps, &ids),
         squash_points: Vec::new(),
         largest_wasted: Vec::new(),
+        wasted_groups: Vec::new(),
         wasted_bytes: 0,
+        efficiency: None,
     }
 }
 
@@ -76,7 +84,7 @@ pub fn summary(index: usize, d: &ImageDesc, read: Option<&[LayerIndex]>) -> Imag
 pub fn full(index: usize, d: &ImageDesc, layers: &[LayerIndex]) -> Result<ImageInfo> {
     let mut info = summary(index, d, Some(layers));
     let n = layers.len();
-    let mut gone: Vec<(EntryRef, u64, String, u32, bool)> = Vec::new();
+    let mut gone: Vec<(EntryRef, u64, String, u32, bool, String)> = Vec::new();
     let mut sink = |s: Superseded| {
         let size =
             match layers.get(s.entry.layer as usize).and_then(|l| l.entries.get(s.entry.idx as usize)).map(|e| &e.op) {
@@ -84,7 +92,7 @@ pub fn full(index: usize, d: &ImageDesc, layers: &[LayerIndex]) -> Result<ImageI
                 _ => 0,
             };
         if size > 0 {
-            gone.push((s.entry, size, path::show(s.path), s.by_layer, s.deleted));
+            gone.push((s.entry, size, path::show(s.path), s.by_layer, s.deleted, path::show(s.cause)));
         }
     };
     let tree = apply_layers(layers, 0, &mut sink)?;
@@ -92,22 +100,25 @@ pub fn full(index: usize, d: &ImageDesc, layers: &[LayerIndex]) -> Result<ImageI
     let linked = tree.linked_contents();
     drop(tree);
     let mut wasted = vec![0u64; n];
-    let mut largest: Vec<WastedFile> = Vec::new();
-    for (entry, size, p, by, deleted) in gone {
+    let mut removed = Vec::new();
+    let mut score = Efficiency::new(layers);
+    for (entry, size, p, by, deleted, cause) in gone {
         if linked.contains(&entry) {
             continue;
         }
+        if deleted || p != cause {
+            score.removed(&layers[entry.layer as usize].entries[entry.idx as usize].path);
+        }
         wasted[entry.layer as usize] += size;
-        largest.push(WastedFile {
-            path: p,
-            size,
-            layer_index: entry.layer as usize,
-            removed_by: by as usize,
-            how: if deleted { "deleted" } else { "overwritten" }.to_string(),
-        });
+        let how = if deleted { "deleted" } else { "overwritten" }.to_string();
+        let file = WastedFile { path: p, size, layer_index: entry.layer as usize, removed_by: by as usize, how };
+        removed.push(Removed { file, cause });
     }
+    let mut largest: Vec<WastedFile> = removed.iter().map(|r| r.file.clone()).collect();
     largest.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path)));
     largest.truncate(LARGEST_WASTED);
+    info.wasted_groups = waste::groups(removed);
+    info.efficiency = Some(score.score());
     for h in info.history.iter_mut() {
         if let Some(l) = h.layer.as_mut() {
             l.wasted_bytes = wasted[l.index];
