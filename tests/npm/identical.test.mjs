@@ -130,7 +130,8 @@ async function compareInspect(archive) {
       assert.equal(facts.compression, compressed);
       assert.equal(`${JSON.stringify(facts, null, 2)}\n`, `${JSON.stringify(want, null, 2)}\n`);
     } else {
-      assert.equal(`${JSON.stringify(facts, null, 2)}\n`, native.json);
+      // As JSON values (serde writes the score 1 as `1.0`, JavaScript as `1`), in order.
+      assert.equal(`${JSON.stringify(facts, null, 2)}\n`, `${JSON.stringify(want, null, 2)}\n`);
     }
   }
 }

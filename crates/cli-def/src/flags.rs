@@ -51,7 +51,7 @@ pub(crate) const FLAGS: &[Flag] = &[
         names: &["i", "input"],
         takes: Takes::Value(|a, v| a.input = Some(v)),
         shown: Some("-i, --input FILE"),
-        help: &["the archive `docker save` wrote (.tar, .tar.gz, .tar.zst); default stdin"],
+        help: &["the archive `docker save` wrote (.tar, .tar.gz, .tar.zst);", "default stdin"],
         only: None,
     },
     Flag {
@@ -121,6 +121,20 @@ pub(crate) const FLAGS: &[Flag] = &[
         only: None,
     },
     Flag {
+        names: &["fail-under-efficiency"],
+        takes: Takes::Value(|a, v| a.fail_under_efficiency_text = Some(v)),
+        shown: Some("--fail-under-efficiency E"),
+        help: &["inspect: exit 1 if an image's efficiency (0-1, as dive", "scores it) is under E"],
+        only: Some(Command::Inspect),
+    },
+    Flag {
+        names: &["max-wasted"],
+        takes: Takes::Value(|a, v| a.max_wasted = Some(v)),
+        shown: Some("--max-wasted N|P%"),
+        help: &["inspect: exit 1 if an image wastes more than N bytes", "(20MB, 512KiB) or P% of its size"],
+        only: Some(Command::Inspect),
+    },
+    Flag {
         names: &["json"],
         takes: Takes::Mark(|a| a.json = true),
         shown: None,
@@ -150,7 +164,8 @@ Usage:
   docker save IMAGE | {prog} [-t TAG] [-from ID|root] | docker load
   {prog} [-t TAG] [-from ID|root] [-i IN] [-o OUT] [-compress C] [-level N] [-format F]
         [-image REF] [-platform OS/ARCH] [-no-verify] [-verbose]
-  {prog} inspect [--json] [-image REF] [-platform OS/ARCH] [-no-verify] FILE
+  {prog} inspect [--json] [-image REF] [-platform OS/ARCH] [-no-verify]
+        [--fail-under-efficiency E] [--max-wasted N|P%] FILE
 
 Options:
 ";
@@ -199,7 +214,8 @@ mod tests {
         assert!(u.starts_with("Squash the layers of a Docker image into one.\n\nUsage:\n  docker save IMAGE | prog "));
         assert!(u.ends_with("Layer ids are those `prog inspect FILE` prints (any unique prefix).\n"));
         assert!(!u.contains("{prog}"));
-        assert!(u.contains("\n  -t, --tag TAG          tag the result"));
-        assert!(u.contains("\n                         default: keep the base image"));
+        assert!(u.contains("\n  -t, --tag TAG              tag the result"));
+        assert!(u.contains("\n                             default: keep the base image"));
+        assert!(u.lines().all(|l| l.chars().count() <= 100), "lines fit a terminal:\n{u}");
     }
 }

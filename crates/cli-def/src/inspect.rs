@@ -5,6 +5,10 @@ use std::fmt::Write;
 use squash_engine::Inspection;
 
 use crate::format::{bytes, clip, short, tags};
+use crate::gate::percent;
+
+/// How many of the wasted-space groups the table shows.
+const GROUPS_SHOWN: usize = 10;
 
 /// The facts as JSON, as `inspect --json` prints them (pretty, with a final newline).
 pub fn json(facts: &Inspection) -> Result<String, String> {
@@ -40,6 +44,9 @@ fn write_table(out: &mut String, f: &Inspection) -> std::fmt::Result {
         writeln!(out, "  default squash point: {} — {}", point(&img.default_from.from), img.default_from.reason)?;
         if !img.squash_points.is_empty() {
             writeln!(out, "  wasted: {} in files that later layers delete or overwrite", bytes(img.wasted_bytes))?;
+            if let Some(e) = img.efficiency {
+                writeln!(out, "  efficiency: {} (as dive scores it: 100% is no waste)", percent(e))?;
+            }
             writeln!(out, "  squashing from:")?;
             for p in &img.squash_points {
                 writeln!(
@@ -52,8 +59,8 @@ fn write_table(out: &mut String, f: &Inspection) -> std::fmt::Result {
                 )?;
             }
         }
-        if !img.largest_wasted.is_empty() {
-            writeln!(out, "  largest wasted files:")?;
+        if !img.wasted_groups.is_empty() {
+            writeln!(out, "  wasted, by folder (--json lists their largest files):")?;
             // Say where by history step (the # column), which is what users see.
             let step = |layer: usize| {
                 img.history
@@ -61,16 +68,24 @@ fn write_table(out: &mut String, f: &Inspection) -> std::fmt::Result {
                     .find(|h| h.layer.as_ref().is_some_and(|l| l.index == layer))
                     .map_or(layer, |h| h.index)
             };
-            for w in img.largest_wasted.iter().take(10) {
+            for g in img.wasted_groups.iter().take(GROUPS_SHOWN) {
+                // A group of one file is shown as that file.
+                let (what, count) = match g.largest.as_slice() {
+                    [only] if g.files == 1 => (only.path.clone(), String::new()),
+                    _ => (g.folder.clone(), format!("{} files, ", g.files)),
+                };
                 writeln!(
                     out,
-                    "    {:>9}  {}  (written by #{}, {} by #{})",
-                    bytes(w.size),
-                    w.path,
-                    step(w.layer_index),
-                    w.how,
-                    step(w.removed_by)
+                    "    {:>9}  {what}  ({count}written by #{}, {} by #{})",
+                    bytes(g.size),
+                    step(g.layer_index),
+                    g.how,
+                    step(g.removed_by)
                 )?;
+            }
+            let more = img.wasted_groups.len().saturating_sub(GROUPS_SHOWN);
+            if more > 0 {
+                writeln!(out, "    … and {more} more folders")?;
             }
         }
     }

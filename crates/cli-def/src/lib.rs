@@ -8,6 +8,7 @@
 //! - [`parse`]: argv into [`Args`], in the conventions of Go's flag package;
 //! - [`options`]: [`Args`] into the engine's `SquashOptions`;
 //! - [`inspect`]: `docker-squash inspect` as a table or as JSON;
+//! - [`gate`]: `inspect --fail-under-efficiency` / `--max-wasted`, for CI;
 //! - [`say`]: the lines the CLI writes on stderr (verbose log, progress, argument errors);
 //! - [`format`]: sizes, tags and ids as the CLI shows them.
 
@@ -15,6 +16,7 @@
 
 pub mod flags;
 pub mod format;
+pub mod gate;
 pub mod inspect;
 pub mod options;
 pub mod parse;

@@ -48,6 +48,13 @@ pub struct Args {
     pub(crate) level_text: Option<String>,
     /// `-format`: oci or docker (checked).
     pub format: Option<String>,
+    /// `--fail-under-efficiency`: inspect fails under this efficiency (0 to 1).
+    pub fail_under_efficiency: Option<f64>,
+    /// `--fail-under-efficiency` as given, until checked.
+    #[serde(skip)]
+    pub(crate) fail_under_efficiency_text: Option<String>,
+    /// `--max-wasted`: inspect fails above this waste (checked; see [`crate::gate`]).
+    pub max_wasted: Option<String>,
     /// `-no-verify`: trust the layers' diff_ids.
     pub no_verify: bool,
     /// `-verbose`: say what is done, on stderr.
@@ -92,7 +99,7 @@ pub fn parse(argv: &[String]) -> Result<Args, String> {
                 return Err(format!("inspect takes no -{}: it only reads (squashing takes it)", flag.names[0]));
             }
             Some(Command::Inspect) if a.command == Command::Squash => {
-                return Err(format!("--{} is for `inspect --{0} FILE`: squashing writes an archive", flag.names[0]));
+                return Err(format!("--{} is for `inspect`, not for a squash", flag.names[0]));
             }
             _ => {}
         }
@@ -124,6 +131,12 @@ fn check_values(a: &mut Args) -> Result<(), String> {
     }
     if let Some(f) = &a.format {
         f.parse::<ArchiveFormat>()?;
+    }
+    if let Some(e) = a.fail_under_efficiency_text.take() {
+        a.fail_under_efficiency = Some(crate::gate::parse_efficiency(&e)?);
+    }
+    if let Some(w) = &a.max_wasted {
+        crate::gate::parse_wasted(w)?;
     }
     if let Some(l) = a.level_text.take() {
         let n =
@@ -199,7 +212,7 @@ mod tests {
             "inspect takes no -compress: it only reads (squashing takes it)"
         );
         assert_eq!(err("inspect --output=o.tar x.tar"), "inspect takes no -o: it only reads (squashing takes it)");
-        assert_eq!(err("-from root --json"), "--json is for `inspect --json FILE`: squashing writes an archive");
+        assert_eq!(err("-from root --json"), "--json is for `inspect`, not for a squash");
         let a = p("inspect -verbose -image app -platform linux/arm64 -no-verify --json x.tar");
         assert!(a.verbose && a.json && a.no_verify && a.image.is_some() && a.platform.is_some());
     }

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Instant;
 
-use squash_cli_def::{inspect, say, Args, Command};
+use squash_cli_def::{gate, inspect, say, Args, Command};
 use squash_engine::{Archive, Progress};
 
 const PROG: &str = "docker-squash";
@@ -104,7 +104,13 @@ fn inspect(args: &Args, stdout_closed: &Rc<Cell<bool>>) -> Result<(), String> {
     out.write_all(text.as_bytes()).and_then(|_| out.flush()).map_err(|e| {
         stdout_closed.set(e.kind() == io::ErrorKind::BrokenPipe);
         format!("writing to stdout: {e}")
-    })
+    })?;
+    // The CI gate: the facts are printed either way, then the one line saying why.
+    let max_wasted = args.max_wasted.as_deref().map(gate::parse_wasted).transpose()?;
+    match gate::check(&facts, args.fail_under_efficiency, max_wasted) {
+        Some(why) => Err(why),
+        None => Ok(()),
+    }
 }
 
 fn squash(args: &Args, pending: &signals::Pending, stdout_closed: &Rc<Cell<bool>>) -> Result<(), String> {

@@ -55,7 +55,7 @@ fn unknown_values_and_conflicting_flags_are_usage_errors_that_say_which_with_exi
         (&["-level", "fast"], "-level takes a number (1-9 for gzip, 1-19 for zstd), not `fast`"),
         (&["-compress", "gzip", "-compress", "zstd"], "-compress given twice: give it once"),
         (&["-t", "a:1", "--tag", "b:2"], "-t given twice: give it once"),
-        (&["-from", "root", "--json"], "--json is for `inspect --json FILE`: squashing writes an archive"),
+        (&["-from", "root", "--json"], "--json is for `inspect`, not for a squash"),
     ];
     for (n, (args, says)) in cases.iter().enumerate() {
         let (code, stderr) = refused(&format!("usage-{n}"), args);

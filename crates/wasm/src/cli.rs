@@ -3,7 +3,7 @@
 //! only Node's I/O. The `say*` functions mirror `squash_cli_def::say`.
 
 use serde::de::DeserializeOwned;
-use squash_cli_def::{inspect, say};
+use squash_cli_def::{gate, inspect, say};
 use squash_engine::{Inspection, SquashReport};
 use wasm_bindgen::prelude::*;
 
@@ -40,6 +40,19 @@ pub fn render_inspect(
     } else {
         Ok(inspect::table(&facts))
     }
+}
+
+/// `inspect`'s CI gate: why the facts fail `--fail-under-efficiency` / `--max-wasted` (one
+/// line), or undefined when they pass (the values as `parseArgs` gave them).
+#[wasm_bindgen(js_name = inspectGate)]
+pub fn inspect_gate(
+    #[wasm_bindgen(unchecked_param_type = "Inspection")] facts: JsValue,
+    fail_under_efficiency: Option<f64>,
+    max_wasted: Option<String>,
+) -> Result<Option<String>, JsValue> {
+    let facts: Inspection = from_js(facts, "facts")?;
+    let max = max_wasted.as_deref().map(gate::parse_wasted).transpose().map_err(|e| bad_argument(&e))?;
+    Ok(gate::check(&facts, fail_under_efficiency, max))
 }
 
 /// "inspect needs a FILE: …".

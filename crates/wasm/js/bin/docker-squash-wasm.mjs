@@ -158,6 +158,9 @@ async function inspect(args) {
     // The file was decompressed on the way in: say what the user's file is.
     if (compression !== 'none') facts.compression = compression;
     writeStdout(Buffer.from(cli.renderInspect(facts, args.json)));
+    // The CI gate: the facts are printed either way, then the one line saying why.
+    const why = cli.inspectGate(facts, args.failUnderEfficiency ?? undefined, args.maxWasted ?? undefined);
+    if (why) throw new Fail(why);
   } finally {
     source.close();
   }
