@@ -2,7 +2,7 @@
 // type, Escape) to the controller, and registers the service worker that makes the page
 // work offline. The work itself happens in worker.mjs, where the wasm runs.
 
-import { cancel, choose, openFile, selectImage, squash, start } from './controller.mjs';
+import { cancel, openFile, selectImage, squash, squashFromRoot, start } from './controller.mjs';
 import { $ } from './view/dom.mjs';
 import { hideError } from './view/error.mjs';
 import { copyLoadCommand } from './view/result.mjs';
@@ -48,7 +48,7 @@ function wireDrop() {
 
 function wireControls() {
   $('image-select').addEventListener('change', () => selectImage(Number($('image-select').value)));
-  $('root').addEventListener('click', () => choose('root'));
+  $('root').addEventListener('click', squashFromRoot);
   $('squash').addEventListener('click', squash);
   $('tag').addEventListener('keydown', (e) => {
     if (e.key === 'Enter') squash();

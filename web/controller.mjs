@@ -140,6 +140,12 @@ export function choose(from) {
   return true;
 }
 
+/** "Squash everything (root)": chooses root and squashes, as its label says. */
+export function squashFromRoot() {
+  if (state.busy || !choose('root')) return undefined;
+  return squash();
+}
+
 export async function squash() {
   if (!state.image || state.busy) return;
   hideError();
@@ -193,7 +199,7 @@ function render() {
   showHistory(view);
   showPlan(view);
   const squashing = state.busy === 'squash';
-  $('root').disabled = state.from === 'root' || squashing;
+  $('root').disabled = Boolean(state.busy);
   $('squash').disabled = Boolean(state.busy);
   $('squash').textContent = view.analysing ? 'Squash (after the analysis)' : 'Squash';
   $('tag').disabled = squashing;

@@ -143,9 +143,12 @@ export async function waitReady(page, timeout = 600000) {
   await page.waitForFunction(() => ['ready', 'error', 'done'].includes(document.body.dataset.state), null, { timeout });
 }
 
-/** Clicks Squash, waits for the result, downloads it to `dest`. Returns facts shown. */
-export async function squashAndDownload(page, dest, { timeout = 1800000, onProgress } = {}) {
-  await page.click('#squash');
+/**
+ * Clicks `button` (#squash, or #root: "Squash everything (root)"), waits for the result and
+ * downloads it to `dest`. Returns the facts shown.
+ */
+export async function squashAndDownload(page, dest, { timeout = 1800000, onProgress, button = '#squash' } = {}) {
+  await page.click(button);
   if (onProgress) await onProgress();
   await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, {
     timeout,

@@ -36,7 +36,6 @@ async function startCompressing(page, url) {
   await openArchive(page, BIG);
   await page.selectOption('#compress', 'gzip');
   await page.click('#root');
-  await page.click('#squash');
   await page.waitForFunction(() => document.getElementById('progress').dataset.phase === 'squash', null, {
     timeout: 300000,
     polling: 50,

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import zlib from 'node:zlib';
 import {
+  CLI,
   FIXTURES,
   appImageSpec,
   cliSquash,
@@ -178,22 +179,33 @@ describe('web page', () => {
     }
   });
 
-  test('root is one click, the default tag applies, the chart shows the wasted space', async () => {
+  test('"Squash everything (root)" squashes from root in one click, the default tag applies, the chart shows the wasted space', async () => {
     await page.goto(server.url);
     await openArchive(page, APP);
-    await page.click('#root');
+    assert.equal(await page.isChecked('#history-body tr.root-row input'), false, 'the suggestion is not root');
+    const out = path.join(dir, 'page-root.tar');
+    await squashAndDownload(page, out, { button: '#root' });
     assert.equal(await page.isChecked('#history-body tr.root-row input'), true);
     assert.match(await page.textContent('#choice'), /root/);
-    const out = path.join(dir, 'page-root.tar');
-    await squashAndDownload(page, out);
     assert.match(await page.textContent('#after-layers'), /^1 layer$/);
     // The apt layer's deleted .deb files are the wasted bytes.
     const chart = await page.textContent('#chart');
     assert.match(chart, /apt-get install/);
     assert.match(chart, /973 kB of 1\.23 MB/);
-    const files = await page.textContent('#files-body');
-    assert.match(files, /gcc_12\.deb/);
-    assert.match(files, /deleted/);
+    // By folder: the deleted .debs are one group, largest first; expanding it lists them.
+    const groups = await page.$$eval('#groups > li summary', (s) => s.map((x) => x.textContent));
+    assert.equal(groups.length, 2, groups.join(' | '));
+    assert.match(groups[0], /^var\/cache\/apt\/archives\/2 files, 973 kB.*deleted by .*\(RUN rm -rf \/var\/cache\/apt/);
+    assert.match(groups[1], /^app\/1 file, 19 B.*overwritten by/);
+    assert.equal(await page.isVisible('#groups > li:first-child td.path'), false, 'folded until clicked');
+    await page.click('#groups > li:first-child summary');
+    const files = await page.$$eval('#groups > li:first-child td.path', (tds) => tds.map((t) => t.textContent));
+    assert.deepEqual(files, ['var/cache/apt/archives/gcc_12.deb', 'var/cache/apt/archives/libc-dev_2.36.deb']);
+    // dive's score, as the CLI computes it.
+    const cli = JSON.parse(spawnSync(CLI, ['inspect', '--json', APP], { encoding: 'utf8' }).stdout);
+    const e = (100 * cli.images[0].efficiency).toFixed(1);
+    assert.ok(Number(e) > 0 && Number(e) < 100, e);
+    assert.equal(await page.textContent('#efficiency'), `Efficiency ${e}%, as dive scores it (100% is no waste).`);
     assertSameAsCli(APP, out, { from: 'root', tag: 'example.com/team/webapp:squashed' }, 'root');
   });
 
@@ -320,7 +332,6 @@ describe('web page', () => {
     assert.equal(await page.isEnabled('#squash'), true);
     // Then a squash.
     await page.click('#root');
-    await page.click('#squash');
     await page.waitForFunction(() => Number(document.getElementById('progress-bar').value) > 0, null, {
       timeout: 120000,
     });
@@ -353,9 +364,8 @@ describe('web page', () => {
       assert.equal(await page.isVisible('#error'), false, await page.textContent('#error'));
       const facts = await page.textContent('#facts');
       assert.match(facts, input.endsWith('.gz') ? /gzip/ : /zstd/);
-      await page.click('#root');
       const out = path.join(dir, `page-${path.basename(input)}.tar`);
-      await squashAndDownload(page, out);
+      await squashAndDownload(page, out, { button: '#root' });
       assertSameAsCli(input, out, { from: 'root', tag: 'example.com/team/webapp:squashed' }, path.basename(input));
     }
   });
@@ -373,10 +383,9 @@ describe('web page', () => {
       await page.selectOption('#compress', c.compress);
       await page.selectOption('#format', c.format);
       await page.fill('#tag', TAG);
-      await page.click('#root');
       const name = `page-root-${c.compress}-${c.format}`;
       const out = path.join(dir, `${name}.tar`);
-      await squashAndDownload(page, out);
+      await squashAndDownload(page, out, { button: '#root' });
       assert.match(await page.textContent('#result-facts'), c.says);
       const cli = { from: 'root', tag: TAG, format: c.format };
       if (c.compress !== 'auto') cli.compress = c.compress;
@@ -455,7 +464,7 @@ describe('web page', () => {
           .basename(file, '.tar')
           .toLowerCase()
           .replace(/[^a-z0-9]+/g, '-')}:squashed`;
-        await page.check('#history-body tr.root-row input'); // #root is disabled when root is the default
+        await page.check('#history-body tr.root-row input');
         await page.fill('#tag', tag);
         const out = path.join(dir, `fixture-${path.basename(file)}`);
         await squashAndDownload(page, out);

@@ -1,7 +1,9 @@
 // "Where the space went", in the result: a bar per layer that holds bytes a later layer
-// deletes or overwrites, and the largest of those files.
+// deletes or overwrites, dive's efficiency score, and the wasted files by folder, each
+// folder expandable to its largest files.
 
 import { fmtBytes } from '../format/bytes.mjs';
+import { plural } from '../format/plural.mjs';
 import { cleanCreatedBy, shortId } from '../format/history.mjs';
 import { layersOf } from '../image.mjs';
 import { $, el } from './dom.mjs';
@@ -12,7 +14,7 @@ const note = (text) => el('p', { className: 'muted', textContent: text });
 export function showWaste(img) {
   if (!img) {
     $('chart').replaceChildren(note('The layer analysis was skipped, so there is no breakdown.'));
-    showFiles([], null);
+    showGroups(null);
     return;
   }
   const layers = layersOf(img);
@@ -25,7 +27,7 @@ export function showWaste(img) {
     const max = Math.max(1, ...layers.map((l) => Number(l.size)));
     $('chart').replaceChildren(...wasted.map((l) => barRow(img, l, max)), legend());
   }
-  showFiles(img.largestWasted || [], img);
+  showGroups(img);
 }
 
 function barRow(img, l, max) {
@@ -67,24 +69,55 @@ function legend() {
   );
 }
 
-/** The largest wasted files, with the layer each is in and the one that removes it. */
-function showFiles(files, img) {
-  $('files').hidden = files.length === 0;
-  $('files-title').hidden = files.length === 0;
+/** How many folders the result lists (the engine reports up to 50). */
+const GROUPS_SHOWN = 20;
+
+/** The efficiency line and the wasted files by folder; `img` null: none. */
+function showGroups(img) {
+  const groups = (img && img.wastedGroups) || [];
+  const e = img ? img.efficiency : null;
+  $('efficiency').hidden = e === null || e === undefined;
+  $('efficiency').textContent =
+    e === null || e === undefined ? '' : `Efficiency ${(100 * e).toFixed(1)}%, as dive scores it (100% is no waste).`;
+  $('efficiency').title =
+    "Each path's smallest size over the layers (0 once deleted), over the bytes of every file of every layer. " +
+    "dive adds a deleted folder's bytes a second time; here each byte counts once.";
+  $('groups-title').hidden = groups.length === 0;
+  $('groups').hidden = groups.length === 0;
   const layerName = (index) => {
     const l = layersOf(img).find((x) => x.index === Number(index));
     return l ? shortId(l.diffId || l.id) : `layer ${index}`;
   };
-  $('files-body').replaceChildren(
-    ...files.map((f) =>
-      el(
-        'tr',
+  const commandOf = (index) => {
+    const h = img.history.find((x) => x.layer && x.layer.index === Number(index));
+    return cleanCreatedBy(h && h.createdBy).slice(0, 60);
+  };
+  $('groups').replaceChildren(
+    ...groups.slice(0, GROUPS_SHOWN).map((g) => {
+      const removedBy = commandOf(g.removedBy);
+      const summary = el(
+        'summary',
         {},
-        el('td', { className: 'mono path', textContent: f.path, title: f.path }),
-        el('td', { className: 'num', textContent: fmtBytes(f.size) }),
-        el('td', { className: 'mono', textContent: layerName(f.layerIndex) }),
-        el('td', { textContent: `${f.how} by ${layerName(f.removedBy)}` }),
-      ),
-    ),
+        el('span', { className: 'mono folder', textContent: g.folder }),
+        el('span', { className: 'num', textContent: `${plural(Number(g.files), 'file')}, ${fmtBytes(g.size)}` }),
+        el('span', {
+          className: 'muted',
+          textContent: `in ${layerName(g.layerIndex)}, ${g.how} by ${layerName(g.removedBy)}${removedBy ? ` (${removedBy})` : ''}`,
+        }),
+      );
+      const rows = g.largest.map((f) =>
+        el(
+          'tr',
+          {},
+          el('td', { className: 'mono path', textContent: f.path, title: f.path }),
+          el('td', { className: 'num', textContent: fmtBytes(f.size) }),
+        ),
+      );
+      const more = Number(g.files) - g.largest.length;
+      if (more > 0)
+        rows.push(el('tr', {}, el('td', { className: 'muted', textContent: `and ${plural(more, 'more file')}` })));
+      const table = el('table', { className: 'small' }, el('tbody', {}, ...rows));
+      return el('li', {}, el('details', {}, summary, table));
+    }),
   );
 }
