@@ -5,6 +5,7 @@
 #   (b) the PyPI squasher   docker-squash (python) -f <base image id> -t TAG IMAGE, in the engine
 #   (c) the floor           cat in.tar >/dev/null  +  sha256sum of the squashed layer tar
 #   (d) the wasm build in Node, when the npm package ships a bench script
+#   (e) the page in headless Chromium (tests/bench/page.mjs), step by step
 # and prints one table: wall time and peak RSS (GNU time '%e %M'), the ratios against the
 # targets, our peak RSS on the 1 GB image and on a 2x one, and checks that the squashed
 # image loads and runs. All tools squash the same layers: everything above the busybox
@@ -411,6 +412,23 @@ if command -v ctr >/dev/null && command -v docker-registry >/dev/null && command
   stop_push
 fi
 
+# ---- the page in headless Chromium (tests/bench/page.mjs) -----------------------------
+# The squash from root as the page runs it (the package's browser entry in a worker, the
+# File read with FileReaderSync), step by step, alternating with the native CLI on the
+# same file and options; for the classic archive and for the OCI gzip one (Docker 29's).
+page_bench() { # input json
+  (cd tests && node bench/page.mjs "$1" "${BENCH_PAGE_REPEAT:-3}") >"$2" 2>>"$R/page.log"
+}
+PAGE_STATE="not run (needs /usr/bin/chromium, tests/node_modules and make wasm)"
+if [ -x /usr/bin/chromium ] && [ -d tests/node_modules/playwright-core ] && [ -s web/pkg/browser.mjs ]; then
+  log "the page in Chromium"
+  PAGE_STATE=ok
+  page_bench "$IN" "$R/page.json" || { PAGE_STATE="failed (log: $R/page.log)"; fail "page: $PAGE_STATE"; }
+  if [ "$PAGE_STATE" = ok ] && [ -s "$C/in-oci-gzip.tar" ]; then
+    page_bench "$C/in-oci-gzip.tar" "$R/page-oci.json" || fail "page, OCI gzip input (log: $R/page.log)"
+  fi
+fi
+
 for img in bench-squashed bench-squashed2x bench-squashed2xb bench-py bench-wasm; do docker rmi -f "$img:$KEY" >/dev/null 2>&1 || true; done
 # A tool that re-tagged the original would break the next run's cache: put it back.
 [ "$(docker image inspect -f '{{.Id}}' "bench-img:$KEY" 2>/dev/null)" = "$ORIG_ID" ] || docker tag "$ORIG_ID" "bench-img:$KEY"
@@ -466,6 +484,14 @@ else
   row "(d) wasm in node: $WASM_SCRIPT" wasm "$( [ "$wasm_state" = ok ] && echo "its own timer (squash call only): ${wasm_inner:-?} s" || echo "$wasm_state")"
 fi
 row "    python docker-squash --output-path, no load" python_tar "engine -> tar: $(py_phases "$R/python_tar.log" write)"
+page_rows() { # json label
+  [ -s "$1" ] || { printf '%-48s %s\n' "    $2" "$PAGE_STATE"; return; }
+  jq -r --arg l "$2" '"    \($l): squash \(.steps.squash.ms / 1000) s, \(.steps.squash.mbps) MB/s; CLI \(.cliMs / 1000) s; page / CLI \(.steps.squash.vsCli)  (\(.rounds) alternating runs)",
+    "      steps: " + ([.steps | to_entries[] | "\(.key) \(.value.ms / 1000) s"] | join(", ")) + "; wasm memory peak \(.wasmMemoryPeak / 1048576 | floor) MiB"' "$1"
+}
+echo "(e) the page in headless Chromium, one worker (tests/bench/page.mjs; -from root -compress none)"
+page_rows "$R/page.json" "classic in.tar"
+page_rows "$R/page-oci.json" "OCI gzip (Docker 29's save)"
 echo "the new layer's compression (tar -> tar; the squashed layer is $layer_mb MiB as a tar)"
 gz_mib() { [ -s "$1" ] && awk '{ printf "%.1f", $1 / 1048576 }' "$1" || echo "?"; }
 nl_mib() { [ -s "$1" ] && awk -v b="$(new_layer_bytes "$1")" 'BEGIN { printf "%.1f", b / 1048576 }' || echo "?"; }
@@ -507,6 +533,10 @@ r=$(ratio "$(wall python)" "$(wall save)"); printf "$RF" "  ceiling engine -> en
 r=$(ratio "$(wall python)" "$(sum_wall save ours load)"); printf "$RF" "python / (save + ours + load)" "$r" "(info)"
 if [ "$wasm_state" != ok ]; then printf "$RF" "wasm / native" - "wasm: $wasm_state"
 else r=$(ratio "$(wall wasm)" "$ours"); printf "$RF" "wasm / native" "$r" "$(verdict "$r" '<=' 2.5)"; fi
+for j in page page-oci; do
+  [ -s "$R/$j.json" ] || continue
+  r=$(jq -r '.steps.squash.vsCli' "$R/$j.json"); printf "$RF" "page / native ($j)" "$r" "$(verdict "$r" '<=' 4)"
+done
 r=$(ratio "$(wall ours_gzip)" "$(sum_wall floor_verify floor_pigz)"); printf "$RF" "ours -compress gzip / (floor+verify + pigz -6)" "$r" "$(verdict "$r" '<=' 1.3)"
 r=$(ratio "$(wall ours_zstd)" "$(sum_wall floor_verify floor_zstd)"); printf "$RF" "ours -compress zstd / (floor+verify + zstd -T0)" "$r" "(info)"
 printf "$RF" "peak RSS MiB: gzip / zstd" "$(rss_mib ours_gzip) / $(rss_mib ours_zstd)" "$(verdict "$(rss_mib ours_gzip)" '<=' 100); zstd $(verdict "$(rss_mib ours_zstd)" '<=' 100)"

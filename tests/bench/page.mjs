@@ -1,0 +1,74 @@
+// `make bench`'s page row: headless Chromium runs the squash of FILE as the page does it
+// (the npm package's browser entry in a worker, the File read with FileReaderSync), step
+// by step (see page/probe-worker.mjs), alternating with the native CLI on the same file
+// after a warm-up. Prints one JSON line: per step the median ms and MB/s, and the CLI's.
+//   node tests/bench/page.mjs FILE [ROUNDS]
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { launch, startServer, ROOT, CLI } from '../web/helpers.mjs';
+
+const [file, roundsArg] = process.argv.slice(2);
+const rounds = Number(roundsArg || 3);
+const STEPS = [
+  { step: 'read' },
+  { step: 'list' },
+  { step: 'inspect', options: { verify: false } }, // as the page analyses
+  { step: 'squash-noverify', options: { compress: 'none' } },
+  { step: 'squash', options: { compress: 'none' } },
+];
+
+// The probe next to the package's browser entry, as the page has it.
+const site = fs.mkdtempSync(path.join(os.tmpdir(), 'page-bench-'));
+fs.symlinkSync(path.join(ROOT, 'web/pkg'), path.join(site, 'pkg'));
+for (const f of ['probe.html', 'probe.mjs', 'probe-worker.mjs']) {
+  fs.copyFileSync(path.join(ROOT, 'tests/bench/page', f), path.join(site, f));
+}
+const server = await startServer(site);
+const browser = await launch({ name: 'pagebench' });
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function pageRun() {
+  const page = browser.page;
+  await page.goto(`${server.url}probe.html`);
+  await page.evaluate((s) => (document.body.dataset.steps = JSON.stringify(s)), STEPS);
+  await page.setInputFiles('#file', file);
+  await page.waitForFunction(() => window.benchResult, null, { timeout: 1800000, polling: 200 });
+  const r = await page.evaluate(() => window.benchResult);
+  if (r.error) throw new Error(`the page failed: ${r.error}`);
+  return r;
+}
+
+function cliRun() {
+  const t0 = performance.now();
+  const r = spawnSync(CLI, ['-from', 'root', '-compress', 'none', '-i', file, '-o', '/dev/null'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`the CLI failed: ${r.stderr}`);
+  return performance.now() - t0;
+}
+
+try {
+  await pageRun(); // warm-up: the wasm compiled, the file in the page cache
+  cliRun();
+  const page = {};
+  const cli = [];
+  let peak = 0;
+  for (let i = 0; i < rounds; i++) {
+    const r = await pageRun();
+    for (const s of r.steps) (page[s.step] ??= []).push(s.ms);
+    peak = Math.max(peak, r.memoryPeak);
+    cli.push(cliRun());
+  }
+  const size = fs.statSync(file).size;
+  const out = { bytes: size, rounds, cliMs: Math.round(median(cli)), wasmMemoryPeak: peak, steps: {} };
+  for (const [k, v] of Object.entries(page)) {
+    const ms = median(v);
+    out.steps[k] = { ms: Math.round(ms), mbps: Math.round(size / 1e3 / ms), vsCli: +(ms / median(cli)).toFixed(2) };
+  }
+  console.log(JSON.stringify(out));
+} finally {
+  await browser.close();
+  await server.stop();
+  fs.rmSync(site, { recursive: true, force: true });
+}
