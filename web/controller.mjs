@@ -5,7 +5,7 @@
 // empty → opening → analysing → ready → squashing → done, or error.
 
 import { fmtBytes } from './format/bytes.mjs';
-import { carryChoice, defaultTag, imageLabel, imageOptions } from './image.mjs';
+import { carryChoice, defaultTag, imageLabel, imageOptions, layersOf } from './image.mjs';
 import { $ } from './view/dom.mjs';
 import { hideError, showError } from './view/error.mjs';
 import { lockHistory, showHistory } from './view/history-table.mjs';
@@ -13,6 +13,7 @@ import { showImageFacts } from './view/image-facts.mjs';
 import { showPlan } from './view/plan.mjs';
 import { hideProgress, startProgress } from './view/progress.mjs';
 import { clearResult, showResult } from './view/result.mjs';
+import { cancelVerifiers, squashVerified } from './verifiers.mjs';
 import { WorkerBridge } from './worker-bridge.mjs';
 
 const ACCEPTED = /\.(tar|tar\.gz|tgz|tar\.zst|tzst|gz|zst)$/i;
@@ -41,7 +42,9 @@ export function start() {
 
 /** Whatever runs (list, analysis, squash) stops at once. */
 export function cancel() {
-  if (state.busy) worker.cancel();
+  if (!state.busy) return;
+  worker.cancel();
+  cancelVerifiers();
 }
 
 export async function openFile(file) {
@@ -165,7 +168,7 @@ export async function squash() {
   const progress = startProgress('Starting');
   const t0 = performance.now();
   try {
-    const done = await worker.call('squash', state.file, options, progress.update);
+    const done = await squashVerified(worker, state.file, options, layersOf(state.image), progress.update);
     if (gen !== state.generation) return;
     const seconds = (performance.now() - t0) / 1000;
     const analysed = state.inspection ? state.image : null;

@@ -3,7 +3,7 @@
 // online), the cache when the network fails. Only this origin's GET requests are handled;
 // the page never asks for anything else (its Content-Security-Policy forbids it).
 
-const CACHE = 'docker-squash-v2'; // a new name drops the old cache when the file set changes
+const CACHE = 'docker-squash-v3'; // a new name drops the old cache when the file set changes
 // Every file the page loads, so that one visit is enough: the page's modules, the worker's,
 // and the package's browser entry that make wasm copies to pkg/. A new module goes here too.
 const FILES = [
@@ -13,6 +13,7 @@ const FILES = [
   'controller.mjs',
   'error-advice.mjs',
   'image.mjs',
+  'verifiers.mjs',
   'worker-bridge.mjs',
   'format/bytes.mjs',
   'format/duration.mjs',

@@ -12,22 +12,27 @@ const coded = (message, code, extra = {}) => Object.assign(new Error(message), {
 const PAGE_LOCK = `docker-squash-page-${SESSION}`; // output-sink.mjs's PAGE_LOCK_PREFIX
 
 export class WorkerBridge {
-  constructor() {
+  /** `helper`: a worker that only verifies layers (verifiers.mjs): no lock, no file cleanup. */
+  constructor({ helper = false } = {}) {
     this.nextId = 1;
-    navigator.locks?.request(PAGE_LOCK, () => new Promise(() => {})).catch(() => {});
+    this.helper = helper;
+    if (!helper) navigator.locks?.request(PAGE_LOCK, () => new Promise(() => {})).catch(() => {});
     this.spawn();
   }
 
   spawn() {
     this.pending = new Map();
-    this.worker = new Worker(new URL('./worker.mjs', import.meta.url), { type: 'module', name: 'squasher' });
+    this.worker = new Worker(new URL('./worker.mjs', import.meta.url), {
+      type: 'module',
+      name: this.helper ? 'verifier' : 'squasher',
+    });
     this.worker.onmessage = (e) => this.receive(e.data);
     this.worker.onerror = (e) => {
       e.preventDefault?.();
       this.failAll({ code: 'LOAD', message: e.message || 'the worker could not start' });
     };
     // What closed tabs left, and what a cancelled squash of this page left, goes now.
-    this.call('cleanup', null).catch(() => {});
+    if (!this.helper) this.call('cleanup', null).catch(() => {});
   }
 
   receive(msg) {
@@ -68,7 +73,7 @@ export class WorkerBridge {
   }
 
   /**
-   * Runs `op` ('list' | 'inspect' | 'squash') on `file` in the worker. Resolves with the
+   * Runs `op` ('list' | 'inspect' | 'squash' | 'verify') on `file` in the worker. Resolves with the
    * worker's 'done' message ({ result, output?, stats?, memory }); rejects with an Error
    * whose `code` is the engine's, or CANCELLED.
    */

@@ -3,7 +3,7 @@
 // the dropped File in slices with FileReaderSync, so the archive is never held in memory.
 // The squashed archive goes to an output sink (output-sink.mjs) as it is produced.
 //
-// Messages in:  { id, op: 'list' | 'inspect' | 'squash' | 'cleanup', file, options, session }
+// Messages in:  { id, op: 'list' | 'inspect' | 'squash' | 'verify' | 'cleanup', file, options, session }
 // Messages out: { id, type: 'progress', progress, memory }
 //               { id, type: 'done', result, output?, stats?, memory }
 //               { id, type: 'error', error: { code, message }, memory }
@@ -92,6 +92,9 @@ async function run(msg) {
   }
   if (op === 'inspect') {
     return { result: await squasher.inspect(file, { ...options, onProgress }) };
+  }
+  if (op === 'verify') {
+    return { result: await squasher.verifyLayers(file, { ...options, onProgress }) };
   }
   if (op === 'squash') {
     return squashToSink(file, options, onProgress, sessionOf(msg));

@@ -1,14 +1,18 @@
-// `make bench`'s page row: headless Chromium runs the squash of FILE as the page does it
-// (the npm package's browser entry in a worker, the File read with FileReaderSync), step
-// by step (see page/probe-worker.mjs), alternating with the native CLI on the same file
-// after a warm-up. Prints one JSON line: per step the median ms and MB/s, and the CLI's.
+// `make bench`'s page row: headless Chromium squashes FILE from root (no compression)
+//   - in the page itself (web/), timed as the page times it: from the click on "Squash
+//     everything (root)" to the download being offered, the layers verified by helper
+//     workers as on this machine's cores, and with 8 cores claimed (more helpers than
+//     cores: what the page would reach with 8, approximately), and with 1 (no helpers);
+//   - step by step in one worker (page/probe-worker.mjs), each step its own pass;
+// alternating with the native CLI on the same file after a warm-up. Prints one JSON line:
+// per step the median ms, MB/s and the ratio to the CLI's median.
 //   node tests/bench/page.mjs FILE [ROUNDS]
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { launch, startServer, ROOT, CLI } from '../web/helpers.mjs';
+import { launch, openArchive, startServer, ROOT, CLI } from '../web/helpers.mjs';
 
 const [file, roundsArg] = process.argv.slice(2);
 const rounds = Number(roundsArg || 3);
@@ -27,6 +31,7 @@ for (const f of ['probe.html', 'probe.mjs', 'probe-worker.mjs']) {
   fs.copyFileSync(path.join(ROOT, 'tests/bench/page', f), path.join(site, f));
 }
 const server = await startServer(site);
+const app = await startServer();
 const browser = await launch({ name: 'pagebench' });
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -39,6 +44,32 @@ async function pageRun() {
   const r = await page.evaluate(() => window.benchResult);
   if (r.error) throw new Error(`the page failed: ${r.error}`);
   return r;
+}
+
+/** The page's own squash (ms, as its result shows), telling the page it has `cores` cores. */
+async function appRun(cores) {
+  const page = await browser.context.newPage();
+  try {
+    if (cores)
+      await page.addInitScript((n) => Object.defineProperty(navigator, 'hardwareConcurrency', { get: () => n }), cores);
+    await page.goto(app.url);
+    await openArchive(page, file);
+    await page.selectOption('#compress', 'none');
+    await page.click('#root');
+    await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, {
+      timeout: 1800000,
+      polling: 100,
+    });
+    const r = await page.evaluate(() => ({
+      state: document.body.dataset.state,
+      error: document.getElementById('error').textContent,
+      seconds: Number(document.querySelector('#result-facts dd[data-key="time"]')?.dataset.value),
+    }));
+    if (r.state !== 'done') throw new Error(`the page failed: ${r.error}`);
+    return r.seconds * 1000;
+  } finally {
+    await page.close();
+  }
 }
 
 function cliRun() {
@@ -59,6 +90,11 @@ try {
     for (const s of r.steps) (page[s.step] ??= []).push(s.ms);
     peak = Math.max(peak, r.memoryPeak);
     cli.push(cliRun());
+    (page.page ??= []).push(await appRun());
+    cli.push(cliRun());
+    (page['page-8-cores'] ??= []).push(await appRun(8));
+    cli.push(cliRun());
+    (page['page-1-core'] ??= []).push(await appRun(1));
   }
   const size = fs.statSync(file).size;
   const out = { bytes: size, rounds, cliMs: Math.round(median(cli)), wasmMemoryPeak: peak, steps: {} };
@@ -70,5 +106,6 @@ try {
 } finally {
   await browser.close();
   await server.stop();
+  await app.stop();
   fs.rmSync(site, { recursive: true, force: true });
 }

@@ -486,10 +486,10 @@ fi
 row "    python docker-squash --output-path, no load" python_tar "engine -> tar: $(py_phases "$R/python_tar.log" write)"
 page_rows() { # json label
   [ -s "$1" ] || { printf '%-48s %s\n' "    $2" "$PAGE_STATE"; return; }
-  jq -r --arg l "$2" '"    \($l): squash \(.steps.squash.ms / 1000) s, \(.steps.squash.mbps) MB/s; CLI \(.cliMs / 1000) s; page / CLI \(.steps.squash.vsCli)  (\(.rounds) alternating runs)",
+  jq -r --arg l "$2" '"    \($l): the page \(.steps.page.ms / 1000) s, \(.steps.page.mbps) MB/s; CLI \(.cliMs / 1000) s; page / CLI \(.steps.page.vsCli); claiming 8 cores \(.steps["page-8-cores"].vsCli)  (\(.rounds) alternating runs)",
     "      steps: " + ([.steps | to_entries[] | "\(.key) \(.value.ms / 1000) s"] | join(", ")) + "; wasm memory peak \(.wasmMemoryPeak / 1048576 | floor) MiB"' "$1"
 }
-echo "(e) the page in headless Chromium, one worker (tests/bench/page.mjs; -from root -compress none)"
+echo "(e) the page in headless Chromium (tests/bench/page.mjs; -from root -compress none; steps: one worker)"
 page_rows "$R/page.json" "classic in.tar"
 page_rows "$R/page-oci.json" "OCI gzip (Docker 29's save)"
 echo "the new layer's compression (tar -> tar; the squashed layer is $layer_mb MiB as a tar)"
@@ -535,7 +535,7 @@ if [ "$wasm_state" != ok ]; then printf "$RF" "wasm / native" - "wasm: $wasm_sta
 else r=$(ratio "$(wall wasm)" "$ours"); printf "$RF" "wasm / native" "$r" "$(verdict "$r" '<=' 2.5)"; fi
 for j in page page-oci; do
   [ -s "$R/$j.json" ] || continue
-  r=$(jq -r '.steps.squash.vsCli' "$R/$j.json"); printf "$RF" "page / native ($j)" "$r" "$(verdict "$r" '<=' 4)"
+  r=$(jq -r '.steps.page.vsCli' "$R/$j.json"); printf "$RF" "page / native ($j)" "$r" "$(verdict "$r" '<=' 4)"
 done
 r=$(ratio "$(wall ours_gzip)" "$(sum_wall floor_verify floor_pigz)"); printf "$RF" "ours -compress gzip / (floor+verify + pigz -6)" "$r" "$(verdict "$r" '<=' 1.3)"
 r=$(ratio "$(wall ours_zstd)" "$(sum_wall floor_verify floor_zstd)"); printf "$RF" "ours -compress zstd / (floor+verify + zstd -T0)" "$r" "(info)"

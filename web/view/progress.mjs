@@ -9,6 +9,7 @@ const PHASES = {
   read: 'Reading and checking the layers',
   squash: 'Making the new layer',
   write: 'Writing the squashed image',
+  verify: 'Checking the last layers against their digests',
 };
 
 /**

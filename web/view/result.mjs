@@ -106,6 +106,14 @@ function runFacts(done, file, seconds, phases) {
       value: `${mbps.toFixed(1)} MB/s of the ${fmtBytes(file.size)} archive${speeds ? ` (${speeds})` : ''}`,
       raw: String(mbps),
     },
+    {
+      key: 'verifiers',
+      label: 'Layers verified',
+      value: done.verifiers
+        ? `in ${done.verifiers} worker${done.verifiers === 1 ? '' : 's'} alongside the squash`
+        : 'by the squash itself',
+      raw: String(done.verifiers || 0),
+    },
     { key: 'peak-memory', label: 'Peak WebAssembly memory', value: fmtBytes(peak), raw: String(peak) },
     {
       key: 'sink',

@@ -13,7 +13,7 @@ use crate::options::{ArchiveFormat, ProgressFn, SquashFrom, SquashOptions};
 use crate::read::compression::Compression;
 use crate::read::manifests::{find_images, ImageDesc};
 use crate::read::members::Members;
-use crate::read::verify::read_layers;
+use crate::read::verify::{read_layers, verify_layers};
 use crate::report::{ImageInfo, Inspection, SquashPointChoice, SquashReport};
 use crate::scratch::ScratchFactory;
 use crate::source::ReadAt;
@@ -85,6 +85,22 @@ impl<'s> Archive<'s> {
             out.push(inspect::full(i, &self.images[i], &layers)?);
         }
         Ok(self.inspection(out))
+    }
+
+    /// Verifies the layers `layers` (indices, from 0 at the bottom) of the chosen image
+    /// against their diff_ids and reads no other; fails as [`Archive::squash`] fails on a
+    /// damaged layer (DIGEST_MISMATCH naming it). For a host that verifies in parallel
+    /// (one call per worker, each with its share of the layers) while the squash itself
+    /// runs with `verify` off.
+    pub fn verify_layers(
+        &self,
+        image: Option<&str>,
+        platform: Option<&str>,
+        layers: &[usize],
+        progress: &mut ProgressFn,
+    ) -> Result<()> {
+        let idx = self.select(image, platform)?;
+        verify_layers(&self.members, &self.images[idx], self.sha256.as_ref(), layers, progress)
     }
 
     /// Squashes and streams the resulting archive to `out`.

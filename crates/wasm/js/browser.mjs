@@ -50,6 +50,7 @@ export const inspect = api.inspect;
 export const squash = api.squash;
 export const checkTag = api.checkTag;
 export const checkOptions = api.checkOptions;
+export const verifyLayers = api.verifyLayers;
 export const version = api.version;
 
 /**

@@ -149,6 +149,24 @@ export function createApi({ load, open, sha256, scratch }) {
     },
 
     /**
+     * Verifies only the layers `opts.layers` (indices, 0 at the bottom) against their
+     * diff_ids; rejects as `squash` does on a damaged layer. For verifying in parallel
+     * workers while a squash runs with `verify: false`.
+     */
+    async verifyLayers(input, opts) {
+      const o = checkOptions(opts);
+      return using(input, (low, source) =>
+        low.verifyLayers(source, {
+          image: o.image,
+          platform: o.platform,
+          layers: o.layers,
+          onProgress: o.onProgress,
+          sha256: hashOf(o),
+        }),
+      );
+    },
+
+    /**
      * Squashes. The archive goes to `opts.onChunk` when given (then `chunks` is empty),
      * otherwise it is collected into `chunks`.
      */

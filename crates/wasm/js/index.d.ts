@@ -6,6 +6,7 @@ import type {
   InspectOptions,
   SquashOptions,
   LowLevelSquashOptions,
+  VerifyOptions,
   Spooled,
   CliArgs,
   Progress,
@@ -29,6 +30,7 @@ export type {
   InspectOptions,
   SquashOptions,
   LowLevelSquashOptions,
+  VerifyOptions,
   Spooled,
   CliArgs,
   Progress,
@@ -73,6 +75,12 @@ export function checkTag(tag: string): Promise<string>;
  * reading no input: a `compress`, `format` or `level` that cannot be used, a bad tag.
  */
 export function checkOptions(options?: SquashOptions): Promise<void>;
+/**
+ * Verifies only the layers `options.layers` (indices, 0 at the bottom) against their
+ * diff_ids; rejects as `squash` does on a damaged layer (code DIGEST_MISMATCH, naming it).
+ * For verifying in parallel workers while a squash runs with `verify: false`.
+ */
+export function verifyLayers(input: Input, options: VerifyOptions): Promise<void>;
 /** The engine's version. */
 export function version(): Promise<string>;
 /** Loads the .wasm (browser entry only; done on first use). Give a URL to load it from elsewhere. */

@@ -1,6 +1,6 @@
 // Types of the Node.js entry: the wrapper's, plus file paths and writing to a file.
 import type { Input as BaseInput, InspectOptions, SquashOptions, SquashResult, Source } from './index.js';
-import type { Inspection, ScratchSpace, SquashReport } from './index.js';
+import type { Inspection, ScratchSpace, SquashReport, VerifyOptions } from './index.js';
 
 export type {
   Source,
@@ -21,6 +21,7 @@ export type {
   InspectOptions,
   SquashOptions,
   LowLevelSquashOptions,
+  VerifyOptions,
   Spooled,
   CliArgs,
   SquashResult,
@@ -49,6 +50,7 @@ export function squashToFile(
 ): Promise<SquashReport>;
 export function checkTag(tag: string): Promise<string>;
 export function checkOptions(options?: SquashOptions): Promise<void>;
+export function verifyLayers(input: Input, options: VerifyOptions): Promise<void>;
 export function version(): Promise<string>;
 /** A random-access source over a file path or an open descriptor (reads with fs.readSync). */
 export function fileSource(file: string | URL | number): FileSource;

@@ -71,6 +71,31 @@ pub fn squash(
     call.finish(&report)
 }
 
+/// Verifies the layers `options.layers` (indices, 0 at the bottom) of the chosen image
+/// against their diff_ids, reading no other; throws as `squash` does on a damaged layer
+/// (DIGEST_MISMATCH naming it). For hosts that verify in parallel workers while the squash
+/// runs with `verify: false`.
+#[wasm_bindgen(js_name = verifyLayers)]
+pub fn verify_layers(
+    source: JsSource,
+    #[wasm_bindgen(unchecked_param_type = "VerifyOptions")] options: JsValue,
+) -> Result<(), JsValue> {
+    let call = Call::new();
+    let r: ReadOptions = options::read(&options)?;
+    let which: options::LayerChoice = options::read(&options)?;
+    let layers = which.layers.ok_or_else(|| bad_argument("options.layers (the layers to verify) is required"))?;
+    let mut progress = progress::forwarder(r.on_progress, call.failed.clone());
+    let src = Source::new(source, call.failed.clone())?;
+    let mut archive = Archive::open(Box::new(src)).map_err(|e| call.error(e))?;
+    if let Some(make) = r.sha256 {
+        archive.set_sha256(sha256::factory(make, call.failed.clone()));
+    }
+    archive
+        .verify_layers(r.image.as_deref(), r.platform.as_deref(), &layers, &mut progress)
+        .map_err(|e| call.error(e))?;
+    call.finish(&()).map(|_| ())
+}
+
 /// The engine's options from the JS ones (`compress` and `format` are checked as the
 /// command line checks them; a bad value is BAD_ARGUMENT).
 fn engine_options(w: &WriteOptions, r: &ReadOptions) -> Result<SquashOptions, JsValue> {

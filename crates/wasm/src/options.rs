@@ -49,6 +49,13 @@ pub struct WriteOptions {
     pub scratch: Option<Function>,
 }
 
+/// What only `verifyLayers` takes (with the `ReadOptions`).
+#[derive(Deserialize, Default)]
+pub struct LayerChoice {
+    #[serde(default, deserialize_with = "layers")]
+    pub layers: Option<Vec<usize>>,
+}
+
 /// `options` (an object, or undefined/null for none) as `T`.
 pub fn read<T: DeserializeOwned + Default>(options: &JsValue) -> Result<T, JsValue> {
     if options.is_undefined() || options.is_null() {
@@ -95,6 +102,7 @@ options! {
     level: f64 => f64, "options.level must be a number";
     format: String => String, "options.format must be a string: \"oci\" or \"docker\"";
     scratch: Js<Function> => Function, "options.scratch must be a function that returns { write, readAt }";
+    layers: Vec<usize> => Vec<usize>, "options.layers must be an array of layer indices (0 at the bottom)";
 }
 
 fn truthy<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {

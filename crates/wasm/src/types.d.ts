@@ -111,6 +111,12 @@ export interface ScratchSpace {
 }
 
 /** The low-level `squash` writes only through `onChunk`, so it needs one. */
+/** What `verifyLayers` takes. */
+export interface VerifyOptions extends InspectOptions {
+  /** The layers to verify: indices, 0 at the bottom (as `LayerInfo.index`). */
+  layers: number[];
+}
+
 export interface LowLevelSquashOptions extends SquashOptions {
   onChunk: (chunk: Uint8Array) => void;
 }

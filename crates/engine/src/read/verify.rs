@@ -20,9 +20,47 @@ pub fn read_layers<'s>(
     verify: bool,
     progress: &mut ProgressFn,
 ) -> Result<Vec<LayerIndex>> {
-    let mut order: Vec<usize> = (0..image.layers.len()).collect();
-    order.sort_by_key(|&i| image.layers[i].file.offset);
-    let total: u64 = image.layers.iter().map(|l| l.file.size).sum();
+    let all: Vec<usize> = (0..image.layers.len()).collect();
+    let read = read_some(members, image, sha256, verify, &all, progress)?;
+    read.into_iter().map(|l| l.ok_or_else(|| Error::corrupt("internal: layer missing"))).collect()
+}
+
+/// Verifies the layers `which` (indices, from 0 at the bottom) against their diff_ids, as
+/// [`read_layers`] does (the same reading, checks and messages) and reads no other: for
+/// hosts that verify layers in parallel while the squash trusts the diff_ids.
+pub fn verify_layers<'s>(
+    members: &Members,
+    image: &ImageDesc,
+    sha256: Option<&Sha256Factory<'s>>,
+    which: &[usize],
+    progress: &mut ProgressFn,
+) -> Result<()> {
+    if let Some(&bad) = which.iter().find(|&&i| i >= image.layers.len()) {
+        return Err(Error::new(
+            ErrorCode::BadOption,
+            format!(
+                "there is no layer {bad}: the image has {} layers (0 to {})",
+                image.layers.len(),
+                image.layers.len().saturating_sub(1)
+            ),
+        ));
+    }
+    read_some(members, image, sha256, true, which, progress).map(|_| ())
+}
+
+/// Reads the layers `which`, each once, in archive order.
+fn read_some<'s>(
+    members: &Members,
+    image: &ImageDesc,
+    sha256: Option<&Sha256Factory<'s>>,
+    verify: bool,
+    which: &[usize],
+    progress: &mut ProgressFn,
+) -> Result<Vec<Option<LayerIndex>>> {
+    let mut order: Vec<usize> = which.to_vec();
+    order.sort_by_key(|&i| (image.layers[i].file.offset, i));
+    order.dedup();
+    let total: u64 = order.iter().map(|&i| image.layers[i].file.size).sum();
     let mut done = 0u64;
     let mut by_offset: HashMap<u64, usize> = HashMap::new();
     let mut out: Vec<Option<LayerIndex>> = vec![None; image.layers.len()];
@@ -58,5 +96,5 @@ pub fn read_layers<'s>(
         by_offset.insert(desc.file.offset, i);
         out[i] = Some(index);
     }
-    out.into_iter().map(|l| l.ok_or_else(|| Error::corrupt("internal: layer missing"))).collect()
+    Ok(out)
 }

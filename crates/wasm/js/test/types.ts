@@ -8,6 +8,7 @@ import {
   fileSource,
   checkTag,
   checkOptions,
+  verifyLayers,
   type Inspection,
   type SquashReport,
   type Progress,
@@ -27,6 +28,7 @@ async function node(): Promise<void> {
   src.close();
   const tag: string = await checkTag('app');
   await checkOptions({ compress: 'zstd', level: 19, format: 'docker' });
+  await verifyLayers('image.tar', { layers: [0, 2], onProgress: (p: Progress) => p.bytesDone > 0 });
   console.log(total, r.newLayerDiffId ?? 'none', listed.format, tag, first.defaultFrom.layerIndex);
 }
 
