@@ -1,5 +1,7 @@
 //! The output: stdout, or a file written under a temporary name and renamed into place
 //! only when complete, so a failure or a signal never leaves a half-written archive behind.
+//! A path that names a device or a pipe (`-o /dev/null`, a FIFO) is written to as it is:
+//! renaming a file over it would replace the device itself.
 
 use std::cell::Cell;
 use std::fs::File;
@@ -11,7 +13,14 @@ use crate::signals::Pending;
 
 pub enum Output {
     Stdout(BufWriter<Stdout>),
-    File { w: BufWriter<File>, tmp: PathBuf, dest: PathBuf, pending: Pending },
+    /// A device or pipe, written to directly (nothing to rename or remove).
+    Device(BufWriter<File>, PathBuf),
+    File {
+        w: BufWriter<File>,
+        tmp: PathBuf,
+        dest: PathBuf,
+        pending: Pending,
+    },
 }
 
 /// stdout, noting when its reader has gone (`| head -c 1000`): that ends the run quietly.
@@ -42,6 +51,18 @@ impl Output {
             }
             Some(p) => {
                 let dest = PathBuf::from(p);
+                if let Ok(meta) = std::fs::metadata(&dest) {
+                    if meta.is_dir() {
+                        return Err(format!("{p} is a folder; give the file to write, e.g. {p}/squashed.tar"));
+                    }
+                    if !meta.is_file() {
+                        let f = std::fs::OpenOptions::new()
+                            .write(true)
+                            .open(&dest)
+                            .map_err(|e| format!("cannot write {p}: {e}"))?;
+                        return Ok(Output::Device(BufWriter::with_capacity(1 << 20, f), dest));
+                    }
+                }
                 let dir = dest.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
                 let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
                 let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
@@ -55,6 +76,7 @@ impl Output {
     pub fn writer(&mut self) -> &mut dyn Write {
         match self {
             Output::Stdout(w) => w,
+            Output::Device(w, _) => w,
             Output::File { w, .. } => w,
         }
     }
@@ -63,6 +85,7 @@ impl Output {
     pub fn commit(self) -> Result<(), String> {
         match self {
             Output::Stdout(mut w) => w.flush().map_err(|e| format!("writing to stdout: {e}")),
+            Output::Device(mut w, dest) => w.flush().map_err(|e| format!("writing {}: {e}", dest.display())),
             Output::File { w, tmp, dest, pending } => pending.finish(|| {
                 let f = w.into_inner().map_err(|e| {
                     let _ = std::fs::remove_file(&tmp);

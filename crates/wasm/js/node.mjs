@@ -154,9 +154,20 @@ export function writeAllSync(fd, chunk, position) {
  * A file written under a temporary name beside `outPath`, flushed to disk and renamed into
  * place by `commit()` only when complete, so a failure never leaves a partial file behind;
  * `abandon()` removes what was written. Failures are IO errors, their OS part worded by
- * `describe(error)`.
+ * `describe(error)`. A path that names a device or a pipe (`/dev/null`, a FIFO) is written
+ * to as it is: renaming a file over it would replace the device itself.
  */
 export function fileOutput(outPath, { describe = (e) => e.message } = {}) {
+  let st = null;
+  try {
+    st = fs.statSync(outPath);
+  } catch {
+    /* not there yet: made under a temporary name */
+  }
+  if (st && st.isDirectory()) {
+    throw ioError(`${outPath} is a folder; give the file to write, e.g. ${path.join(outPath, 'squashed.tar')}`);
+  }
+  if (st && !st.isFile()) return deviceOutput(outPath, describe);
   const tmp = path.join(
     path.dirname(outPath),
     `.${path.basename(outPath)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
@@ -208,6 +219,40 @@ export function fileOutput(outPath, { describe = (e) => e.message } = {}) {
       }
     },
     abandon,
+  };
+}
+
+/** `fileOutput` for a device or pipe: written directly; nothing to rename or remove. */
+function deviceOutput(outPath, describe) {
+  let fd;
+  try {
+    fd = fs.openSync(outPath, 'w');
+  } catch (e) {
+    throw ioError(`cannot write ${outPath}: ${describe(e)}`, e);
+  }
+  const close = () => {
+    if (fd === undefined) return;
+    try {
+      fs.closeSync(fd);
+    } catch {
+      /* closed already */
+    }
+    fd = undefined;
+  };
+  return {
+    get fd() {
+      return fd;
+    },
+    tmp: null,
+    write(chunk) {
+      try {
+        writeAllSync(fd, chunk);
+      } catch (e) {
+        throw ioError(`writing ${outPath}: ${describe(e)}`, e);
+      }
+    },
+    commit: close,
+    abandon: close,
   };
 }
 
