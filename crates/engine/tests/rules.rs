@@ -1005,6 +1005,21 @@ fn whiteouts_and_opaque_markers_with_long_names_from_a_middle_layer() {
 }
 
 #[test]
+fn a_pax_header_without_the_ustar_magic_applies_to_the_next_entry_as_gos_reader_has_it() {
+    // Found by the compress fuzz target: the reference (tar-rs) saw such a header as an entry.
+    let mut l0 = tar(&[dir("d"), file("p", "abc").pax(pax_record(b"path", b"d/renamed"))]);
+    let at = (0..l0.len()).step_by(512).find(|&i| l0[i + 156] == b'x').expect("a PAX header");
+    l0[at + 257..at + 265].copy_from_slice(b"s\0uat\x0000");
+    set_checksum(&mut l0[at..at + 512]);
+    let spec = Image::new(vec![Layer::plain(l0), Layer::plain(tar(&[file("z", "z")]))]);
+    for from in [SquashFrom::Root, layer_id(&spec, 0)] {
+        let s = run(&spec, from);
+        assert_eq!(s.after.paths(), vec!["", "d", "d/renamed", "z"]);
+        assert_eq!(content(&s.after, "d/renamed"), b"abc");
+    }
+}
+
+#[test]
 fn global_pax_headers_are_ignored() {
     let mut l0 = global_pax(&[("comment", "0123456789abcdef"), ("path", "ignored-global")]);
     l0.extend(tar(&[file("a", "a"), dir("d")]));

@@ -140,19 +140,52 @@ impl Parsed {
 }
 
 /// The entries of a layer (compressed or not), PAX global headers skipped.
+/// The `LEN key=value\n` records of a PAX header's data.
+fn pax_records(mut data: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out = Vec::new();
+    while let Some(sp) = data.iter().position(|&b| b == b' ') {
+        let Some(len) = std::str::from_utf8(&data[..sp]).ok().and_then(|n| n.parse::<usize>().ok()) else { break };
+        if len <= sp + 1 || len > data.len() {
+            break;
+        }
+        let record = &data[sp + 1..len - 1];
+        if let Some(eq) = record.iter().position(|&b| b == b'=') {
+            out.push((record[..eq].to_vec(), record[eq + 1..].to_vec()));
+        }
+        data = &data[len..];
+    }
+    out
+}
+
 pub fn parse_layer(stored: &[u8]) -> Vec<Parsed> {
     let raw = decompress(stored);
     let mut out = Vec::new();
     let mut ar = tar::Archive::new(&raw[..]);
+    // tar-rs hands over a PAX header whose block lacks the ustar magic as an entry of its
+    // own; Go's reader (Docker's) applies it to the next entry, as for any PAX header.
+    let mut stray_pax: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     for e in ar.entries().unwrap() {
         let mut e = e.unwrap();
         let typeflag = e.header().entry_type().as_byte();
         if typeflag == b'g' {
             continue;
         }
-        let path = e.path_bytes().into_owned();
-        let link = e.link_name_bytes().map(|l| l.into_owned());
+        if typeflag == b'x' {
+            let mut data = Vec::new();
+            e.read_to_end(&mut data).unwrap();
+            stray_pax = pax_records(&data);
+            continue;
+        }
+        let stray = std::mem::take(&mut stray_pax);
+        let from_stray = |key: &[u8]| stray.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+        let path = from_stray(b"path").unwrap_or_else(|| e.path_bytes().into_owned());
+        let link = from_stray(b"linkpath").or_else(|| e.link_name_bytes().map(|l| l.into_owned()));
         let mut xattrs = BTreeMap::new();
+        for (k, v) in &stray {
+            if let Some(k) = k.strip_prefix(b"SCHILY.xattr.") {
+                xattrs.insert(k.to_vec(), v.clone());
+            }
+        }
         if let Some(p) = e.pax_extensions().unwrap() {
             for r in p {
                 let r = r.unwrap();
