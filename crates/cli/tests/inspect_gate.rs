@@ -4,27 +4,32 @@
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::OnceLock;
 
 use squash_testkit::{dir, file, tar, whiteout, Image, Layer};
 
 const BIN: &str = env!("CARGO_BIN_EXE_docker-squash");
 
 /// 300 kB kept, 100 kB in a folder a later layer deletes: efficiency 0.75, 25% wasted.
-fn wasteful() -> PathBuf {
-    let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("inspect-gate");
-    std::fs::create_dir_all(&d).unwrap();
-    let p = d.join("wasteful.tar");
-    let l0 = tar(&[
-        dir("opt"),
-        dir("opt/sdk"),
-        file("opt/sdk/a", vec![1; 60_000]),
-        file("opt/sdk/b", vec![2; 40_000]),
-        file("keep", vec![3; 300_000]),
-    ]);
-    let l1 = tar(&[whiteout("opt/sdk")]);
-    let img = Image::new(vec![Layer::plain(l0), Layer::plain(l1).by("/bin/sh -c rm -rf /opt/sdk")]);
-    std::fs::write(&p, img.docker_save()).unwrap();
-    p
+/// Written once for all the tests (they run at the same time).
+fn wasteful() -> &'static PathBuf {
+    static ARCHIVE: OnceLock<PathBuf> = OnceLock::new();
+    ARCHIVE.get_or_init(|| {
+        let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("inspect-gate");
+        std::fs::create_dir_all(&d).unwrap();
+        let p = d.join("wasteful.tar");
+        let l0 = tar(&[
+            dir("opt"),
+            dir("opt/sdk"),
+            file("opt/sdk/a", vec![1; 60_000]),
+            file("opt/sdk/b", vec![2; 40_000]),
+            file("keep", vec![3; 300_000]),
+        ]);
+        let l1 = tar(&[whiteout("opt/sdk")]);
+        let img = Image::new(vec![Layer::plain(l0), Layer::plain(l1).by("/bin/sh -c rm -rf /opt/sdk")]);
+        std::fs::write(&p, img.docker_save()).unwrap();
+        p
+    })
 }
 
 fn inspect(args: &[&str]) -> (Option<i32>, String, String) {
