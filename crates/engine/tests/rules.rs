@@ -1020,6 +1020,22 @@ fn a_pax_header_without_the_ustar_magic_applies_to_the_next_entry_as_gos_reader_
 }
 
 #[test]
+fn numeric_fields_padded_with_nuls_on_the_left_read_as_gos_reader_reads_them() {
+    // Found by the compress fuzz target: `\0000644\0` is mode 0644 to Go (and the engine);
+    // the reference (tar-rs) could not read it.
+    let mut l0 = tar(&[dir("x"), file("x/z", "z")]);
+    let at = (0..l0.len()).step_by(512).find(|&i| l0[i..].starts_with(b"x/z\0")).expect("x/z");
+    l0[at + 100..at + 108].copy_from_slice(b"\x00000640\x00");
+    set_checksum(&mut l0[at..at + 512]);
+    let spec = Image::new(vec![Layer::plain(l0), Layer::plain(tar(&[file("y", "y")]))]);
+    for from in [SquashFrom::Root, layer_id(&spec, 0)] {
+        let s = run(&spec, from);
+        assert_eq!(s.after.paths(), vec!["", "x", "x/z", "y"]);
+        assert_eq!(s.after.get("x/z").map(|n| n.mode & 0o777), Some(0o640));
+    }
+}
+
+#[test]
 fn global_pax_headers_are_ignored() {
     let mut l0 = global_pax(&[("comment", "0123456789abcdef"), ("path", "ignored-global")]);
     l0.extend(tar(&[file("a", "a"), dir("d")]));

@@ -140,6 +140,23 @@ impl Parsed {
 }
 
 /// The entries of a layer (compressed or not), PAX global headers skipped.
+/// A numeric header field as Go's reader (Docker's) reads it: octal with spaces and NULs
+/// trimmed from both ends (tar-rs stops at the first NUL: `\0000644\0` is no number to it),
+/// an empty field 0, or base-256 when the first byte's high bit is set.
+fn numeric(field: &[u8]) -> u64 {
+    if field.first().is_some_and(|b| b & 0x80 != 0) {
+        return field[1..].iter().fold(u64::from(field[0] & 0x7f), |n, &b| (n << 8) | u64::from(b));
+    }
+    let start = field.iter().position(|&b| b != b' ' && b != 0).unwrap_or(field.len());
+    let end = field.iter().rposition(|&b| b != b' ' && b != 0).map_or(start, |i| i + 1);
+    let digits = std::str::from_utf8(&field[start..end]).expect("a numeric field");
+    if digits.is_empty() {
+        0
+    } else {
+        u64::from_str_radix(digits, 8).unwrap_or_else(|_| panic!("not an octal number: {digits:?}"))
+    }
+}
+
 /// The `LEN key=value\n` records of a PAX header's data.
 fn pax_records(mut data: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut out = Vec::new();
@@ -195,10 +212,9 @@ pub fn parse_layer(stored: &[u8]) -> Vec<Parsed> {
             }
         }
         let h = e.header();
-        let mode = h.mode().unwrap() & 0o7777;
-        let uid = h.uid().unwrap();
-        let gid = h.gid().unwrap();
-        let mtime = h.mtime().unwrap();
+        let raw = h.as_bytes();
+        let mode = numeric(&raw[100..108]) as u32 & 0o7777;
+        let (uid, gid, mtime) = (numeric(&raw[108..116]), numeric(&raw[116..124]), numeric(&raw[136..148]));
         let dev = if matches!(typeflag, b'3' | b'4') {
             (h.device_major().unwrap().unwrap_or(0), h.device_minor().unwrap().unwrap_or(0))
         } else {
