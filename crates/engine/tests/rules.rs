@@ -1036,6 +1036,22 @@ fn numeric_fields_padded_with_nuls_on_the_left_read_as_gos_reader_reads_them() {
 }
 
 #[test]
+fn a_header_with_a_signed_checksum_is_read_as_gos_reader_reads_it() {
+    // Found by the compress fuzz target in CI: Go (and the engine) take the checksum of
+    // the header's bytes summed as signed; the reference (tar-rs) took only the unsigned sum.
+    let mut l0 = tar(&[dir("d"), file("d/f", "f")]);
+    l0[100 - 8..100].copy_from_slice(&[0xff; 8]); // high bytes in the name field's padding
+    let signed: i64 =
+        l0[..512].iter().enumerate().map(|(i, &b)| if (148..156).contains(&i) { 32 } else { i64::from(b as i8) }).sum();
+    l0[148..156].copy_from_slice(format!("{signed:06o}\0 ").as_bytes());
+    let spec = Image::new(vec![Layer::plain(l0), Layer::plain(tar(&[file("y", "y")]))]);
+    for from in [SquashFrom::Root, layer_id(&spec, 0)] {
+        let s = run(&spec, from);
+        assert_eq!(s.after.paths(), vec!["", "d", "d/f", "y"]);
+    }
+}
+
+#[test]
 fn global_pax_headers_are_ignored() {
     let mut l0 = global_pax(&[("comment", "0123456789abcdef"), ("path", "ignored-global")]);
     l0.extend(tar(&[file("a", "a"), dir("d")]));

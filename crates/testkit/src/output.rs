@@ -157,6 +157,30 @@ fn numeric(field: &[u8]) -> u64 {
     }
 }
 
+/// Go's reader (Docker's) takes a header whose checksum is the sum of its bytes read as
+/// signed (old tars); tar-rs takes only the unsigned sum. Such headers get the unsigned
+/// one, so that the reference reads what Docker reads.
+fn unsign_checksums(raw: &mut [u8]) {
+    let mut at = 0;
+    while at + 512 <= raw.len() {
+        let h = &raw[at..at + 512];
+        if h.iter().all(|&b| b == 0) {
+            return;
+        }
+        let blank = |i: usize| if (148..156).contains(&i) { b' ' } else { h[i] };
+        let unsigned: u64 = (0..512).map(|i| u64::from(blank(i))).sum();
+        let signed: i64 = (0..512).map(|i| i64::from(blank(i) as i8)).sum();
+        let stored = numeric(&h[148..156]);
+        if stored != unsigned && i64::try_from(stored).ok() == Some(signed) {
+            crate::set_checksum(&mut raw[at..at + 512]);
+        } else if stored != unsigned {
+            return; // not a header Go takes either: tar-rs says so
+        }
+        let size = numeric(&raw[at + 124..at + 136]);
+        at += 512 + usize::try_from(size.div_ceil(512) * 512).unwrap_or(usize::MAX - at);
+    }
+}
+
 /// The `LEN key=value\n` records of a PAX header's data.
 fn pax_records(mut data: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut out = Vec::new();
@@ -175,7 +199,8 @@ fn pax_records(mut data: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
 }
 
 pub fn parse_layer(stored: &[u8]) -> Vec<Parsed> {
-    let raw = decompress(stored);
+    let mut raw = decompress(stored);
+    unsign_checksums(&mut raw);
     let mut out = Vec::new();
     let mut ar = tar::Archive::new(&raw[..]);
     // tar-rs hands over a PAX header whose block lacks the ustar magic as an entry of its
