@@ -139,16 +139,17 @@ impl Parsed {
     }
 }
 
-/// The entries of a layer (compressed or not), PAX global headers skipped.
-/// A numeric header field as Go's reader (Docker's) reads it: octal with spaces and NULs
-/// trimmed from both ends (tar-rs stops at the first NUL: `\0000644\0` is no number to it),
-/// an empty field 0, or base-256 when the first byte's high bit is set.
+/// A numeric header field as the engine reads it: octal after leading spaces and NULs, up to
+/// the next space or NUL (tar-rs stops at the first NUL, so `\0000644\0`, 0644 to Go and
+/// the engine, is no number to it), an empty field 0, or base-256 when the first byte's
+/// high bit is set.
 fn numeric(field: &[u8]) -> u64 {
     if field.first().is_some_and(|b| b & 0x80 != 0) {
         return field[1..].iter().fold(u64::from(field[0] & 0x7f), |n, &b| (n << 8) | u64::from(b));
     }
+    // Leading spaces and NULs skipped; the number ends at the next one (as the engine reads).
     let start = field.iter().position(|&b| b != b' ' && b != 0).unwrap_or(field.len());
-    let end = field.iter().rposition(|&b| b != b' ' && b != 0).map_or(start, |i| i + 1);
+    let end = field[start..].iter().position(|&b| b == b' ' || b == 0).map_or(field.len(), |i| start + i);
     let digits = std::str::from_utf8(&field[start..end]).expect("a numeric field");
     if digits.is_empty() {
         0
@@ -198,6 +199,7 @@ fn pax_records(mut data: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
     out
 }
 
+/// The entries of a layer (compressed or not), PAX global headers skipped.
 pub fn parse_layer(stored: &[u8]) -> Vec<Parsed> {
     let mut raw = decompress(stored);
     unsign_checksums(&mut raw);
