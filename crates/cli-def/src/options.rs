@@ -9,11 +9,7 @@ use crate::parse::Args;
 /// for `Args` made otherwise).
 pub fn squash_options(args: &Args) -> Result<SquashOptions, String> {
     Ok(SquashOptions {
-        from: match args.from.as_deref() {
-            None => SquashFrom::Default,
-            Some("root") => SquashFrom::Root,
-            Some(id) => SquashFrom::Layer(id.to_string()),
-        },
+        from: SquashFrom::from_arg(args.from.as_deref()),
         tag: args.tag.clone(),
         image: args.image.clone(),
         platform: args.platform.clone(),

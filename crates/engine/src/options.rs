@@ -16,6 +16,18 @@ pub enum SquashFrom {
     Layer(String),
 }
 
+impl SquashFrom {
+    /// `-from` as both command lines and the JS API take it: nothing for the default,
+    /// `root`, or a layer id.
+    pub fn from_arg(arg: Option<&str>) -> SquashFrom {
+        match arg {
+            None => SquashFrom::Default,
+            Some("root") => SquashFrom::Root,
+            Some(id) => SquashFrom::Layer(id.to_string()),
+        }
+    }
+}
+
 /// How the new layer is stored (kept layers are copied as they are, whatever this says).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LayerCompression {

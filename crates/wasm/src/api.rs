@@ -108,11 +108,7 @@ fn engine_options(w: &WriteOptions, r: &ReadOptions) -> Result<SquashOptions, Js
         v.as_deref().map(str::parse).transpose().map_err(|e: String| bad_argument(&e)).map(Option::unwrap_or_default)
     }
     Ok(SquashOptions {
-        from: match w.from.as_deref() {
-            None => SquashFrom::Default,
-            Some("root") => SquashFrom::Root,
-            Some(s) => SquashFrom::Layer(s.to_string()),
-        },
+        from: SquashFrom::from_arg(w.from.as_deref()),
         tag: w.tag.clone(),
         image: r.image.clone(),
         platform: r.platform.clone(),
