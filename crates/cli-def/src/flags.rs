@@ -10,6 +10,8 @@ use crate::parse::{Args, Command};
 pub(crate) enum Takes {
     /// A value: `-flag VALUE` or `-flag=VALUE`.
     Value(fn(&mut Args, String)),
+    /// A value that may be given more than once, each adding one.
+    Values(fn(&mut Args, String)),
     /// A switch, as Go's flag package has them: `-flag`, or `-flag=false` to turn it off.
     Switch(fn(&mut Args, bool)),
     /// On whenever given, in whatever form.
@@ -50,16 +52,31 @@ pub(crate) const FLAGS: &[Flag] = &[
     Flag {
         names: &["i", "input"],
         takes: Takes::Value(|a, v| a.input = Some(v)),
-        shown: Some("-i, --input FILE"),
-        help: &["the archive `docker save` wrote (.tar, .tar.gz, .tar.zst);", "default stdin"],
+        shown: Some("-i, --input IN"),
+        help: &[
+            "the archive `docker save` wrote (.tar, .tar.gz, .tar.zst), or",
+            "docker-daemon:REF, containers-storage:REF (podman), docker://REF",
+            "(a registry), docker-archive:/oci-archive:PATH; default stdin",
+        ],
         only: None,
     },
     Flag {
         names: &["o", "output"],
         takes: Takes::Value(|a, v| a.output = Some(v)),
-        shown: Some("-o, --output FILE"),
-        help: &["where to write the squashed archive; default stdout"],
+        shown: Some("-o, --output OUT"),
+        help: &[
+            "where the result goes: a file (OCI layout, or -format),",
+            "docker-archive:PATH[:TAG], oci-archive:PATH[:TAG], docker-daemon:TAG",
+            "(loaded), containers-storage:TAG, docker://REF (pushed); default stdout",
+        ],
         only: Some(Command::Squash),
+    },
+    Flag {
+        names: &["insecure-registry"],
+        takes: Takes::Values(|a, v| a.insecure_registries.push(v)),
+        shown: Some("-insecure-registry HOST"),
+        help: &["reach this registry over plain HTTP (loopback ones always may)"],
+        only: None,
     },
     Flag {
         names: &["image"],
@@ -162,10 +179,11 @@ Squash the layers of a Docker image into one.
 
 Usage:
   docker save IMAGE | {prog} [-t TAG] [-from ID|root] | docker load
+  {prog} [-t TAG] [-from ID|root] IMAGE       (from the local engine, loaded back)
   {prog} [-t TAG] [-from ID|root] [-i IN] [-o OUT] [-compress C] [-level N] [-format F]
         [-image REF] [-platform OS/ARCH] [-no-verify] [-verbose]
   {prog} inspect [--json] [-image REF] [-platform OS/ARCH] [-no-verify]
-        [--fail-under-efficiency E] [--max-wasted N|P%] FILE
+        [--fail-under-efficiency E] [--max-wasted N|P%] IN
 
 Options:
 ";

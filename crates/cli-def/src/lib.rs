@@ -6,6 +6,8 @@
 //! - [`flags`]: the flag table, from which parsing and the help text both come (the usage
 //!   text lives in that one file);
 //! - [`parse`]: argv into [`Args`], in the conventions of Go's flag package;
+//! - [`location`]: `-i`/`-o` in skopeo's transport syntax (files, engines, registries), and
+//!   `route` what they imply for the tag and layout;
 //! - [`options`]: [`Args`] into the engine's `SquashOptions`;
 //! - [`inspect`]: `docker-squash inspect` as a table or as JSON;
 //! - [`gate`]: `inspect --fail-under-efficiency` / `--max-wasted`, for CI;
@@ -18,10 +20,13 @@ pub mod flags;
 pub mod format;
 pub mod gate;
 pub mod inspect;
+pub mod location;
 pub mod options;
 pub mod parse;
+mod route;
 pub mod say;
 
 pub use flags::usage;
+pub use location::{Engine, Location};
 pub use options::squash_options;
 pub use parse::{parse, Args, Command};

@@ -7,6 +7,7 @@ use serde::Serialize;
 use squash_engine::{ArchiveFormat, LayerCompression};
 
 use crate::flags::{self, Takes};
+use crate::location::Location;
 
 /// What to do.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -35,6 +36,14 @@ pub struct Args {
     pub input: Option<String>,
     /// `-o`: the output; None or `-` for stdout.
     pub output: Option<String>,
+    /// The bare IMAGE (squash) or FILE (inspect), as given.
+    pub positional: Option<String>,
+    /// Where the image is read from: `-i`, the bare IMAGE, or stdin.
+    pub source: Location,
+    /// Where the result goes: `-o`, the engine of a bare IMAGE, or stdout.
+    pub destination: Location,
+    /// `-insecure-registry`: registries that may be reached over plain HTTP.
+    pub insecure_registries: Vec<String>,
     /// `-image`: which image of the archive.
     pub image: Option<String>,
     /// `-platform`: which platform of an OCI index.
@@ -83,12 +92,12 @@ pub fn parse(argv: &[String]) -> Result<Args, String> {
                 None => (rest, None),
             },
             _ => {
-                if a.command == Command::Inspect && a.input.is_none() {
-                    a.input = Some(arg.clone());
-                    continue;
-                }
-                if arg == "-" {
+                if arg == "-" && a.command == Command::Squash {
                     continue; // stdin, the default
+                }
+                if a.positional.is_none() {
+                    a.positional = Some(arg.clone());
+                    continue;
                 }
                 return Err(format!("unexpected argument `{arg}`"));
             }
@@ -116,11 +125,19 @@ pub fn parse(argv: &[String]) -> Result<Args, String> {
                 given.push(flag.names[0]);
                 set(&mut a, value);
             }
+            Takes::Values(add) => {
+                let value = match inline {
+                    Some(v) => v.to_string(),
+                    None => it.next().cloned().ok_or_else(|| format!("flag -{} needs a value", flag.names[0]))?,
+                };
+                add(&mut a, value);
+            }
             Takes::Switch(set) => set(&mut a, inline != Some("false")),
             Takes::Mark(set) => set(&mut a),
         }
     }
     check_values(&mut a)?;
+    crate::route::resolve(&mut a)?;
     Ok(a)
 }
 
@@ -187,7 +204,7 @@ mod tests {
     fn inspect_takes_a_file_and_json() {
         let a = p("inspect --json some.tar");
         assert!(a.command == Command::Inspect && a.json);
-        assert_eq!(a.input.as_deref(), Some("some.tar"));
+        assert_eq!(a.source, Location::Archive { path: "some.tar".into(), format: None, reference: None });
     }
 
     #[test]
@@ -196,7 +213,7 @@ mod tests {
         assert_eq!(err("--nope=1"), "unknown flag `--nope=1`");
         assert_eq!(err("-t"), "flag -t needs a value");
         assert_eq!(err("-i x --input"), "flag -i needs a value");
-        assert_eq!(err("stray"), "unexpected argument `stray`");
+        assert_eq!(err("app stray"), "unexpected argument `stray`");
         assert_eq!(err("inspect a.tar b.tar"), "unexpected argument `b.tar`");
         assert!(p("-").input.is_none(), "`-` is stdin, the default");
     }

@@ -29,6 +29,17 @@ pub fn input_changed(path: &str, now: u64, then: u64) -> String {
     format!("{path} changed while it was read ({how}: {now} bytes, {then} when opened); nothing was written")
 }
 
+/// A host that does not reach registries was given `docker://REF` to read (`input`) or
+/// to write: what to do instead.
+pub fn no_registry(reference: &str, input: bool) -> String {
+    let what = if input {
+        format!("copy it first, `skopeo copy docker://{reference} docker-archive:image.tar`, and give -i image.tar")
+    } else {
+        format!("give -o squashed.tar, then `skopeo copy docker-archive:squashed.tar docker://{reference}`")
+    };
+    format!("docker://{reference}: this build does not reach registries; {what}")
+}
+
 /// A `-verbose` line: `msg`, stamped with the seconds since the start.
 pub fn stamped(seconds: f64, msg: &str) -> String {
     format!("[{seconds:>6.1}s] {msg}")
@@ -65,15 +76,7 @@ pub fn summary(report: &SquashReport) -> Vec<String> {
     let mut lines: Vec<String> = (0..report.layers_before)
         .map(|i| format!("layer {i}: {}", if i < kept { "kept" } else { "squashed" }))
         .collect();
-    lines.push(format!(
-        "layers: {} -> {}; size: {} -> {}; new layer {} ({})",
-        report.layers_before,
-        report.layers_after,
-        bytes(report.size_before),
-        bytes(report.size_after),
-        report.new_layer_diff_id.as_deref().unwrap_or("none"),
-        bytes(report.new_layer_size)
-    ));
+    lines.push(sizes(report));
     if report.new_layer_diff_id.is_some() {
         let how = match report.compression.as_str() {
             "none" => "a plain tar".to_string(),
@@ -91,6 +94,21 @@ pub fn summary(report: &SquashReport) -> Vec<String> {
     ));
     lines.push(format!("image {} tagged {}", report.image_id, tags(&report.tags)));
     lines
+}
+
+/// The squash in one line: layers and size before and after, and the new layer. (Said
+/// without `-verbose` too when the result goes into an engine or a registry, where the
+/// user sees no file.)
+pub fn sizes(report: &SquashReport) -> String {
+    format!(
+        "layers: {} -> {}; size: {} -> {}; new layer {} ({})",
+        report.layers_before,
+        report.layers_after,
+        bytes(report.size_before),
+        bytes(report.size_after),
+        report.new_layer_diff_id.as_deref().unwrap_or("none"),
+        bytes(report.new_layer_size)
+    )
 }
 
 /// The progress line, drawn over itself with `\r` (and wiped once the phase is done);

@@ -1,11 +1,13 @@
-//! Opening the input for random access: a regular file is read in place by offset; stdin
-//! or a pipe is spooled to an unlinked temporary file first, and a compressed archive is
-//! decompressed while spooling (one pass, instead of one per read-back).
+//! Opening the input for random access: a regular file is read in place by offset; stdin,
+//! a pipe or an engine's `save` is spooled to an unlinked temporary file first, and a
+//! compressed archive is decompressed while spooling (one pass, instead of one per
+//! read-back).
 
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
 
+use squash_cli_def::Location;
 use squash_engine::spool;
 use squash_engine::Compression;
 use squash_engine::ReadAt;
@@ -48,9 +50,27 @@ impl ReadAt for FileSource {
     }
 }
 
+/// The input `from`, opened (`prog` is the program's name, for advice).
+pub fn open_location(from: &Location, prog: &str, log: &mut dyn FnMut(&str)) -> Result<FileSource, String> {
+    match from {
+        Location::Stdio => open(None, prog, log),
+        Location::Archive { path, .. } => open(Some(path), prog, log),
+        Location::Engine { engine, reference } => {
+            log(&format!("reading {}: {} save {reference}", from.describe(""), engine.program()));
+            let (mut child, run) = crate::engine::save(*engine, reference)?;
+            let out = child.stdout.take().ok_or("no stdout from the engine's save")?;
+            let spooled = spool_from(Box::new(out), from.describe(""), log);
+            // What the engine said is the better error: an empty stream is only its effect.
+            run.finish(&mut child, &format!("{} save {reference}", engine.program()))?;
+            spooled
+        }
+        Location::Registry { reference } => Err(squash_cli_def::say::no_registry(reference, true)),
+    }
+}
+
 /// The input, opened (`prog` is the program's name, for advice).
-pub fn open(path: Option<&str>, prog: &str, log: &mut dyn FnMut(&str)) -> Result<FileSource, String> {
-    let (mut reader, what): (Box<dyn Read>, String) = match path {
+fn open(path: Option<&str>, prog: &str, log: &mut dyn FnMut(&str)) -> Result<FileSource, String> {
+    let (reader, what): (Box<dyn Read>, String) = match path {
         None | Some("-") => {
             if io::IsTerminal::is_terminal(&io::stdin()) {
                 return Err(squash_cli_def::say::no_input(prog));
@@ -79,6 +99,11 @@ pub fn open(path: Option<&str>, prog: &str, log: &mut dyn FnMut(&str)) -> Result
             (Box::new(file), p.to_string())
         }
     };
+    spool_from(reader, what, log)
+}
+
+/// `reader`, spooled (and decompressed) into an unlinked temporary file.
+fn spool_from(mut reader: Box<dyn Read>, what: String, log: &mut dyn FnMut(&str)) -> Result<FileSource, String> {
     let file = crate::scratch::temp_file()?;
     let mut w = io::BufWriter::with_capacity(1 << 20, &file);
     // Decompressed on the way, within the engine's bomb bound, in the engine's words.

@@ -3,6 +3,7 @@
 //! The command line itself (flags, usage, what is printed) is `squash-cli-def`'s, shared
 //! with the npm bin; this file does the I/O.
 
+mod engine;
 mod input;
 mod output;
 mod scratch;
@@ -14,7 +15,7 @@ use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Instant;
 
-use squash_cli_def::{gate, inspect, say, Args, Command};
+use squash_cli_def::{gate, inspect, say, Args, Command, Location};
 use squash_engine::{Archive, Progress};
 
 const PROG: &str = "docker-squash";
@@ -87,9 +88,11 @@ fn progress_printer() -> impl FnMut(&Progress) -> bool {
 }
 
 fn inspect(args: &Args, stdout_closed: &Rc<Cell<bool>>) -> Result<(), String> {
-    let path = args.input.as_deref().ok_or_else(|| say::needs_file(PROG))?;
+    if args.positional.is_none() && args.input.is_none() {
+        return Err(say::needs_file(PROG));
+    }
     let log = Log { verbose: args.verbose, start: Instant::now() };
-    let src = input::open(Some(path), PROG, &mut |m| log.say(m))?;
+    let src = input::open_location(&args.source, PROG, &mut |m| log.say(m))?;
     let spooled_from = src.compression;
     let archive = Archive::open(Box::new(src)).map_err(|e| e.to_string())?;
     let mut facts = archive
@@ -118,7 +121,7 @@ fn squash(args: &Args, pending: &signals::Pending, stdout_closed: &Rc<Cell<bool>
     let opts = squash_cli_def::squash_options(args)?;
     // Bad options are refused before stdin is spooled.
     squash_engine::check_options(&opts).map_err(|e| e.to_string())?;
-    let mut src = input::open(args.input.as_deref(), PROG, &mut |m| log.say(m))?;
+    let mut src = input::open_location(&args.source, PROG, &mut |m| log.say(m))?;
     let watch = src.watch.take();
     log.say(&say::input_size(squash_engine::ReadAt::size(&src)));
     let mut archive = Archive::open(Box::new(src)).map_err(|e| e.to_string())?;
@@ -129,7 +132,7 @@ fn squash(args: &Args, pending: &signals::Pending, stdout_closed: &Rc<Cell<bool>
             say::listing(&list).iter().for_each(|l| log.say(l));
         }
     }
-    let mut out = output::Output::open(args.output.as_deref(), pending, stdout_closed.clone())?;
+    let mut out = output::Output::open_location(&args.destination, pending, stdout_closed.clone())?;
     let mut printer = progress_printer();
     let result = archive.squash(&opts, out.writer(), &mut printer);
     // A file that changed under us gives an error naming what happened, never an image.
@@ -139,9 +142,16 @@ fn squash(args: &Args, pending: &signals::Pending, stdout_closed: &Rc<Cell<bool>
     };
     match result {
         Ok(report) => {
-            out.commit()?;
+            let said = out.commit()?;
             // Always said (the original did): which layer was kept, and why.
             eprintln!("{PROG}: {}", report.from.reason);
+            if matches!(args.destination, Location::Engine { .. } | Location::Registry { .. }) {
+                // No file to look at: say what was done, and what the engine's load said.
+                eprintln!("{PROG}: {}", say::sizes(&report));
+                for line in said.iter().flat_map(|s| s.lines()).filter(|l| !l.trim().is_empty()) {
+                    eprintln!("{PROG}: {}", line.trim());
+                }
+            }
             say::summary(&report).iter().for_each(|l| log.say(l));
             Ok(())
         }

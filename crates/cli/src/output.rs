@@ -1,13 +1,18 @@
 //! The output: stdout, or a file written under a temporary name and renamed into place
 //! only when complete, so a failure or a signal never leaves a half-written archive behind.
 //! A path that names a device or a pipe (`-o /dev/null`, a FIFO) is written to as it is:
-//! renaming a file over it would replace the device itself.
+//! renaming a file over it would replace the device itself. An engine's `load` is streamed
+//! into; it is killed on a failure or a signal, so that only a whole archive is loaded.
 
 use std::cell::Cell;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::process::ChildStdin;
 use std::rc::Rc;
+use std::thread::JoinHandle;
+
+use squash_cli_def::{Engine, Location};
 
 use crate::signals::Pending;
 
@@ -19,6 +24,14 @@ pub enum Output {
         w: BufWriter<File>,
         tmp: PathBuf,
         dest: PathBuf,
+        pending: Pending,
+    },
+    /// `docker load` (or podman's) reading what is written; its child is in `pending`.
+    Load {
+        w: BufWriter<ChildStdin>,
+        engine: Engine,
+        run: crate::engine::Run,
+        said: JoinHandle<String>,
         pending: Pending,
     },
 }
@@ -39,9 +52,24 @@ impl Write for Stdout {
 }
 
 impl Output {
-    /// Opens the output; a temporary file is handed to `pending` to be removed on a signal.
-    /// `closed` is set when stdout's reader goes away.
-    pub fn open(path: Option<&str>, pending: &Pending, closed: Rc<Cell<bool>>) -> Result<Output, String> {
+    /// Opens the output `to`; a temporary file (or the engine's load) is handed to `pending`
+    /// to be removed (killed) on a signal. `closed` is set when stdout's reader goes away.
+    pub fn open_location(to: &Location, pending: &Pending, closed: Rc<Cell<bool>>) -> Result<Output, String> {
+        match to {
+            Location::Stdio => Output::open(None, pending, closed),
+            Location::Archive { path, .. } => Output::open(Some(path), pending, closed),
+            Location::Engine { engine, reference } => {
+                let (mut child, run, said) = crate::engine::load(*engine, reference)?;
+                let stdin = child.stdin.take().ok_or("no stdin for the engine's load")?;
+                pending.hold_load(child);
+                let w = BufWriter::with_capacity(1 << 20, stdin);
+                Ok(Output::Load { w, engine: *engine, run, said, pending: pending.clone() })
+            }
+            Location::Registry { reference } => Err(squash_cli_def::say::no_registry(reference, false)),
+        }
+    }
+
+    fn open(path: Option<&str>, pending: &Pending, closed: Rc<Cell<bool>>) -> Result<Output, String> {
         match path {
             None | Some("-") => {
                 if io::IsTerminal::is_terminal(&io::stdout()) {
@@ -78,11 +106,31 @@ impl Output {
             Output::Stdout(w) => w,
             Output::Device(w, _) => w,
             Output::File { w, .. } => w,
+            Output::Load { w, .. } => w,
         }
     }
 
-    /// Flushes and moves the file into place.
-    pub fn commit(self) -> Result<(), String> {
+    /// Flushes and moves the file into place, or ends the load's stream and waits for it;
+    /// returns what the load said (`Loaded image: app:sq`).
+    pub fn commit(self) -> Result<Option<String>, String> {
+        if let Output::Load { w, engine, run, said, pending } = self {
+            let verb = format!("{} load", engine.program());
+            let flushed = w.into_inner().map(drop).map_err(|e| format!("writing to {verb}: {}", e.error()));
+            // The stream is whole once flushed; closing stdin (dropping it) lets the load end.
+            let child = pending.release_load();
+            let Some(mut child) = child else { return Err(format!("{verb} ended early")) };
+            if let Err(e) = flushed {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(e);
+            }
+            run.finish(&mut child, &verb)?;
+            return Ok(said.join().ok());
+        }
+        self.commit_file().map(|()| None)
+    }
+
+    fn commit_file(self) -> Result<(), String> {
         match self {
             Output::Stdout(mut w) => w.flush().map_err(|e| format!("writing to stdout: {e}")),
             Output::Device(mut w, dest) => w.flush().map_err(|e| format!("writing {}: {e}", dest.display())),
@@ -100,16 +148,27 @@ impl Output {
                     format!("cannot move the result to {}: {e}", dest.display())
                 })
             }),
+            Output::Load { .. } => Ok(()),
         }
     }
 
-    /// Removes what was written.
+    /// Removes what was written, or stops the load before it takes a partial stream.
     pub fn abandon(self) {
-        if let Output::File { w, tmp, pending, .. } = self {
-            drop(w);
-            pending.finish(|| {
-                let _ = std::fs::remove_file(tmp);
-            });
+        match self {
+            Output::File { w, tmp, pending, .. } => {
+                drop(w);
+                pending.finish(|| {
+                    let _ = std::fs::remove_file(tmp);
+                });
+            }
+            Output::Load { w, pending, .. } => {
+                if let Some(mut child) = pending.release_load() {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+                drop(w);
+            }
+            Output::Stdout(_) | Output::Device(..) => {}
         }
     }
 }

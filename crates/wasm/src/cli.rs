@@ -103,6 +103,19 @@ pub fn say_listing(#[wasm_bindgen(unchecked_param_type = "Inspection")] list: Js
     Ok(say::listing(&from_js(list, "the listing")?))
 }
 
+/// `docker://REF` given to a host that does not reach registries: what to do instead.
+#[wasm_bindgen(js_name = sayNoRegistry)]
+pub fn say_no_registry(reference: &str, input: bool) -> String {
+    say::no_registry(reference, input)
+}
+
+/// The squash in one line (said without `-verbose` when the result goes into an engine).
+#[wasm_bindgen(js_name = saySizes)]
+pub fn say_sizes(#[wasm_bindgen(unchecked_param_type = "SquashReport")] report: JsValue) -> Result<String, JsValue> {
+    let report: SquashReport = from_js(report, "the report")?;
+    Ok(say::sizes(&report))
+}
+
 /// The `-verbose` lines about what a squash did.
 #[wasm_bindgen(js_name = saySummary)]
 pub fn say_summary(

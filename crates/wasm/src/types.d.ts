@@ -271,16 +271,34 @@ export interface SquashError extends Error {
 }
 
 /** The command line of `docker-squash` and of the package's bin, as `parseArgs` reads it. */
+/** A place an image is read from or written to, in skopeo's transport syntax. */
+export type CliLocation =
+  | { kind: 'stdio' }
+  /** A file; `format` as `docker-archive:`/`oci-archive:` named it; `reference` after `PATH:`. */
+  | { kind: 'archive'; path: string; format: 'oci' | 'docker' | null; reference: string | null }
+  /** `docker-daemon:REF` (docker) or `containers-storage:REF` (podman). */
+  | { kind: 'engine'; engine: 'docker' | 'podman'; reference: string }
+  /** `docker://REF`. */
+  | { kind: 'registry'; reference: string };
+
 export interface CliArgs {
   command: 'squash' | 'inspect';
   /** `--json`: inspect prints JSON. */
   json: boolean;
   tag: string | null;
   from: string | null;
-  /** `-i`, or inspect's FILE; null or "-" for stdin. */
+  /** `-i` as given; null or "-" for stdin. */
   input: string | null;
-  /** `-o`; null or "-" for stdout. */
+  /** `-o` as given; null or "-" for stdout. */
   output: string | null;
+  /** The bare IMAGE (squash) or inspect's FILE, as given. */
+  positional: string | null;
+  /** Where the image is read from: `-i`, the bare IMAGE, or stdin. */
+  source: CliLocation;
+  /** Where the result goes: `-o`, the engine of a bare IMAGE, or stdout. */
+  destination: CliLocation;
+  /** `-insecure-registry`: registries that may be reached over plain HTTP. */
+  insecureRegistries: string[];
   image: string | null;
   platform: string | null;
   compress: 'auto' | 'none' | 'gzip' | 'zstd' | null;

@@ -13,7 +13,8 @@
 
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { PROG, Fail, osMessage } from './fail.mjs';
-import { openInput } from './input.mjs';
+import { openSource } from './input.mjs';
+import { engineOutput } from './engine.mjs';
 import {
   lowLevel,
   inspect as inspectArchive,
@@ -53,9 +54,14 @@ function progressPrinter() {
 
 // ---- output ---------------------------------------------------------------------------
 
-/** stdout, or a file written under a temporary name and renamed into place when complete. */
-function openOutput(p) {
-  if (p !== null && p !== '-') return fileOutput(p, { describe: osMessage });
+/**
+ * stdout, a file written under a temporary name and renamed into place when complete, or
+ * an engine's load (engine.mjs), as parseArgs's `destination` says.
+ */
+function openOutput(loc) {
+  if (loc.kind === 'engine') return engineOutput(loc);
+  if (loc.kind === 'registry') throw new Fail(cli.sayNoRegistry(loc.reference, false));
+  if (loc.kind === 'archive') return fileOutput(loc.path, { describe: osMessage });
   if (process.stdout.isTTY) throw new Fail(cli.sayTerminalOutput());
   return {
     fd: 1,
@@ -83,13 +89,13 @@ const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 };
 
 /**
  * Until the returned function is called, SIGINT, SIGTERM and SIGHUP run `cleanup()` (which
- * returns what it removed, if anything), say so in one line and exit with 128 + the signal.
+ * returns what it undid, if anything), say so in one line and exit with 128 + the signal.
  */
 function onSignals(cleanup) {
   const handlers = Object.entries(SIGNALS).map(([sig, n]) => {
     const h = () => {
-      const removed = cleanup();
-      process.stderr.write(`\n${PROG}: interrupted by ${sig}${removed ? ': the unfinished output was removed' : ''}\n`);
+      const undone = cleanup();
+      process.stderr.write(`\n${PROG}: interrupted by ${sig}${undone ? `: ${undone}` : ''}\n`);
       process.exit(128 + n);
     };
     process.on(sig, h);
@@ -145,9 +151,9 @@ async function workerSquash({ inputFd, outFd, outName, options }) {
 // ---- commands -------------------------------------------------------------------------
 
 async function inspect(args) {
-  if (args.input === null) throw new Fail(cli.sayNeedsFile(PROG));
+  if (args.input === null && args.positional === null) throw new Fail(cli.sayNeedsFile(PROG));
   const log = makeLog(args.verbose);
-  const { source, compression } = await openInput(args.input, log);
+  const { source, compression } = await openSource(args.source, log);
   try {
     const facts = await inspectArchive(source, {
       image: args.image,
@@ -172,11 +178,11 @@ async function squash(args) {
   await checkOptions({ tag: args.tag, compress: args.compress, level: args.level, format: args.format });
   let out = null;
   const stopWatching = onSignals(() => {
-    if (!out || !out.tmp) return false;
+    if (!out || !out.tmp) return null;
     out.abandon();
-    return true;
+    return out.stops ?? 'the unfinished output was removed';
   });
-  const { source, changed } = await openInput(args.input, log);
+  const { source, changed } = await openSource(args.source, log);
   log(cli.sayInputSize(source.size));
   log(cli.sayVerifyNote(!args.noVerify));
   if (args.verbose) {
@@ -186,7 +192,7 @@ async function squash(args) {
       /* the squash below says what is wrong */
     }
   }
-  out = openOutput(args.output);
+  out = openOutput(args.destination);
   let report = null;
   let failure = null;
   try {
@@ -216,10 +222,20 @@ async function squash(args) {
     out.abandon();
     throw why ? new Fail(why) : failure;
   }
-  out.commit();
-  stopWatching(); // in the same turn as the rename: no signal can come between
+  let said;
+  try {
+    said = await out.commit(); // a file's rename is synchronous; an engine's load is awaited
+  } finally {
+    stopWatching(); // in the same turn as the rename: no signal can come between
+  }
   // Always said (as the original and the native CLI do): which layer was kept, and why.
   process.stderr.write(`${PROG}: ${report.from.reason}\n`);
+  if (args.destination.kind === 'engine' || args.destination.kind === 'registry') {
+    // No file to look at: say what was done, and what the engine's load said.
+    process.stderr.write(`${PROG}: ${cli.saySizes(report)}\n`);
+    for (const line of (said || '').split('\n').filter((l) => l.trim()))
+      process.stderr.write(`${PROG}: ${line.trim()}\n`);
+  }
   for (const line of cli.saySummary(report)) log(line);
 }
 

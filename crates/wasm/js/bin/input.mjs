@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { lowLevel, fileSource, writeAllSync } from '../node.mjs';
 import { PROG, Fail, osMessage } from './fail.mjs';
+import { engineSave } from './engine.mjs';
 
 /** The wasm module: the engine, and the command line shared with the native CLI. */
 const cli = lowLevel();
@@ -146,6 +147,16 @@ function watch(fd, p, then) {
     if (now.size === then.size && now.mtimeNs === then.mtimeNs) return null;
     return cli.sayInputChanged(p, Number(now.size), Number(then.size));
   };
+}
+
+/**
+ * The input a location names (parseArgs's `source`), as `openInput` gives it; an engine's
+ * image is read with its `save`, spooled as stdin is.
+ */
+export async function openSource(loc, log) {
+  if (loc.kind === 'engine') return engineSave(loc, spoolStream, log);
+  if (loc.kind === 'registry') throw new Fail(cli.sayNoRegistry(loc.reference, true));
+  return openInput(loc.kind === 'archive' ? loc.path : null, log);
 }
 
 /**
