@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
 
-use squash_cli_def::Location;
+use squash_cli_def::{Args, Location};
 use squash_engine::spool;
 use squash_engine::Compression;
 use squash_engine::ReadAt;
@@ -19,6 +19,8 @@ pub struct FileSource {
     pub compression: Compression,
     /// The user's file, read in place: checked again at the end (see [`Watch`]).
     pub watch: Option<Watch>,
+    /// The registry image it was pulled from.
+    pub pulled: Option<crate::registry::Pulled>,
 }
 
 /// A file read in place, as it was when opened: a squash of a file that changes while it
@@ -51,7 +53,12 @@ impl ReadAt for FileSource {
 }
 
 /// The input `from`, opened (`prog` is the program's name, for advice).
-pub fn open_location(from: &Location, prog: &str, log: &mut dyn FnMut(&str)) -> Result<FileSource, String> {
+pub fn open_location(
+    from: &Location,
+    args: &Args,
+    prog: &str,
+    log: &mut dyn FnMut(&str),
+) -> Result<FileSource, String> {
     match from {
         Location::Stdio => open(None, prog, log),
         Location::Archive { path, .. } => open(Some(path), prog, log),
@@ -64,7 +71,11 @@ pub fn open_location(from: &Location, prog: &str, log: &mut dyn FnMut(&str)) -> 
             run.finish(&mut child, &format!("{} save {reference}", engine.program()))?;
             spooled
         }
-        Location::Registry { reference } => Err(squash_cli_def::say::no_registry(reference, true)),
+        Location::Registry { reference } => {
+            let (file, pulled) = crate::registry::pull(reference, args, log)?;
+            let size = file.metadata().map_err(|e| format!("cannot read a temporary file: {e}"))?.len();
+            Ok(FileSource { file, size, compression: Compression::None, watch: None, pulled: Some(pulled) })
+        }
     }
 }
 
@@ -93,7 +104,13 @@ fn open(path: Option<&str>, prog: &str, log: &mut dyn FnMut(&str)) -> Result<Fil
                         len: meta.len(),
                         modified: meta.modified().ok(),
                     });
-                    return Ok(FileSource { size: meta.len(), file, compression: Compression::None, watch });
+                    return Ok(FileSource {
+                        size: meta.len(),
+                        file,
+                        compression: Compression::None,
+                        watch,
+                        pulled: None,
+                    });
                 }
             }
             (Box::new(file), p.to_string())
@@ -114,5 +131,5 @@ fn spool_from(mut reader: Box<dyn Read>, what: String, log: &mut dyn FnMut(&str)
     };
     let spooled = spool(&mut reader, &what, &mut w, &mut found).map_err(|e| e.message)?;
     drop(w);
-    Ok(FileSource { file, size: spooled.size, compression: spooled.compression, watch: None })
+    Ok(FileSource { file, size: spooled.size, compression: spooled.compression, watch: None, pulled: None })
 }

@@ -6,6 +6,7 @@
 mod engine;
 mod input;
 mod output;
+mod registry;
 mod scratch;
 mod signals;
 
@@ -92,7 +93,7 @@ fn inspect(args: &Args, stdout_closed: &Rc<Cell<bool>>) -> Result<(), String> {
         return Err(say::needs_file(PROG));
     }
     let log = Log { verbose: args.verbose, start: Instant::now() };
-    let src = input::open_location(&args.source, PROG, &mut |m| log.say(m))?;
+    let src = input::open_location(&args.source, args, PROG, &mut |m| log.say(m))?;
     let spooled_from = src.compression;
     let archive = Archive::open(Box::new(src)).map_err(|e| e.to_string())?;
     let mut facts = archive
@@ -121,8 +122,9 @@ fn squash(args: &Args, pending: &signals::Pending, stdout_closed: &Rc<Cell<bool>
     let opts = squash_cli_def::squash_options(args)?;
     // Bad options are refused before stdin is spooled.
     squash_engine::check_options(&opts).map_err(|e| e.to_string())?;
-    let mut src = input::open_location(&args.source, PROG, &mut |m| log.say(m))?;
+    let mut src = input::open_location(&args.source, args, PROG, &mut |m| log.say(m))?;
     let watch = src.watch.take();
+    let pulled = src.pulled.take();
     log.say(&say::input_size(squash_engine::ReadAt::size(&src)));
     let mut archive = Archive::open(Box::new(src)).map_err(|e| e.to_string())?;
     archive.set_scratch(std::rc::Rc::new(scratch::scratch));
@@ -142,15 +144,13 @@ fn squash(args: &Args, pending: &signals::Pending, stdout_closed: &Rc<Cell<bool>
     };
     match result {
         Ok(report) => {
-            let said = out.commit()?;
+            let said = out.commit(pulled.as_ref(), args, &mut |m| log.say(m))?;
             // Always said (the original did): which layer was kept, and why.
             eprintln!("{PROG}: {}", report.from.reason);
             if matches!(args.destination, Location::Engine { .. } | Location::Registry { .. }) {
                 // No file to look at: say what was done, and what the engine's load said.
                 eprintln!("{PROG}: {}", say::sizes(&report));
-                for line in said.iter().flat_map(|s| s.lines()).filter(|l| !l.trim().is_empty()) {
-                    eprintln!("{PROG}: {}", line.trim());
-                }
+                said.iter().for_each(|l| eprintln!("{PROG}: {l}"));
             }
             say::summary(&report).iter().for_each(|l| log.say(l));
             Ok(())

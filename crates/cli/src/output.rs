@@ -12,7 +12,7 @@ use std::process::ChildStdin;
 use std::rc::Rc;
 use std::thread::JoinHandle;
 
-use squash_cli_def::{Engine, Location};
+use squash_cli_def::{Args, Engine, Location};
 
 use crate::signals::Pending;
 
@@ -34,6 +34,8 @@ pub enum Output {
         said: JoinHandle<String>,
         pending: Pending,
     },
+    /// An archive in an unlinked temporary file, pushed to a registry on commit.
+    Push(crate::registry::Push),
 }
 
 /// stdout, noting when its reader has gone (`| head -c 1000`): that ends the run quietly.
@@ -65,7 +67,7 @@ impl Output {
                 let w = BufWriter::with_capacity(1 << 20, stdin);
                 Ok(Output::Load { w, engine: *engine, run, said, pending: pending.clone() })
             }
-            Location::Registry { reference } => Err(squash_cli_def::say::no_registry(reference, false)),
+            Location::Registry { reference } => Ok(Output::Push(crate::registry::Push::open(reference)?)),
         }
     }
 
@@ -107,12 +109,22 @@ impl Output {
             Output::Device(w, _) => w,
             Output::File { w, .. } => w,
             Output::Load { w, .. } => w,
+            Output::Push(p) => &mut p.w,
         }
     }
 
-    /// Flushes and moves the file into place, or ends the load's stream and waits for it;
-    /// returns what the load said (`Loaded image: app:sq`).
-    pub fn commit(self) -> Result<Option<String>, String> {
+    /// Flushes and moves the file into place, ends the load's stream and waits for it, or
+    /// pushes; returns what the load said (`Loaded image: app:sq`) or what was pushed.
+    /// `pulled`: the registry image read, whose layers a push may mount.
+    pub fn commit(
+        self,
+        pulled: Option<&crate::registry::Pulled>,
+        args: &Args,
+        log: &mut dyn FnMut(&str),
+    ) -> Result<Vec<String>, String> {
+        if let Output::Push(p) = self {
+            return p.commit(pulled, args, log);
+        }
         if let Output::Load { w, engine, run, said, pending } = self {
             let verb = format!("{} load", engine.program());
             let flushed = w.into_inner().map(drop).map_err(|e| format!("writing to {verb}: {}", e.error()));
@@ -125,9 +137,10 @@ impl Output {
                 return Err(e);
             }
             run.finish(&mut child, &verb)?;
-            return Ok(said.join().ok());
+            let said = said.join().unwrap_or_default();
+            return Ok(said.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect());
         }
-        self.commit_file().map(|()| None)
+        self.commit_file().map(|()| Vec::new())
     }
 
     fn commit_file(self) -> Result<(), String> {
@@ -148,7 +161,7 @@ impl Output {
                     format!("cannot move the result to {}: {e}", dest.display())
                 })
             }),
-            Output::Load { .. } => Ok(()),
+            Output::Load { .. } | Output::Push(_) => Ok(()),
         }
     }
 
@@ -168,7 +181,8 @@ impl Output {
                 }
                 drop(w);
             }
-            Output::Stdout(_) | Output::Device(..) => {}
+            // An unlinked file: nothing pushed, nothing left.
+            Output::Stdout(_) | Output::Device(..) | Output::Push(_) => {}
         }
     }
 }

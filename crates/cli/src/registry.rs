@@ -1,0 +1,80 @@
+//! `docker://`: an image read from a registry and a result pushed to one, with no daemon
+//! (crates/registry speaks the Distribution API). A pull lands in an unlinked temporary
+//! file as an OCI layout the engine reads like any archive; a push is made from the
+//! archive the squash wrote into another, so only the new layer and the config travel.
+
+use std::fs::File;
+use std::io::BufWriter;
+
+use squash_cli_def::{format::bytes, Args};
+use squash_registry::{MediaTypes, Options, Reference};
+
+/// The registry image read, remembered for the push: where its layers can be mounted
+/// from, and which media types it used.
+#[derive(Clone)]
+pub struct Pulled {
+    pub reference: Reference,
+    pub media: MediaTypes,
+}
+
+/// How the arguments reach registries.
+pub fn options(args: &Args) -> Options {
+    Options {
+        insecure: args.insecure_registries.clone(),
+        platform: args.platform.clone(),
+        docker_config: None,
+        verbose: args.verbose,
+    }
+}
+
+fn reference(text: &str) -> Result<Reference, String> {
+    Reference::parse(text).map_err(|e| e.to_string())
+}
+
+/// Pulls `docker://text` into a new unlinked temporary file.
+pub fn pull(text: &str, args: &Args, log: &mut dyn FnMut(&str)) -> Result<(File, Pulled), String> {
+    let r = reference(text)?;
+    let mut file = crate::scratch::temp_file()?;
+    log(&format!("pulling docker://{r}"));
+    let got = squash_registry::pull(&r, &options(args), &mut file, log).map_err(|e| e.to_string())?;
+    log(&format!("pulled {} ({} layers, {} fetched)", got.digest, got.layers, bytes(got.bytes)));
+    // A Docker schema 2 image is pushed back as one; an OCI image stays OCI.
+    let media = if got.media_type.contains("docker") { MediaTypes::Docker } else { MediaTypes::Oci };
+    Ok((file, Pulled { reference: r, media }))
+}
+
+/// The archive a push is made from: written to an unlinked temporary file, pushed on commit.
+pub struct Push {
+    pub w: BufWriter<File>,
+    reference: Reference,
+}
+
+impl Push {
+    pub fn open(text: &str) -> Result<Push, String> {
+        let reference = reference(text)?;
+        Ok(Push { w: BufWriter::with_capacity(1 << 20, crate::scratch::temp_file()?), reference })
+    }
+
+    /// Pushes what was written; returns the lines saying what was sent.
+    pub fn commit(self, from: Option<&Pulled>, args: &Args, log: &mut dyn FnMut(&str)) -> Result<Vec<String>, String> {
+        let file = self.w.into_inner().map_err(|e| format!("writing a temporary file: {}", e.error()))?;
+        // Mounts only make sense within one registry; the library checks, we offer.
+        let mount_from = from.map(|p| &p.reference);
+        let media = from.map_or(MediaTypes::Oci, |p| p.media);
+        let pushed = squash_registry::push(&file, &self.reference, mount_from, media, &options(args), log)
+            .map_err(|e| e.to_string())?;
+        let sum = |v: &[(String, u64)]| v.iter().map(|(_, n)| n).sum::<u64>();
+        Ok(vec![
+            format!("pushed docker://{}@{}", self.reference, pushed.digest),
+            format!(
+                "blobs: {} uploaded ({}), {} mounted from the source ({}), {} already there ({})",
+                pushed.uploaded.len(),
+                bytes(sum(&pushed.uploaded)),
+                pushed.mounted.len(),
+                bytes(sum(&pushed.mounted)),
+                pushed.existing.len(),
+                bytes(sum(&pushed.existing)),
+            ),
+        ])
+    }
+}

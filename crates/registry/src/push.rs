@@ -1,0 +1,290 @@
+//! Push: each blob the destination lacks (HEAD first) mounted from another repository of
+//! the same registry or uploaded from the archive by offset, then the manifest under the tag.
+
+use std::collections::HashMap;
+use std::fs::File;
+
+use sha2::{Digest, Sha256};
+
+use crate::client::{read_small, Body, Client, Request};
+use crate::error::{registry_errors, Error, Result};
+use crate::layout::{self, blob_path, Member};
+use crate::manifest::{self, Descriptor, Kind, DOCKER_MANIFEST, MANIFEST_MAX, OCI_MANIFEST};
+use crate::reference::Reference;
+use crate::rewrite::{self, Rewritten};
+use crate::{MediaTypes, Options};
+
+/// What a push did, blob by blob (digest, size).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pushed {
+    /// The digest of the manifest pushed.
+    pub digest: String,
+    /// Blobs sent from the archive.
+    pub uploaded: Vec<(String, u64)>,
+    /// Blobs the registry linked from `mount_from`'s repository, without sending them.
+    pub mounted: Vec<(String, u64)>,
+    /// Blobs the destination repository already had.
+    pub existing: Vec<(String, u64)>,
+}
+
+/// The image an archive holds, by where its bytes are.
+struct Image {
+    manifest: Vec<u8>,
+    media_type: String,
+    blobs: Vec<Descriptor>,
+    members: HashMap<String, Member>,
+}
+
+/// `archive`: an OCI-layout tar as squash_engine writes it (`oci-layout`, `index.json` with
+/// one manifest, blobs under blobs/sha256/; a Docker manifest.json beside them is ignored).
+/// Uploads each layer and the config that the destination does not have (HEAD first),
+/// mounting from `mount_from`'s repository when it is on the same registry (falling back to
+/// an upload when the registry does not mount), then PUTs the manifest under r's tag (or
+/// digest). [`MediaTypes::Docker`] rewrites the manifest to Docker schema 2 media types (kept
+/// OCI, and said in the log, when a layer is zstd). Blobs are streamed from the file by
+/// offset, never whole in memory; an upload that fails is started again.
+pub fn push(
+    archive: &File,
+    r: &Reference,
+    mount_from: Option<&Reference>,
+    media: MediaTypes,
+    opts: &Options,
+    log: &mut dyn FnMut(&str),
+) -> Result<Pushed> {
+    let image = read_image(archive)?;
+    let (manifest, media_type) = match media {
+        MediaTypes::Oci => (image.manifest.clone(), image.media_type.clone()),
+        MediaTypes::Docker => match rewrite::to_docker(&image.manifest)? {
+            Rewritten::Docker(m) => (m, DOCKER_MANIFEST.to_string()),
+            Rewritten::Kept(t) => {
+                log(&format!("a layer is {t}, which Docker's media types cannot name: the manifest stays OCI"));
+                (image.manifest.clone(), image.media_type.clone())
+            }
+        },
+    };
+    let digest = format!("sha256:{}", hex::encode(Sha256::digest(&manifest)));
+    if let (None, Some(d)) = (r.tag(), r.digest()) {
+        if d != digest {
+            return Err(Error::usage(format!("the manifest's digest is {digest}, not {d} as {r} names")));
+        }
+    }
+    let from = match mount_from {
+        Some(m) if m.registry() == r.registry() && m.repository() != r.repository() => Some(m.repository()),
+        Some(m) if m.registry() != r.registry() => {
+            log(&format!("not mounting from {m}: it is on another registry than {r}"));
+            None
+        }
+        _ => None,
+    };
+    let mut scopes = vec![format!("repository:{}:pull,push", r.repository())];
+    if let Some(f) = from {
+        scopes.push(format!("repository:{f}:pull"));
+    }
+    let mut c = Client::connect(r, opts, scopes, log)?;
+    let result = push_with(&mut c, archive, &image, r, from, &manifest, &media_type, digest);
+    result.map_err(|e| c.scrub(e))
+}
+
+/// index.json's one manifest, read and checked against its digest, and its blobs' places.
+fn read_image(archive: &File) -> Result<Image> {
+    let members = layout::index(archive)?;
+    let member = |name: &str| {
+        members.get(name).copied().ok_or_else(|| {
+            Error::usage(format!("the archive has no {name}: it is not an OCI image layout (squash with -format oci)"))
+        })
+    };
+    let index = layout::read_member(archive, "index.json", member("index.json")?, MANIFEST_MAX)?;
+    let entries = manifest::parse_index(&index, "the archive").map_err(|e| Error::usage(e.message))?;
+    let mut digests: Vec<&Descriptor> = Vec::new();
+    for e in &entries {
+        if !digests.iter().any(|d| d.digest == e.digest) {
+            digests.push(e);
+        }
+    }
+    let entry = match digests.as_slice() {
+        [one] => *one,
+        [] => return Err(Error::usage("the archive's index.json names no manifest")),
+        many => {
+            return Err(Error::usage(format!(
+                "the archive's index.json names {} manifests; push one image",
+                many.len()
+            )))
+        }
+    };
+    crate::reference::parse_digest(&entry.digest).map_err(|e| Error::usage(format!("the archive's manifest: {e}")))?;
+    let name = blob_path(&entry.digest.to_ascii_lowercase());
+    let bytes = layout::read_member(archive, &name, member(&name)?, MANIFEST_MAX)?;
+    let digest = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+    if !digest.eq_ignore_ascii_case(&entry.digest) {
+        return Err(Error::usage(format!(
+            "the archive's manifest {} has digest {digest}: it is damaged",
+            entry.digest
+        )));
+    }
+    let (kind, media_type) = manifest::kind(&entry.media_type, &bytes, "the archive's manifest")
+        .or_else(|_| manifest::kind("", &bytes, "the archive's manifest").map_err(|e| Error::usage(e.message)))?;
+    if kind != Kind::Image {
+        return Err(Error::usage(
+            "the archive's index.json names an index: pushing several platforms is not supported",
+        ));
+    }
+    let m = manifest::parse_manifest(&bytes, "the archive").map_err(|e| Error::usage(e.message))?;
+    let mut blobs: Vec<Descriptor> = Vec::new();
+    for d in m.layers.iter().chain(std::iter::once(&m.config)) {
+        if blobs.iter().any(|b| b.digest == d.digest) {
+            continue;
+        }
+        let name = blob_path(&d.digest);
+        let found = member(&name)?;
+        if found.size != d.size {
+            return Err(Error::usage(format!(
+                "{name} in the archive is {} bytes, its manifest says {}",
+                found.size, d.size
+            )));
+        }
+        blobs.push(d.clone());
+    }
+    let media_type = if media_type.is_empty() { OCI_MANIFEST.to_string() } else { media_type };
+    Ok(Image { manifest: bytes, media_type, blobs, members })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn push_with(
+    c: &mut Client,
+    archive: &File,
+    image: &Image,
+    r: &Reference,
+    from: Option<&str>,
+    manifest: &[u8],
+    media_type: &str,
+    digest: String,
+) -> Result<Pushed> {
+    let repo = r.repository();
+    let mut pushed = Pushed { digest, ..Pushed::default() };
+    for d in &image.blobs {
+        let entry = (d.digest.clone(), d.size);
+        let head = c.url(&format!("/v2/{repo}/blobs/{}", d.digest));
+        let resp = c.send(&Request::new("HEAD", head.clone()))?;
+        match resp.status().as_u16() {
+            200 => {
+                c.note(&format!("{r}: {} exists ({} bytes)", d.digest, d.size));
+                pushed.existing.push(entry);
+                continue;
+            }
+            404 => {}
+            _ => return Err(c.status_error(&resp, &[], &Request::new("HEAD", head))),
+        }
+        let mut session = None;
+        if let Some(f) = from {
+            let url = c.url(&format!("/v2/{repo}/blobs/uploads/?mount={}&from={f}", d.digest));
+            let req = Request::new("POST", url).header("Content-Length", "0");
+            let mut resp = c.send(&req)?;
+            match resp.status().as_u16() {
+                201 => {
+                    c.note(&format!("{r}: {} mounted from {f} ({} bytes)", d.digest, d.size));
+                    pushed.mounted.push(entry);
+                    continue;
+                }
+                202 => {
+                    c.note(&format!("{r}: the registry did not mount {} from {f}; uploading it", d.digest));
+                    session = Some(location(c, &resp)?);
+                }
+                _ => {
+                    let body = read_small(&mut resp);
+                    return Err(c.status_error(&resp, &body, &req));
+                }
+            }
+        }
+        c.note(&format!("{r}: uploading {} ({} bytes)", d.digest, d.size));
+        let name = blob_path(&d.digest);
+        let member = *image.members.get(&name).ok_or_else(|| Error::usage(format!("the archive has no {name}")))?;
+        upload(c, archive, r, d, member, session)?;
+        pushed.uploaded.push(entry);
+    }
+    let key = r.tag().unwrap_or(&pushed.digest).to_string();
+    let url = c.url(&format!("/v2/{repo}/manifests/{key}"));
+    let req = Request::new("PUT", url).header("Content-Type", media_type).body(Body::Bytes(manifest));
+    let mut resp = c.send(&req)?;
+    if resp.status().as_u16() != 201 && resp.status().as_u16() != 200 {
+        let body = read_small(&mut resp);
+        return Err(c.status_error(&resp, &body, &req));
+    }
+    let answered = resp.headers().get("docker-content-digest").and_then(|v| v.to_str().ok()).map(str::to_string);
+    if let Some(a) = answered.filter(|a| a.starts_with("sha256:") && *a != pushed.digest) {
+        return Err(Error::protocol(format!("{} stored the manifest as {a}, not {}", c.host, pushed.digest)));
+    }
+    c.note(&format!("{r}: manifest {} ({media_type})", pushed.digest));
+    Ok(pushed)
+}
+
+/// An upload session's URL from a 202's Location (relative to the registry, or absolute).
+fn location(c: &Client, resp: &ureq::http::Response<ureq::Body>) -> Result<String> {
+    let loc = resp
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| Error::protocol(format!("{} started an upload without a Location", c.host)))?;
+    let base = url::Url::parse(&c.base).map_err(|_| Error::protocol(format!("bad base URL for {}", c.host)))?;
+    let url =
+        base.join(loc).map_err(|_| Error::protocol(format!("{} gave an upload Location that is not a URL", c.host)))?;
+    Ok(url.to_string())
+}
+
+/// POST an upload session (unless given one), then PUT the blob in one request with its
+/// digest. A failure (a Network error) starts over with a new session.
+fn upload(
+    c: &mut Client,
+    archive: &File,
+    r: &Reference,
+    d: &Descriptor,
+    m: Member,
+    session: Option<String>,
+) -> Result<()> {
+    let repo = r.repository();
+    let mut session = session;
+    let retry = c.retry;
+    retry.run(
+        c,
+        |c, n| c.note(n),
+        |c| {
+            let loc = match session.take() {
+                Some(l) => l,
+                None => {
+                    let req = Request::new("POST", c.url(&format!("/v2/{repo}/blobs/uploads/")))
+                        .header("Content-Length", "0");
+                    let mut resp = c.send_once(&req)?;
+                    if resp.status().as_u16() != 202 {
+                        let body = read_small(&mut resp);
+                        return Err(c.status_error(&resp, &body, &req));
+                    }
+                    location(c, &resp)?
+                }
+            };
+            let mut url = url::Url::parse(&loc)
+                .map_err(|_| Error::protocol(format!("{} gave an upload Location that is not a URL", c.host)))?;
+            url.query_pairs_mut().append_pair("digest", &d.digest);
+            let req = Request::new("PUT", url.to_string())
+                .header("Content-Type", "application/octet-stream")
+                .body(Body::File { file: archive, offset: m.offset, len: m.size });
+            let mut resp = c.send_once(&req)?;
+            match resp.status().as_u16() {
+                201 | 204 => Ok(()),
+                status => {
+                    let body = read_small(&mut resp);
+                    let codes = registry_errors(&body);
+                    if codes.iter().any(|e| e.code == "DIGEST_INVALID" || e.code == "SIZE_INVALID") {
+                        return Err(Error::usage(format!(
+                            "{} refused blob {} of the archive: its bytes do not match its digest (the archive is damaged)",
+                            c.host, d.digest
+                        )));
+                    }
+                    // An upload session that expired or was lost: a new one may do.
+                    if status == 404 && codes.iter().any(|e| e.code == "BLOB_UPLOAD_UNKNOWN") {
+                        return Err(Error::network(format!("{} lost the upload of {}", c.host, d.digest)));
+                    }
+                    Err(c.status_error(&resp, &body, &req))
+                }
+            }
+        },
+    )
+}
