@@ -3,13 +3,12 @@
 
 use crate::error::{Error, Result};
 
-/// Checks that PAX records are well formed: "<len> <key>=<value>\n" with exact lengths.
+/// Checks that PAX records are well formed: "<len> <key>=<value>\n" with exact lengths,
+/// and nothing else: Go's reader (Docker's, containerd's) refuses a PAX header with any
+/// other byte, NUL padding included, so a layer with one would not load.
 pub(crate) fn check_pax(data: &[u8]) -> Result<()> {
     let mut rest = data;
     while !rest.is_empty() {
-        if rest.iter().all(|&b| b == 0) {
-            return Ok(());
-        }
         let sp = rest.iter().position(|&b| b == b' ').ok_or_else(|| Error::corrupt("a PAX record has no length"))?;
         let len = parse_decimal(&rest[..sp]).ok_or_else(|| Error::corrupt("a PAX record length is not a number"))?;
         let len = usize::try_from(len).unwrap_or(usize::MAX);
@@ -80,6 +79,16 @@ pub(crate) fn pax_record(k: &[u8], v: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pax_data_is_records_and_nothing_else_as_gos_reader_wants() {
+        assert!(check_pax(b"9 path=x\n").is_ok());
+        assert!(check_pax(b"").is_ok());
+        assert!(check_pax(&[0; 13]).is_err(), "NULs alone");
+        assert!(check_pax(b"9 path=x\n\0\0\0").is_err(), "NUL padding after a record");
+        assert!(check_pax(b"9 path=x").is_err(), "no newline");
+        assert!(check_pax(b"8 path=x\n").is_err(), "a wrong length");
+    }
 
     #[test]
     fn pax_record_lengths_count_their_own_digits() {
