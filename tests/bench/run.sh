@@ -6,6 +6,7 @@
 #   (c) the floor           cat in.tar >/dev/null  +  sha256sum of the squashed layer tar
 #   (d) the wasm build in Node, when the npm package ships a bench script
 #   (e) the page in headless Chromium (tests/bench/page.mjs), step by step
+#   (f) registry -> registry (tests/bench/registry.sh) against skopeo copy and the engine
 # and prints one table: wall time and peak RSS (GNU time '%e %M'), the ratios against the
 # targets, our peak RSS on the 1 GB image and on a 2x one, and checks that the squashed
 # image loads and runs. All tools squash the same layers: everything above the busybox
@@ -44,7 +45,8 @@ for t in /usr/bin/time docker dockerd busybox pigz zstd; do
 done
 
 # ---- private engine ------------------------------------------------------------------
-stop_engine() { tests/support/dockerd.sh stop "$W" || true; }
+source tests/bench/registry.sh
+stop_engine() { stop_registries; tests/support/dockerd.sh stop "$W" || true; }
 trap stop_engine EXIT
 trap 'exit 130' INT TERM
 eval "$(tests/support/dockerd.sh start "$W")"
@@ -412,6 +414,14 @@ if command -v ctr >/dev/null && command -v docker-registry >/dev/null && command
   stop_push
 fi
 
+# ---- registry -> registry (tests/bench/registry.sh) -------------------------------------
+REG_STATE="not run (needs docker-registry and skopeo)"
+if command -v docker-registry >/dev/null && command -v skopeo >/dev/null && [ "$ours_ok" = 1 ]; then
+  mkdir -p "$R/tmp"
+  REG_STATE=ok
+  registry_bench "$ENGINE_REPEAT" || REG_STATE="failed (logs: $R/reg_*.log)"
+fi
+
 # ---- the page in headless Chromium (tests/bench/page.mjs) -----------------------------
 # The squash from root as the page runs it (the package's browser entry in a worker, the
 # File read with FileReaderSync), step by step, alternating with the native CLI on the
@@ -510,6 +520,16 @@ row "    docker save | ours -no-verify | docker load" pipe_nv ""
 row "    docker save -o in.tar" save "RSS: docker CLI; dockerd does the work"
 row "    docker load -i out.tar (ours)" load "RSS: docker CLI; dockerd does the work"
 printf "$FMT" "    save + ours + load (sum of medians)" "$(fmt_s "$(sum_wall save ours load)")" - - - - - ""
+echo "registry -> registry (two private registries, so every byte moves; the image holds ${REG_IMG_MB:-?} MiB of gzip layers)"
+if [ "$REG_STATE" = ok ]; then
+  read -r sent_skopeo sent_ours <<<"${REG_SENT:-? ?}"
+  row "(f) floor: skopeo copy A -> B (the original)" reg_skopeo "$sent_skopeo MiB of layers at B"
+  row "    ours -from L -i docker://A -o docker://B" reg_ours "$sent_ours MiB of layers at B"
+  row "    ours A -> A (kept layers mounted)" reg_mount "$(cat "$R/reg-mount-blobs.txt" 2>/dev/null)"
+  row "    docker pull; save | ours | load; docker push" reg_engine "the pipe through the engine"
+else
+  printf '%-48s %s\n' "(f) registry -> registry" "$REG_STATE"
+fi
 echo "scaling"
 row "(a) ours, 2x image: +1 GB layer of 26k files" ours2x "in2x.tar $(size_mb "$IN2") MiB"
 row "    cat in2x.tar" floor_cat2x ""
@@ -555,6 +575,10 @@ fi
 printf "$RF" "ours peak RSS MiB: 1x / 2x files+bytes / 2x bytes" "$(rss_mib ours) / $(rss_mib ours2x) / $(rss_mib ours2xb)" \
   "2x/1x = $(ratio "$(rss_mib ours2x)" "$(rss_mib ours)") / $(ratio "$(rss_mib ours2xb)" "$(rss_mib ours)") (flat = 1.00)"
 printf "$RF" "ours wall 2x/1x: files+bytes / bytes" "$(ratio "$(wall ours2x)" "$ours") / $(ratio "$(wall ours2xb)" "$ours")" "(input ~2x larger)"
+if [ "$REG_STATE" = ok ]; then
+  r=$(ratio "$(wall reg_ours)" "$(wall reg_skopeo)"); printf "$RF" "registry: ours A -> B / skopeo copy A -> B" "$r" "(info: ours also pulls, squashes and compresses the new layer)"
+  r=$(ratio "$(wall reg_engine)" "$(wall reg_ours)"); printf "$RF" "registry: engine route / ours" "$r" "(info: pull + save + load + push, against no daemon)"
+fi
 [ -z "$PERF_TOP" ] || printf '%s\n' "where ours spends its time (perf, 1 run): $PERF_TOP"
 echo
 echo "checks:"

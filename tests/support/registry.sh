@@ -64,7 +64,10 @@ auth:
 EOF
       # The JSON log holds the access log too: one line per request, with its method,
       # URL, status and the sizes of request and response.
-      docker-registry serve "$dir/config.yml" >>"$dir/registry.log" 2>&1 &
+      # The registry takes REGISTRY_* variables as overrides of its config: not the ones
+      # this script prints (a caller that started one registry may start a second).
+      env -u REGISTRY_ADDRESS -u REGISTRY_USER -u REGISTRY_PASSWORD -u REGISTRY_LOG -u REGISTRY_STORAGE \
+        docker-registry serve "$dir/config.yml" >>"$dir/registry.log" 2>&1 &
       pid=$!
       echo "$pid" >"$pidfile"
       for _ in $(seq 1 80); do
