@@ -79,6 +79,12 @@ describe('web page', () => {
     await page.goto(server.url);
     await page.waitForSelector('#drop');
     assert.match(await page.textContent('body'), /your image never leaves your computer/i);
+    // Registries: why the page takes archives, and what to run instead.
+    assert.ok(await page.isVisible('.pick-note'));
+    assert.match(
+      await page.textContent('.pick-note'),
+      /skopeo copy docker:\/\/REGISTRY\/APP:1 docker-archive:image\.tar/,
+    );
     const csp = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', 'content');
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, /connect-src 'self'/);
@@ -98,6 +104,7 @@ describe('web page', () => {
     await page.goto(server.url);
     await openArchive(page, APP);
     assert.equal(await page.evaluate(() => document.body.dataset.state), 'ready', await page.textContent('#error'));
+    assert.ok(!(await page.isVisible('.pick-note')), 'the registry note goes once an archive is open');
     const facts = await page.textContent('#facts');
     assert.match(facts, /example\.com\/team\/webapp:1\.4/);
     assert.match(facts, /linux\/amd64/);
