@@ -65,6 +65,22 @@ for (const cli of CLIS) {
       assert.equal(inspectImage(tag).Id, idByArchive(src, ['-from', 'root'], `e2e-engine-${slug}:root-file`));
     });
 
+    test('a docker context is honoured as docker itself honours it (DOCKER_CONTEXT, no DOCKER_HOST)', () => {
+      const config = workDir('engine', `context-${slug}`);
+      const env = { ...process.env, DOCKER_CONFIG: config };
+      run('docker', ['context', 'rm', '-f', 'e2e-private'], { env, check: false });
+      run('docker', ['context', 'create', 'e2e-private', '--docker', `host=${process.env.DOCKER_HOST}`], { env });
+      delete env.DOCKER_HOST;
+      env.DOCKER_CONTEXT = 'e2e-private';
+      const tag = `e2e-engine-${slug}:context`;
+      loaded.push(tag);
+      const r = squash(cli, ['-from', 'root', '-i', `docker-daemon:${image('links')}`, '-o', `docker-daemon:${tag}`], {
+        env,
+      });
+      assert.equal(r.status, 0, r.stderr.toString());
+      assert.equal(layersOf(tag).length, 1);
+    });
+
     test('the bare IMAGE is squashed in place: under -t, else under its own name', () => {
       const src = image('opaque');
       const name = `e2e-engine-${slug}-bare:1`;
