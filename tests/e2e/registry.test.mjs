@@ -193,6 +193,17 @@ describe('docker:// to docker://', { skip }, () => {
       `docker://${reg.address}/e2e/opaque:from-engine`,
     ]);
     assert.equal(r.status, 0, r.stderr.toString());
+    // A classic docker save has plain layers; pushed as stored, the new layer is gzipped.
+    const raw = run('skopeo', [
+      'inspect',
+      '--raw',
+      '--tls-verify=false',
+      `--creds=${reg.user}:${reg.password}`,
+      `docker://${reg.address}/e2e/opaque:from-engine`,
+    ]);
+    const layers = JSON.parse(raw.stdout).layers;
+    assert.equal(layers.length, 1);
+    assert.match(layers[0].mediaType, /tar\+gzip$/);
     pullAndLoad('e2e/opaque:from-engine', 'e2e-registry-from-engine:sq');
     assertSameFilesystem(image('opaque'), 'e2e-registry-from-engine:sq');
   });

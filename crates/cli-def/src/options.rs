@@ -17,5 +17,6 @@ pub fn squash_options(args: &Args) -> Result<SquashOptions, String> {
         compress: args.compress.as_deref().map(str::parse).transpose()?.unwrap_or_default(),
         level: args.level,
         format: args.format.as_deref().map(str::parse).transpose()?.unwrap_or_default(),
+        pushed: matches!(args.destination, crate::Location::Registry { .. }),
     })
 }

@@ -151,7 +151,7 @@ impl<'s> Archive<'s> {
         let tags = if tags.is_empty() { image.tags.clone() } else { tags };
         let squashed: Vec<(Compression, u64)> =
             (keep..layers.len()).map(|i| (layers[i].compression, image.layers[i].file.size)).collect();
-        let compression = choose(opts.compress, opts.level, &squashed)?;
+        let compression = choose(opts.compress, opts.level, &squashed, opts.pushed)?;
         let job = write::Job {
             members: &self.members,
             image,

@@ -106,6 +106,9 @@ pub struct SquashOptions {
     pub level: Option<i32>,
     /// The archive's layout.
     pub format: ArchiveFormat,
+    /// The result is pushed to a registry as it is stored (no `docker push` compresses it on
+    /// the way): `auto` then never leaves the new layer a plain tar; it gzips what would be.
+    pub pushed: bool,
 }
 
 impl Default for SquashOptions {
@@ -119,6 +122,7 @@ impl Default for SquashOptions {
             compress: LayerCompression::Auto,
             level: None,
             format: ArchiveFormat::Oci,
+            pushed: false,
         }
     }
 }

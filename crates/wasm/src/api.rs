@@ -116,6 +116,7 @@ fn engine_options(w: &WriteOptions, r: &ReadOptions) -> Result<SquashOptions, Js
         compress: parsed(&w.compress)?,
         level,
         format: parsed(&w.format)?,
+        pushed: w.pushed,
     })
 }
 

@@ -47,6 +47,9 @@ pub struct WriteOptions {
     pub format: Option<String>,
     #[serde(default, deserialize_with = "scratch")]
     pub scratch: Option<Function>,
+    /// Any truthy value: the result goes to a registry as stored.
+    #[serde(default, deserialize_with = "truthy")]
+    pub pushed: bool,
 }
 
 /// What only `verifyLayers` takes (with the `ReadOptions`).

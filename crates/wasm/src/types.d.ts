@@ -94,6 +94,11 @@ export interface SquashOptions extends InspectOptions {
    */
   format?: 'oci' | 'docker' | null;
   /**
+   * The result is pushed to a registry as it is stored (nothing compresses it on the way,
+   * as `docker push` would): "auto" then gzips a new layer it would leave plain.
+   */
+  pushed?: boolean;
+  /**
    * Scratch space for the new layer, which must be measured before it is written (it is
    * staged there once; without it, it is made twice: the same bytes, more time): a
    * function returning a fresh `{ write(chunk), readAt(offset, length), close?() }`.

@@ -17,13 +17,18 @@ pub(crate) struct Chosen {
 /// stored size. `auto`: the compression holding most of their stored bytes, so that a
 /// registry-pulled or containerd-store image (gzip or zstd layers) stays compressed, and a
 /// classic `docker save` (plain tars, which `docker load` and `docker push` compress by
-/// themselves) stays plain.
-pub(crate) fn choose(asked: LayerCompression, level: Option<i32>, squashed: &[(Compression, u64)]) -> Result<Chosen> {
+/// themselves) stays plain, unless `pushed`: a registry keeps the layer as it is sent.
+pub(crate) fn choose(
+    asked: LayerCompression,
+    level: Option<i32>,
+    squashed: &[(Compression, u64)],
+    pushed: bool,
+) -> Result<Chosen> {
     let (codec, reason) = match asked {
         LayerCompression::None => (Compression::None, "as asked (-compress none)".to_string()),
         LayerCompression::Gzip => (Compression::Gzip, "as asked (-compress gzip)".to_string()),
         LayerCompression::Zstd => (Compression::Zstd, "as asked (-compress zstd)".to_string()),
-        LayerCompression::Auto => auto(squashed),
+        LayerCompression::Auto => auto(squashed, pushed),
     };
     let Some((least, most, default)) = super::levels(codec) else {
         if let (Some(l), LayerCompression::None) = (level, asked) {
@@ -49,7 +54,7 @@ pub(crate) fn choose(asked: LayerCompression, level: Option<i32>, squashed: &[(C
 pub(crate) fn check_level(asked: LayerCompression, level: Option<i32>) -> Result<()> {
     let Some(l) = level else { return Ok(()) };
     if asked != LayerCompression::Auto {
-        return choose(asked, level, &[]).map(|_| ());
+        return choose(asked, level, &[], false).map(|_| ());
     }
     let (gzip, zstd) = (super::gzip::LEVELS, super::zstd::LEVELS);
     if (gzip.0..=gzip.1).contains(&l) || (zstd.0..=zstd.1).contains(&l) {
@@ -65,11 +70,17 @@ fn bad_level(message: String) -> Error {
     Error::new(ErrorCode::BadOption, message)
 }
 
-fn auto(squashed: &[(Compression, u64)]) -> (Compression, String) {
+fn auto(squashed: &[(Compression, u64)], pushed: bool) -> (Compression, String) {
     let bytes = |c: Compression| squashed.iter().filter(|(k, _)| *k == c).map(|(_, n)| *n).sum::<u64>();
     let (gzip, zstd) = (bytes(Compression::Gzip), bytes(Compression::Zstd));
+    let why = if squashed.is_empty() { "nothing is squashed" } else { "the squashed layers were plain tars" };
+    if gzip == 0 && zstd == 0 && pushed {
+        return (
+            Compression::Gzip,
+            format!("auto: {why}, but a registry stores a layer as it is pushed: gzip, as docker push would"),
+        );
+    }
     if gzip == 0 && zstd == 0 {
-        let why = if squashed.is_empty() { "nothing is squashed" } else { "the squashed layers were plain tars" };
         return (
             Compression::None,
             format!("auto: {why} (a classic docker save; docker load and docker push compress by themselves)"),
@@ -90,7 +101,7 @@ mod tests {
     use Compression::{Gzip, None as Plain, Zstd};
 
     fn auto(layers: &[(Compression, u64)]) -> Chosen {
-        choose(LayerCompression::Auto, None, layers).unwrap()
+        choose(LayerCompression::Auto, None, layers, false).unwrap()
     }
 
     #[test]
@@ -105,6 +116,17 @@ mod tests {
     }
 
     #[test]
+    fn auto_gzips_plain_layers_that_are_pushed_to_a_registry_as_stored() {
+        let c = choose(LayerCompression::Auto, None, &[(Plain, 100)], true).unwrap();
+        assert_eq!((c.codec, c.level), (Gzip, 6));
+        assert!(c.reason.contains("a registry stores a layer as it is pushed"), "{}", c.reason);
+        let z = choose(LayerCompression::Auto, None, &[(Zstd, 100)], true).unwrap();
+        assert_eq!(z.codec, Zstd, "compressed layers stay as they were");
+        let asked = choose(LayerCompression::None, None, &[(Plain, 100)], true).unwrap();
+        assert_eq!(asked.codec, Plain, "-compress none is obeyed");
+    }
+
+    #[test]
     fn auto_follows_the_compression_holding_most_bytes_and_ties_go_to_gzip() {
         let c = auto(&[(Gzip, 10), (Zstd, 90), (Plain, 1000)]);
         assert_eq!(c.codec, Zstd);
@@ -115,18 +137,18 @@ mod tests {
 
     #[test]
     fn levels_are_checked_against_the_codec_chosen() {
-        assert_eq!(choose(LayerCompression::Gzip, Some(9), &[]).unwrap().level, 9);
-        assert_eq!(choose(LayerCompression::Zstd, Some(19), &[]).unwrap().level, 19);
-        let e = choose(LayerCompression::Gzip, Some(10), &[]).unwrap_err();
+        assert_eq!(choose(LayerCompression::Gzip, Some(9), &[], false).unwrap().level, 9);
+        assert_eq!(choose(LayerCompression::Zstd, Some(19), &[], false).unwrap().level, 19);
+        let e = choose(LayerCompression::Gzip, Some(10), &[], false).unwrap_err();
         assert_eq!(e.code, ErrorCode::BadOption);
         assert_eq!(e.message, "-level 10 is out of range for gzip: it takes 1 to 9 (default 6)");
-        assert!(choose(LayerCompression::Zstd, Some(0), &[]).is_err());
-        let e = choose(LayerCompression::None, Some(3), &[]).unwrap_err();
+        assert!(choose(LayerCompression::Zstd, Some(0), &[], false).is_err());
+        let e = choose(LayerCompression::None, Some(3), &[], false).unwrap_err();
         assert!(e.message.contains("needs -compress gzip or zstd"), "{}", e.message);
         // With auto, a level applies to whatever auto picks, and nothing when it picks none.
-        assert_eq!(choose(LayerCompression::Auto, Some(12), &[(Zstd, 1)]).unwrap().level, 12);
-        assert!(choose(LayerCompression::Auto, Some(12), &[(Gzip, 1)]).is_err());
-        assert_eq!(choose(LayerCompression::Auto, Some(12), &[(Plain, 1)]).unwrap().level, 0);
+        assert_eq!(choose(LayerCompression::Auto, Some(12), &[(Zstd, 1)], false).unwrap().level, 12);
+        assert!(choose(LayerCompression::Auto, Some(12), &[(Gzip, 1)], false).is_err());
+        assert_eq!(choose(LayerCompression::Auto, Some(12), &[(Plain, 1)], false).unwrap().level, 0);
     }
 
     #[test]
