@@ -1,7 +1,9 @@
 // The page verifies the layers in helper workers while its worker squashes (one helper per
-// spare core, at most three): the download is the CLI's, byte for byte, with one core's
-// worth of helpers or three; a damaged layer is found and named exactly as the squash
-// alone (one core) and the native CLI name it; Cancel ends every worker.
+// spare core, at most three), hashing plain layers with the browser's own SHA-256 where
+// the device's memory allows (else in wasm): the download is the CLI's, byte for byte,
+// with one core's worth of helpers or three; a damaged layer is found and named exactly as
+// the squash alone (one core) and the native CLI name it, whichever SHA-256 hashed it;
+// Cancel ends every worker.
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -49,6 +51,13 @@ function damage(src, dest) {
   return best.name;
 }
 
+/** How many layers the archive's image has, as the CLI's inspect counts them. */
+function layers(archive) {
+  const r = spawnSync(CLI, ['inspect', '--json', archive], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout).images[0].history.filter((h) => h.layer).length;
+}
+
 describe('layers verified in parallel workers', () => {
   let server;
   let browser;
@@ -67,10 +76,15 @@ describe('layers verified in parallel workers', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  /** A fresh page that tells the app it has `cores` cores. */
-  async function pageWith(cores) {
+  /**
+   * A fresh page that tells the app it has `cores` cores, and `memory` GB of memory when
+   * given (a tiny figure leaves no room for a layer whole: the helpers hash in wasm).
+   */
+  async function pageWith(cores, memory) {
     const page = await browser.context.newPage();
     await page.addInitScript((n) => Object.defineProperty(navigator, 'hardwareConcurrency', { get: () => n }), cores);
+    if (memory !== undefined)
+      await page.addInitScript((m) => Object.defineProperty(navigator, 'deviceMemory', { get: () => m }), memory);
     await page.goto(server.url);
     return page;
   }
@@ -86,7 +100,11 @@ describe('layers verified in parallel workers', () => {
         const out = path.join(dir, `page-${cores}.tar`);
         const { facts, shown } = await squashAndDownload(page, out, { button: '#root' });
         assert.equal(facts.verifiers, String(helpers), shown.verifiers);
-        assert.match(shown.verifiers, new RegExp(`^in ${helpers} workers? alongside the squash$`));
+        const sizable = layers(APP);
+        assert.equal(
+          shown.verifiers,
+          `in ${helpers} worker${helpers > 1 ? 's' : ''} alongside the squash, ${sizable} of ${sizable} with the browser's own SHA-256`,
+        );
         const cli = path.join(dir, `cli-${cores}.tar`);
         cliSquash(APP, cli, { from: 'root', tag: 'verify/app:squashed' });
         assert.equal(firstDifference(out, cli), -1, 'the same bytes as the CLI');
@@ -104,15 +122,21 @@ describe('layers verified in parallel workers', () => {
     const cliMessage = native.stderr.replace(/^docker-squash: /, '').trim();
     assert.match(cliMessage, /^layer \d+ \(`.+`\) has content sha256:[0-9a-f]{64} but the image config promises/);
     const shown = {};
-    for (const cores of [1, 2, 4]) {
-      const page = await pageWith(cores);
+    for (const [cores, memory] of [
+      [1],
+      [2],
+      [4],
+      [2, 1e-9], // the helper hashes in wasm
+    ]) {
+      const page = await pageWith(cores, memory);
       try {
         await openArchive(page, DAMAGED);
         await page.click('#root');
         await page.waitForSelector('#error:not([hidden])', { timeout: 120000 });
         assert.equal(await page.getAttribute('#error', 'data-code'), 'DIGEST_MISMATCH');
-        shown[cores] = await page.textContent('#error');
-        assert.ok(shown[cores].includes(cliMessage), `${cores} cores: ${shown[cores]}`);
+        const key = cores + (memory ? '-wasm' : '');
+        shown[key] = await page.textContent('#error');
+        assert.ok(shown[key].includes(cliMessage), `${key}: ${shown[key]}`);
         assert.equal(await page.isVisible('#result'), false, 'no download is offered');
       } finally {
         await page.close();
@@ -120,6 +144,7 @@ describe('layers verified in parallel workers', () => {
     }
     assert.equal(shown[2], shown[1], 'with helpers as without');
     assert.equal(shown[4], shown[1]);
+    assert.equal(shown['2-wasm'], shown[1], "with the helper's SHA-256 in wasm");
   });
 
   test('Cancel ends the squash and every helper', async (t) => {

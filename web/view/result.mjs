@@ -110,7 +110,8 @@ function runFacts(done, file, seconds, phases) {
       key: 'verifiers',
       label: 'Layers verified',
       value: done.verifiers
-        ? `in ${done.verifiers} worker${done.verifiers === 1 ? '' : 's'} alongside the squash`
+        ? `in ${done.verifiers} worker${done.verifiers === 1 ? '' : 's'} alongside the squash` +
+          (done.hashedWhole ? `, ${done.hashedWhole} of ${done.sizable} with the browser's own SHA-256` : '')
         : 'by the squash itself',
       raw: String(done.verifiers || 0),
     },

@@ -13,8 +13,8 @@ use crate::options::{ArchiveFormat, ProgressFn, SquashFrom, SquashOptions};
 use crate::read::compression::Compression;
 use crate::read::manifests::{find_images, ImageDesc};
 use crate::read::members::Members;
-use crate::read::verify::{read_layers, verify_layers};
-use crate::report::{ImageInfo, Inspection, SquashPointChoice, SquashReport};
+use crate::read::verify::{layer_ranges, read_layers, verify_layers};
+use crate::report::{ImageInfo, Inspection, LayerRange, SquashPointChoice, SquashReport};
 use crate::scratch::ScratchFactory;
 use crate::source::ReadAt;
 use crate::write;
@@ -91,16 +91,26 @@ impl<'s> Archive<'s> {
     /// against their diff_ids and reads no other; fails as [`Archive::squash`] fails on a
     /// damaged layer (DIGEST_MISMATCH naming it). For a host that verifies in parallel
     /// (one call per worker, each with its share of the layers) while the squash itself
-    /// runs with `verify` off.
+    /// runs with `verify` off. `hashed`: digests the host computed by its own means of the
+    /// bytes of some of the plain [`Archive::layer_ranges`]; those are compared, not read.
     pub fn verify_layers(
         &self,
         image: Option<&str>,
         platform: Option<&str>,
         layers: &[usize],
+        hashed: &[(usize, String)],
         progress: &mut ProgressFn,
     ) -> Result<()> {
         let idx = self.select(image, platform)?;
-        verify_layers(&self.members, &self.images[idx], self.sha256.as_ref(), layers, progress)
+        verify_layers(&self.members, &self.images[idx], self.sha256.as_ref(), layers, hashed, progress)
+    }
+
+    /// Where the chosen image's layers lie in the input, and which are stored as their
+    /// tar, as is (empty when the whole input is compressed): for a host that hashes them
+    /// itself.
+    pub fn layer_ranges(&self, image: Option<&str>, platform: Option<&str>) -> Result<Vec<LayerRange>> {
+        let idx = self.select(image, platform)?;
+        layer_ranges(&self.members, &self.images[idx])
     }
 
     /// Squashes and streams the resulting archive to `out`.

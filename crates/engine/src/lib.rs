@@ -74,8 +74,8 @@ pub use options::{ArchiveFormat, LayerCompression, ProgressFn, SquashFrom, Squas
 pub use read::compression::{expansion_limit, Compression, MAX_RATIO, MIN_EXPANSION_LIMIT};
 pub use read::spool::{spool, Spooled};
 pub use report::{
-    HistoryRow, ImageInfo, Inspection, LayerInfo, Progress, SquashPointChoice, SquashPointEstimate, SquashReport,
-    WasteGroup, WastedFile,
+    HistoryRow, ImageInfo, Inspection, LayerInfo, LayerRange, Progress, SquashPointChoice, SquashPointEstimate,
+    SquashReport, WasteGroup, WastedFile,
 };
 pub use scratch::{Scratch, ScratchFactory};
 pub use source::{RangeReader, ReadAt, SliceSource};

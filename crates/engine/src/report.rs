@@ -94,6 +94,22 @@ pub struct LayerInfo {
     pub wasted_bytes: u64,
 }
 
+/// Where a layer's stored bytes lie in the input. When `plain` (stored as its tar, as
+/// is) their SHA-256 is its diff_id: a host can hash them by its own means (a browser's
+/// native SHA-256, which needs them whole) and hand the digest to `verify_layers`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LayerRange {
+    /// Position among the image's layers, from 0 (bottom).
+    pub index: usize,
+    /// Offset of its first byte in the input.
+    pub offset: u64,
+    /// Its stored size in bytes.
+    pub size: u64,
+    /// Stored uncompressed: the bytes are the tar whose SHA-256 is the diff_id.
+    pub plain: bool,
+}
+
 /// The squash point chosen, and why.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

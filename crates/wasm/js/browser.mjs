@@ -5,7 +5,7 @@
 // it is read into memory first (16 MB parts): for big archives, call this from a worker.
 
 import initWasm, * as wasm from './wasm/web/@OUT_NAME@.js';
-import { createApi, toSource } from './common.mjs';
+import { createApi, subtleWhole, toSource } from './common.mjs';
 
 let ready = null;
 let loaded = null; // the wasm instance's exports, once loaded
@@ -43,7 +43,7 @@ export function wasmMemory() {
   return loaded ? loaded.memory : null;
 }
 
-const api = createApi({ load: init, open: async (input) => ({ source: await toSource(input) }) });
+const api = createApi({ load: init, open: async (input) => ({ source: await toSource(input) }), whole: subtleWhole });
 
 export const list = api.list;
 export const inspect = api.inspect;

@@ -4,7 +4,7 @@
 // main entry (`docker-squash-wasm`) when the bundler has no WebAssembly-module support.
 
 import * as wasm from './wasm/bundler/@OUT_NAME@.js';
-import { createApi, toSource } from './common.mjs';
+import { createApi, subtleWhole, toSource } from './common.mjs';
 
 /** Nothing to do: the bundler instantiates the wasm (the same API as the main entry). */
 export async function init() {
@@ -16,7 +16,11 @@ export async function lowLevel() {
   return wasm;
 }
 
-const api = createApi({ load: () => wasm, open: async (input) => ({ source: await toSource(input) }) });
+const api = createApi({
+  load: () => wasm,
+  open: async (input) => ({ source: await toSource(input) }),
+  whole: subtleWhole,
+});
 
 export const list = api.list;
 export const inspect = api.inspect;

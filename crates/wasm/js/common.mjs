@@ -102,6 +102,42 @@ export async function toSource(input) {
   );
 }
 
+const GiB = 2 ** 30;
+
+/**
+ * The browser's own SHA-256 (`crypto.subtle`, native code: several times SHA-256 in wasm)
+ * needs the bytes whole, so a plain layer is read whole into memory for it, one at a time
+ * and only up to `max()` bytes: a quarter of the device's memory, at most 2 GiB. For the
+ * browser entries (Node hashes natively as it reads).
+ */
+export const subtleWhole = {
+  max() {
+    const gb = (typeof navigator === 'object' && navigator.deviceMemory) || 4;
+    return Math.min(2 * GiB, (gb * GiB) / 4);
+  },
+  /** `sha256:…` of `input[offset, offset + size)`, or null where it cannot be had this way. */
+  async hash(input, { offset, size }) {
+    const subtle = globalThis.crypto && globalThis.crypto.subtle; // secure contexts only
+    if (!subtle) return null;
+    try {
+      let bytes;
+      if (typeof Blob === 'function' && input instanceof Blob) {
+        bytes = await input.slice(offset, offset + size).arrayBuffer();
+      } else if (ArrayBuffer.isView(input) || input instanceof ArrayBuffer) {
+        const b = input instanceof ArrayBuffer ? new Uint8Array(input) : input;
+        bytes = new Uint8Array(b.buffer, b.byteOffset + offset, size);
+      } else {
+        return null;
+      }
+      if (bytes.byteLength !== size) return null;
+      const d = new Uint8Array(await subtle.digest('SHA-256', bytes));
+      return `sha256:${Array.from(d, (x) => x.toString(16).padStart(2, '0')).join('')}`;
+    } catch {
+      return null; // no memory for it, say: the engine reads and hashes the layer itself
+    }
+  },
+};
+
 function checkOptions(opts) {
   if (opts === undefined || opts === null) return {};
   if (typeof opts !== 'object') throw badArgument('options must be an object');
@@ -112,10 +148,12 @@ function checkOptions(opts) {
  * The wrapper's functions over a low-level module (`{ list, inspect, squash, checkTag,
  * checkOptions, version }` of a wasm-pack target), loaded by `load()` (sync or async), with `open(input)`
  * giving `{ source, close? }`, `sha256` the host's SHA-256 factory where it has a
- * synchronous one (Node), and `scratch` its scratch-space factory (Node: a temporary
- * file), each used unless the caller's options say otherwise.
+ * synchronous one (Node), `scratch` its scratch-space factory (Node: a temporary
+ * file), each used unless the caller's options say otherwise, and `whole` where the host
+ * has a faster SHA-256 that needs the bytes whole (browsers: `{ hash(input, range),
+ * max() }`, see browser.mjs), used by `verifyLayers`.
  */
-export function createApi({ load, open, sha256, scratch }) {
+export function createApi({ load, open, sha256, scratch, whole }) {
   const hashOf = (o) => (o.sha256 === undefined ? sha256 : o.sha256);
   const scratchOf = (o) => (o.scratch === undefined ? scratch : o.scratch);
   async function using(input, fn) {
@@ -126,6 +164,32 @@ export function createApi({ load, open, sha256, scratch }) {
     } finally {
       if (close) close();
     }
+  }
+
+  /**
+   * The plain layers of `o.layers` up to `o.wholeLayerMax` bytes, hashed whole by the
+   * host, one at a time: `{ hashed: [{ index, digest }], done, total }` (bytes hashed, bytes
+   * of all of `o.layers`), or null. A layer the host cannot take is left to the engine.
+   */
+  async function hashedWhole(input, o) {
+    const max = o.wholeLayerMax === undefined ? whole.max() : Number(o.wholeLayerMax);
+    if (!(max > 0) || !Array.isArray(o.layers) || o.layers.length === 0) return null;
+    const ranges = await using(input, (low, source) =>
+      low.layerRanges(source, { image: o.image, platform: o.platform }),
+    );
+    const wanted = ranges.filter((r) => o.layers.includes(r.index));
+    const total = wanted.reduce((s, r) => s + r.size, 0);
+    const out = { hashed: [], done: 0, total };
+    for (const r of wanted.filter((r) => r.plain && r.size <= max)) {
+      const digest = await whole.hash(input, r);
+      if (!digest) continue;
+      out.hashed.push({ index: r.index, digest });
+      out.done += r.size;
+      if (o.onProgress && o.onProgress({ phase: 'read', bytesDone: out.done, bytesTotal: total }) === false) {
+        throw codedError('cancelled', 'CANCELLED');
+      }
+    }
+    return out.hashed.length > 0 ? out : null;
   }
 
   return {
@@ -151,19 +215,28 @@ export function createApi({ load, open, sha256, scratch }) {
     /**
      * Verifies only the layers `opts.layers` (indices, 0 at the bottom) against their
      * diff_ids; rejects as `squash` does on a damaged layer. For verifying in parallel
-     * workers while a squash runs with `verify: false`.
+     * workers while a squash runs with `verify: false`. Resolves with `hashedWhole`: the
+     * layers hashed by the host's own SHA-256 (browsers), not read by the engine.
      */
     async verifyLayers(input, opts) {
       const o = checkOptions(opts);
-      return using(input, (low, source) =>
+      const pre = whole && o.hashed === undefined ? await hashedWhole(input, o) : null;
+      // The engine compares the host's digests (its words on a damaged layer) and reads the rest.
+      const onProgress =
+        pre && o.onProgress
+          ? (p) => o.onProgress({ ...p, bytesDone: pre.done + p.bytesDone, bytesTotal: pre.total })
+          : o.onProgress;
+      await using(input, (low, source) =>
         low.verifyLayers(source, {
           image: o.image,
           platform: o.platform,
           layers: o.layers,
-          onProgress: o.onProgress,
+          hashed: pre ? pre.hashed : o.hashed,
+          onProgress,
           sha256: hashOf(o),
         }),
       );
+      return { hashedWhole: pre ? pre.hashed.map((h) => h.index) : [] };
     },
 
     /**

@@ -7,6 +7,7 @@ import type {
   SquashOptions,
   LowLevelSquashOptions,
   VerifyOptions,
+  LayerRange,
   Spooled,
   CliArgs,
   Progress,
@@ -31,6 +32,7 @@ export type {
   SquashOptions,
   LowLevelSquashOptions,
   VerifyOptions,
+  LayerRange,
   Spooled,
   CliArgs,
   Progress,
@@ -78,9 +80,14 @@ export function checkOptions(options?: SquashOptions): Promise<void>;
 /**
  * Verifies only the layers `options.layers` (indices, 0 at the bottom) against their
  * diff_ids; rejects as `squash` does on a damaged layer (code DIGEST_MISMATCH, naming it).
- * For verifying in parallel workers while a squash runs with `verify: false`.
+ * For verifying in parallel workers while a squash runs with `verify: false`. In browsers,
+ * plain layers up to `options.wholeLayerMax` bytes are hashed with `crypto.subtle`.
  */
-export function verifyLayers(input: Input, options: VerifyOptions): Promise<void>;
+/** What `verifyLayers` tells: which layers the browser's own SHA-256 hashed (none in Node). */
+export interface VerifyResult {
+  hashedWhole: number[];
+}
+export function verifyLayers(input: Input, options: VerifyOptions): Promise<VerifyResult>;
 /** The engine's version. */
 export function version(): Promise<string>;
 /** Loads the .wasm (browser entry only; done on first use). Give a URL to load it from elsewhere. */

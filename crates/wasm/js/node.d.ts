@@ -1,6 +1,6 @@
 // Types of the Node.js entry: the wrapper's, plus file paths and writing to a file.
 import type { Input as BaseInput, InspectOptions, SquashOptions, SquashResult, Source } from './index.js';
-import type { Inspection, ScratchSpace, SquashReport, VerifyOptions } from './index.js';
+import type { Inspection, ScratchSpace, SquashReport, VerifyOptions, VerifyResult } from './index.js';
 
 export type {
   Source,
@@ -22,6 +22,8 @@ export type {
   SquashOptions,
   LowLevelSquashOptions,
   VerifyOptions,
+  VerifyResult,
+  LayerRange,
   Spooled,
   CliArgs,
   SquashResult,
@@ -50,7 +52,7 @@ export function squashToFile(
 ): Promise<SquashReport>;
 export function checkTag(tag: string): Promise<string>;
 export function checkOptions(options?: SquashOptions): Promise<void>;
-export function verifyLayers(input: Input, options: VerifyOptions): Promise<void>;
+export function verifyLayers(input: Input, options: VerifyOptions): Promise<VerifyResult>;
 export function version(): Promise<string>;
 /** A random-access source over a file path or an open descriptor (reads with fs.readSync). */
 export function fileSource(file: string | URL | number): FileSource;

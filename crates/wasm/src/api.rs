@@ -84,6 +84,8 @@ pub fn verify_layers(
     let r: ReadOptions = options::read(&options)?;
     let which: options::LayerChoice = options::read(&options)?;
     let layers = which.layers.ok_or_else(|| bad_argument("options.layers (the layers to verify) is required"))?;
+    let hashed: Vec<(usize, String)> =
+        which.hashed.unwrap_or_default().into_iter().map(|h| (h.index, h.digest)).collect();
     let mut progress = progress::forwarder(r.on_progress, call.failed.clone());
     let src = Source::new(source, call.failed.clone())?;
     let mut archive = Archive::open(Box::new(src)).map_err(|e| call.error(e))?;
@@ -91,9 +93,25 @@ pub fn verify_layers(
         archive.set_sha256(sha256::factory(make, call.failed.clone()));
     }
     archive
-        .verify_layers(r.image.as_deref(), r.platform.as_deref(), &layers, &mut progress)
+        .verify_layers(r.image.as_deref(), r.platform.as_deref(), &layers, &hashed, &mut progress)
         .map_err(|e| call.error(e))?;
     call.finish(&()).map(|_| ())
+}
+
+/// Where the chosen image's layers lie in the input and which are stored as their tar,
+/// as is (empty when the whole archive is compressed): a host can hash those by its own
+/// means and give the digests to `verifyLayers` as `hashed`.
+#[wasm_bindgen(js_name = layerRanges, unchecked_return_type = "LayerRange[]")]
+pub fn layer_ranges(
+    source: JsSource,
+    #[wasm_bindgen(unchecked_param_type = "InspectOptions | undefined")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let call = Call::new();
+    let r: ReadOptions = options::read(&options)?;
+    let src = Source::new(source, call.failed.clone())?;
+    let archive = Archive::open(Box::new(src)).map_err(|e| call.error(e))?;
+    let ranges = archive.layer_ranges(r.image.as_deref(), r.platform.as_deref()).map_err(|e| call.error(e))?;
+    call.finish(&ranges)
 }
 
 /// The engine's options from the JS ones (`compress` and `format` are checked as the

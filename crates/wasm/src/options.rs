@@ -57,6 +57,15 @@ pub struct WriteOptions {
 pub struct LayerChoice {
     #[serde(default, deserialize_with = "layers")]
     pub layers: Option<Vec<usize>>,
+    #[serde(default, deserialize_with = "hashed")]
+    pub hashed: Option<Vec<Hashed>>,
+}
+
+/// A digest the host computed itself of a plain layer's bytes (see `layerRanges`).
+#[derive(Deserialize)]
+pub struct Hashed {
+    pub index: usize,
+    pub digest: String,
 }
 
 /// `options` (an object, or undefined/null for none) as `T`.
@@ -106,6 +115,7 @@ options! {
     format: String => String, "options.format must be a string: \"oci\" or \"docker\"";
     scratch: Js<Function> => Function, "options.scratch must be a function that returns { write, readAt }";
     layers: Vec<usize> => Vec<usize>, "options.layers must be an array of layer indices (0 at the bottom)";
+    hashed: Vec<Hashed> => Vec<Hashed>, "options.hashed must be an array of { index, digest } (digest: \"sha256:\" and 64 lowercase hex digits)";
 }
 
 fn truthy<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {

@@ -120,6 +120,28 @@ export interface ScratchSpace {
 export interface VerifyOptions extends InspectOptions {
   /** The layers to verify: indices, 0 at the bottom (as `LayerInfo.index`). */
   layers: number[];
+  /**
+   * Digests (`sha256:` and hex) the host computed itself of plain layers' bytes (see
+   * `layerRanges`; the browser entry does this with the browser's native SHA-256 for
+   * layers up to `wholeLayerMax` bytes): those layers are compared, not read.
+   */
+  hashed?: { index: number; digest: string }[];
+  /**
+   * Browser entry: a plain layer up to this many bytes is read whole and hashed with the
+   * browser's native SHA-256 (several times faster than SHA-256 in wasm; the layer is held
+   * in memory meanwhile, one at a time). Default: a quarter of `navigator.deviceMemory`
+   * (1 GiB where the browser does not tell), at most 2 GiB; 0 turns it off.
+   */
+  wholeLayerMax?: number;
+}
+
+/** Where a layer's stored bytes lie: `input[offset, offset + size)`. */
+export interface LayerRange {
+  index: number;
+  offset: number;
+  size: number;
+  /** Stored as its tar, as is: the bytes' SHA-256 is the layer's diff_id. */
+  plain: boolean;
 }
 
 export interface LowLevelSquashOptions extends SquashOptions {

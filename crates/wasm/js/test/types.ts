@@ -28,8 +28,13 @@ async function node(): Promise<void> {
   src.close();
   const tag: string = await checkTag('app');
   await checkOptions({ compress: 'zstd', level: 19, format: 'docker' });
-  await verifyLayers('image.tar', { layers: [0, 2], onProgress: (p: Progress) => p.bytesDone > 0 });
-  console.log(total, r.newLayerDiffId ?? 'none', listed.format, tag, first.defaultFrom.layerIndex);
+  const verified = await verifyLayers('image.tar', {
+    layers: [0, 2],
+    onProgress: (p: Progress) => p.bytesDone > 0,
+    wholeLayerMax: 0,
+  });
+  const whole: number[] = verified.hashedWhole;
+  console.log(total, r.newLayerDiffId ?? 'none', listed.format, tag, first.defaultFrom.layerIndex, whole.length);
 }
 
 async function web(file: File): Promise<void> {
