@@ -13,7 +13,7 @@ import { showImageFacts } from './view/image-facts.mjs';
 import { showPlan } from './view/plan.mjs';
 import { hideProgress, startProgress } from './view/progress.mjs';
 import { clearResult, showResult } from './view/result.mjs';
-import { cancelVerifiers, squashVerified } from './verifiers.mjs';
+import { cancelVerifiers, squashVerified, verifyInBackground } from './verifiers.mjs';
 import { WorkerBridge } from './worker-bridge.mjs';
 
 const ACCEPTED = /\.(tar|tar\.gz|tgz|tar\.zst|tzst|gz|zst)$/i;
@@ -50,6 +50,7 @@ export function cancel() {
 export async function openFile(file) {
   if (!file) return;
   cancel();
+  cancelVerifiers(); // the last file's, even when nothing else runs
   state.generation++;
   const gen = state.generation;
   hideError();
@@ -71,6 +72,7 @@ export async function openFile(file) {
     }
     state.busy = null;
     showImages();
+    verifyNow(gen);
     await analyse(gen);
   } catch (e) {
     if (gen !== state.generation) return;
@@ -103,7 +105,20 @@ function chooseImage(i) {
 /** Another image of a multi-image archive: shown at once, then analysed. */
 export function selectImage(i) {
   chooseImage(i);
+  verifyNow(state.generation);
   analyse(state.generation);
+}
+
+/**
+ * The helpers start verifying the chosen image's layers at once; a damaged layer is shown
+ * as soon as it is found (the squash, if asked for, fails with the same words).
+ */
+function verifyNow(gen) {
+  const v = verifyInBackground(state.file, imageOptions(state.listing.images, state.image), layersOf(state.image));
+  v?.promise.catch((e) => {
+    if (gen === state.generation && e.code !== 'CANCELLED' && state.busy !== 'squash')
+      showError(e, 'verify the layers');
+  });
 }
 
 async function analyse(gen) {

@@ -1,6 +1,8 @@
 // `make bench`'s page row: headless Chromium squashes FILE from root (no compression)
 //   - in the page itself (web/), timed as the page times it: from the click on "Squash
-//     everything (root)" to the download being offered, the layers verified by helper
+//     everything (root)" to the download being offered (and, as `…-from-drop`, from the
+//     file being dropped: the listing, the analysis and the helpers' verification, which
+//     start at once, included), the layers verified by helper
 //     workers as on this machine's cores, and with 8 cores claimed (more helpers than
 //     cores: what the page would reach with 8, approximately), and with 1 (no helpers);
 //   - step by step in one worker (page/probe-worker.mjs), each step its own pass;
@@ -22,6 +24,9 @@ const STEPS = [
   { step: 'inspect', options: { verify: false } }, // as the page analyses
   { step: 'squash-noverify', options: { compress: 'none' } },
   { step: 'squash', options: { compress: 'none' } },
+  { step: 'read-whole' },
+  { step: 'digest-whole' },
+  { step: 'verify' },
 ];
 
 // The probe next to the package's browser entry, as the page has it.
@@ -53,6 +58,7 @@ async function appRun(cores) {
     if (cores)
       await page.addInitScript((n) => Object.defineProperty(navigator, 'hardwareConcurrency', { get: () => n }), cores);
     await page.goto(app.url);
+    const dropped = performance.now();
     await openArchive(page, file);
     await page.selectOption('#compress', 'none');
     await page.click('#root');
@@ -66,7 +72,7 @@ async function appRun(cores) {
       seconds: Number(document.querySelector('#result-facts dd[data-key="time"]')?.dataset.value),
     }));
     if (r.state !== 'done') throw new Error(`the page failed: ${r.error}`);
-    return r.seconds * 1000;
+    return { click: r.seconds * 1000, drop: performance.now() - dropped };
   } finally {
     await page.close();
   }
@@ -89,12 +95,16 @@ try {
     const r = await pageRun();
     for (const s of r.steps) (page[s.step] ??= []).push(s.ms);
     peak = Math.max(peak, r.memoryPeak);
-    cli.push(cliRun());
-    (page.page ??= []).push(await appRun());
-    cli.push(cliRun());
-    (page['page-8-cores'] ??= []).push(await appRun(8));
-    cli.push(cliRun());
-    (page['page-1-core'] ??= []).push(await appRun(1));
+    for (const [name, cores] of [
+      ['page', undefined],
+      ['page-8-cores', 8],
+      ['page-1-core', 1],
+    ]) {
+      cli.push(cliRun());
+      const t = await appRun(cores);
+      (page[name] ??= []).push(t.click);
+      (page[`${name}-from-drop`] ??= []).push(t.drop);
+    }
   }
   const size = fs.statSync(file).size;
   const out = { bytes: size, rounds, cliMs: Math.round(median(cli)), wasmMemoryPeak: peak, steps: {} };

@@ -2,8 +2,8 @@
 // spare core, at most three), hashing plain layers with the browser's own SHA-256 where
 // the device's memory allows (else in wasm): the download is the CLI's, byte for byte,
 // with one core's worth of helpers or three; a damaged layer is found and named exactly as
-// the squash alone (one core) and the native CLI name it, whichever SHA-256 hashed it;
-// Cancel ends every worker.
+// the squash alone (one core) and the native CLI name it, whichever SHA-256 hashed it, and
+// as soon as the file is opened (the helpers start then); Cancel ends every worker.
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -145,6 +145,20 @@ describe('layers verified in parallel workers', () => {
     assert.equal(shown[2], shown[1], 'with helpers as without');
     assert.equal(shown[4], shown[1]);
     assert.equal(shown['2-wasm'], shown[1], "with the helper's SHA-256 in wasm");
+  });
+
+  test('the helpers verify from the moment the file is opened: a damaged layer is shown unasked', async () => {
+    const page = await pageWith(2);
+    try {
+      await openArchive(page, DAMAGED, { analysed: false });
+      await page.waitForSelector('#error:not([hidden])', { timeout: 120000 });
+      assert.equal(await page.getAttribute('#error', 'data-code'), 'DIGEST_MISMATCH');
+      assert.equal(await page.textContent('#error-title'), 'Could not verify the layers');
+      assert.match(await page.textContent('#error-detail'), /^DIGEST_MISMATCH: layer \d+ \(`.+`\) has content sha256:/);
+      assert.equal(await page.isVisible('#result'), false);
+    } finally {
+      await page.close();
+    }
   });
 
   test('Cancel ends the squash and every helper', async (t) => {

@@ -107,13 +107,14 @@ const GiB = 2 ** 30;
 /**
  * The browser's own SHA-256 (`crypto.subtle`, native code: several times SHA-256 in wasm)
  * needs the bytes whole, so a plain layer is read whole into memory for it, one at a time
- * and only up to `max()` bytes: a quarter of the device's memory, at most 2 GiB. For the
- * browser entries (Node hashes natively as it reads).
+ * and only up to `max()` bytes: an eighth of the device's memory, at most 1 GiB. While it
+ * is hashed a layer costs twice its size (`digest` works on a copy). For the browser
+ * entries (Node hashes natively as it reads).
  */
 export const subtleWhole = {
   max() {
     const gb = (typeof navigator === 'object' && navigator.deviceMemory) || 4;
-    return Math.min(2 * GiB, (gb * GiB) / 4);
+    return Math.min(GiB, (gb * GiB) / 8);
   },
   /** `sha256:…` of `input[offset, offset + size)`, or null where it cannot be had this way. */
   async hash(input, { offset, size }) {

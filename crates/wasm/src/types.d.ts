@@ -129,8 +129,9 @@ export interface VerifyOptions extends InspectOptions {
   /**
    * Browser entry: a plain layer up to this many bytes is read whole and hashed with the
    * browser's native SHA-256 (several times faster than SHA-256 in wasm; the layer is held
-   * in memory meanwhile, one at a time). Default: a quarter of `navigator.deviceMemory`
-   * (1 GiB where the browser does not tell), at most 2 GiB; 0 turns it off.
+   * in memory meanwhile, one at a time, and costs twice its size while it is hashed).
+   * Default: an eighth of `navigator.deviceMemory` (512 MiB where the browser does not
+   * tell), at most 1 GiB; 0 turns it off.
    */
   wholeLayerMax?: number;
 }

@@ -5,9 +5,13 @@
 //   inspect  the analysis (with the options given: the page's trusts the diff_ids)
 //   squash   the squash from root as the page runs it, output discarded
 //   squash-noverify  the same trusting the diff_ids (no layer hashing)
+//   read-whole   each plain layer read whole from the File in one slice (arrayBuffer())
+//   digest-whole the same, each then hashed with crypto.subtle (what a helper does)
+//   verify   verifyLayers over every layer, as one helper does it (the two above + the engine)
 // Posts { steps: [{ step, ms, bytes }], memoryPeak } or { error }.
 
 import * as squasher from './pkg/browser.mjs';
+import { blobSyncSource } from './pkg/common.mjs';
 
 const SLICE = 4 << 20;
 
@@ -25,11 +29,27 @@ async function streamAll(file) {
   return n;
 }
 
+async function wholeLayers(file, digest) {
+  const low = await squasher.lowLevel();
+  let n = 0;
+  for (const r of low.layerRanges(blobSyncSource(file)).filter((r) => r.plain)) {
+    const buf = await file.slice(r.offset, r.offset + r.size).arrayBuffer();
+    if (digest) await crypto.subtle.digest('SHA-256', buf);
+    n += buf.byteLength;
+  }
+  return n;
+}
+
 async function step(name, file, options) {
   const t0 = performance.now();
   let bytes = 0;
   if (name === 'read') bytes = readAll(file, options.slice);
-  else if (name === 'stream') bytes = await streamAll(file);
+  else if (name === 'read-whole' || name === 'digest-whole') bytes = await wholeLayers(file, name === 'digest-whole');
+  else if (name === 'verify') {
+    const facts = await squasher.list(file);
+    const layers = facts.images[0].history.flatMap((h) => (h.layer ? [h.layer.index] : []));
+    await squasher.verifyLayers(file, { layers });
+  } else if (name === 'stream') bytes = await streamAll(file);
   else if (name === 'list') await squasher.list(file);
   else if (name === 'inspect') await squasher.inspect(file, options);
   else {
