@@ -5,7 +5,8 @@
 #   (b) the PyPI squasher   docker-squash (python) -f <base image id> -t TAG IMAGE, in the engine
 #   (c) the floor           cat in.tar >/dev/null  +  sha256sum of the squashed layer tar
 #   (d) the wasm build in Node, when the npm package ships a bench script
-#   (e) the page in headless Chromium (tests/bench/page.mjs), step by step
+#   (e) the page in headless Chromium (tests/bench/page.mjs), step by step, and the npm
+#       package in Node step by step (tests/bench/node.mjs)
 #   (f) registry -> registry (tests/bench/registry.sh) against skopeo copy and the engine
 # and prints one table: wall time and peak RSS (GNU time '%e %M'), the ratios against the
 # targets, our peak RSS on the 1 GB image and on a 2x one, and checks that the squashed
@@ -439,6 +440,15 @@ if [ -x /usr/bin/chromium ] && [ -d tests/node_modules/playwright-core ] && [ -s
   fi
 fi
 
+# ---- the npm package in Node, step by step (tests/bench/node.mjs) ----------------------
+NODE_STATE="not run (needs make wasm)"
+if [ -s "$(sed -n '/^\[npm\]/,/^\[/s/^package-dir *= *"\([^"]*\)".*/\1/p' wasm-pack.toml)/node.mjs" ]; then
+  log "the npm package in Node, step by step"
+  NODE_STATE=ok
+  (cd tests && node bench/node.mjs "$IN" "${BENCH_NODE_REPEAT:-3}") >"$R/node.json" 2>>"$R/node.log" ||
+    { NODE_STATE="failed (log: $R/node.log)"; fail "node steps: $NODE_STATE"; }
+fi
+
 for img in bench-squashed bench-squashed2x bench-squashed2xb bench-py bench-wasm; do docker rmi -f "$img:$KEY" >/dev/null 2>&1 || true; done
 # A tool that re-tagged the original would break the next run's cache: put it back.
 [ "$(docker image inspect -f '{{.Id}}' "bench-img:$KEY" 2>/dev/null)" = "$ORIG_ID" ] || docker tag "$ORIG_ID" "bench-img:$KEY"
@@ -496,12 +506,18 @@ fi
 row "    python docker-squash --output-path, no load" python_tar "engine -> tar: $(py_phases "$R/python_tar.log" write)"
 page_rows() { # json label
   [ -s "$1" ] || { printf '%-48s %s\n' "    $2" "$PAGE_STATE"; return; }
-  jq -r --arg l "$2" '"    \($l): the page \(.steps.page.ms / 1000) s, \(.steps.page.mbps) MB/s; CLI \(.cliMs / 1000) s; page / CLI \(.steps.page.vsCli); claiming 8 cores \(.steps["page-8-cores"].vsCli)  (\(.rounds) alternating runs)",
+  jq -r --arg l "$2" '"    \($l): the page \(.steps.page.ms / 1000) s, \(.steps.page.mbps) MB/s; CLI \(.cliMs / 1000) s; page / CLI \(.steps.page.vsCli) from the click, \(.steps["page-from-drop"].vsCli) from the drop; claiming 8 cores \(.steps["page-8-cores"].vsCli); 1 core \(.steps["page-1-core"].vsCli)  (\(.rounds) alternating runs)",
     "      steps: " + ([.steps | to_entries[] | "\(.key) \(.value.ms / 1000) s"] | join(", ")) + "; wasm memory peak \(.wasmMemoryPeak / 1048576 | floor) MiB"' "$1"
 }
 echo "(e) the page in headless Chromium (tests/bench/page.mjs; -from root -compress none; steps: one worker)"
 page_rows "$R/page.json" "classic in.tar"
 page_rows "$R/page-oci.json" "OCI gzip (Docker 29's save)"
+echo "(e') the npm package in Node, step by step (tests/bench/node.mjs; -from root -compress none)"
+if [ -s "$R/node.json" ]; then
+  jq -r '"    classic in.tar: CLI \(.cliMs / 1000) s; " + ([.steps | to_entries[] | "\(.key) \(.value.ms / 1000) s (\(.value.vsCli)x)"] | join(", ")) + "  (\(.rounds) alternating runs)"' "$R/node.json"
+else
+  printf '%-48s %s\n' "    classic in.tar" "$NODE_STATE"
+fi
 echo "the new layer's compression (tar -> tar; the squashed layer is $layer_mb MiB as a tar)"
 gz_mib() { [ -s "$1" ] && awk '{ printf "%.1f", $1 / 1048576 }' "$1" || echo "?"; }
 nl_mib() { [ -s "$1" ] && awk -v b="$(new_layer_bytes "$1")" 'BEGIN { printf "%.1f", b / 1048576 }' || echo "?"; }
