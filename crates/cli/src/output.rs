@@ -26,16 +26,47 @@ pub enum Output {
         dest: PathBuf,
         pending: Pending,
     },
-    /// `docker load` (or podman's) reading what is written; its child is in `pending`.
-    Load {
-        w: BufWriter<ChildStdin>,
-        engine: Engine,
-        run: crate::engine::Run,
-        said: JoinHandle<String>,
-        pending: Pending,
-    },
+    /// `docker load` (or podman's) reading what is written.
+    Load(Load),
     /// An archive in an unlinked temporary file, pushed to a registry on commit.
     Push(crate::registry::Push),
+}
+
+/// An engine's load reading what is written; its child is in `pending` (killed on a signal).
+pub struct Load {
+    w: BufWriter<ChildStdin>,
+    engine: Engine,
+    run: crate::engine::Run,
+    said: JoinHandle<String>,
+    pending: Pending,
+}
+
+impl Load {
+    /// Ends the stream and waits for the load; returns what it said (`Loaded image: app:sq`).
+    fn commit(self) -> Result<Vec<String>, String> {
+        let Load { w, engine, run, said, pending } = self;
+        let verb = format!("{} load", engine.program());
+        let flushed = w.into_inner().map(drop).map_err(|e| format!("writing to {verb}: {}", e.error()));
+        // The stream is whole once flushed; closing stdin (dropping it) lets the load end.
+        let Some(mut child) = pending.release_load() else { return Err(format!("{verb} ended early")) };
+        if let Err(e) = flushed {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(e);
+        }
+        run.finish(&mut child, &verb)?;
+        let said = said.join().unwrap_or_default();
+        Ok(said.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect())
+    }
+
+    /// Stops the load before it takes a partial stream.
+    fn abandon(self) {
+        if let Some(mut child) = self.pending.release_load() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        drop(self.w);
+    }
 }
 
 /// stdout, noting when its reader has gone (`| head -c 1000`): that ends the run quietly.
@@ -65,7 +96,7 @@ impl Output {
                 let stdin = child.stdin.take().ok_or("no stdin for the engine's load")?;
                 pending.hold_load(child);
                 let w = BufWriter::with_capacity(1 << 20, stdin);
-                Ok(Output::Load { w, engine: *engine, run, said, pending: pending.clone() })
+                Ok(Output::Load(Load { w, engine: *engine, run, said, pending: pending.clone() }))
             }
             Location::Registry { reference } => Ok(Output::Push(crate::registry::Push::open(reference)?)),
         }
@@ -108,7 +139,7 @@ impl Output {
             Output::Stdout(w) => w,
             Output::Device(w, _) => w,
             Output::File { w, .. } => w,
-            Output::Load { w, .. } => w,
+            Output::Load(l) => &mut l.w,
             Output::Push(p) => &mut p.w,
         }
     }
@@ -122,46 +153,29 @@ impl Output {
         args: &Args,
         log: &mut dyn FnMut(&str),
     ) -> Result<Vec<String>, String> {
-        if let Output::Push(p) = self {
-            return p.commit(pulled, args, log);
-        }
-        if let Output::Load { w, engine, run, said, pending } = self {
-            let verb = format!("{} load", engine.program());
-            let flushed = w.into_inner().map(drop).map_err(|e| format!("writing to {verb}: {}", e.error()));
-            // The stream is whole once flushed; closing stdin (dropping it) lets the load end.
-            let child = pending.release_load();
-            let Some(mut child) = child else { return Err(format!("{verb} ended early")) };
-            if let Err(e) = flushed {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(e);
-            }
-            run.finish(&mut child, &verb)?;
-            let said = said.join().unwrap_or_default();
-            return Ok(said.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect());
-        }
-        self.commit_file().map(|()| Vec::new())
-    }
-
-    fn commit_file(self) -> Result<(), String> {
         match self {
-            Output::Stdout(mut w) => w.flush().map_err(|e| format!("writing to stdout: {e}")),
-            Output::Device(mut w, dest) => w.flush().map_err(|e| format!("writing {}: {e}", dest.display())),
-            Output::File { w, tmp, dest, pending } => pending.finish(|| {
-                let f = w.into_inner().map_err(|e| {
-                    let _ = std::fs::remove_file(&tmp);
-                    format!("writing {}: {}", dest.display(), e.error())
-                })?;
-                if let Err(e) = f.sync_all() {
-                    let _ = std::fs::remove_file(&tmp);
-                    return Err(format!("writing {}: {e}", dest.display()));
-                }
-                std::fs::rename(&tmp, &dest).map_err(|e| {
-                    let _ = std::fs::remove_file(&tmp);
-                    format!("cannot move the result to {}: {e}", dest.display())
+            Output::Push(p) => p.commit(pulled, args, log),
+            Output::Load(l) => l.commit(),
+            Output::Stdout(mut w) => w.flush().map(|()| Vec::new()).map_err(|e| format!("writing to stdout: {e}")),
+            Output::Device(mut w, dest) => {
+                w.flush().map(|()| Vec::new()).map_err(|e| format!("writing {}: {e}", dest.display()))
+            }
+            Output::File { w, tmp, dest, pending } => pending
+                .finish(|| {
+                    let f = w.into_inner().map_err(|e| {
+                        let _ = std::fs::remove_file(&tmp);
+                        format!("writing {}: {}", dest.display(), e.error())
+                    })?;
+                    if let Err(e) = f.sync_all() {
+                        let _ = std::fs::remove_file(&tmp);
+                        return Err(format!("writing {}: {e}", dest.display()));
+                    }
+                    std::fs::rename(&tmp, &dest).map_err(|e| {
+                        let _ = std::fs::remove_file(&tmp);
+                        format!("cannot move the result to {}: {e}", dest.display())
+                    })
                 })
-            }),
-            Output::Load { .. } | Output::Push(_) => Ok(()),
+                .map(|()| Vec::new()),
         }
     }
 
@@ -174,13 +188,7 @@ impl Output {
                     let _ = std::fs::remove_file(tmp);
                 });
             }
-            Output::Load { w, pending, .. } => {
-                if let Some(mut child) = pending.release_load() {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                }
-                drop(w);
-            }
+            Output::Load(l) => l.abandon(),
             // An unlinked file: nothing pushed, nothing left.
             Output::Stdout(_) | Output::Device(..) | Output::Push(_) => {}
         }
