@@ -2,61 +2,22 @@
 // is read, and a stdin that ends early, give one clear line naming what happened (the
 // native CLI's words), exit 1, and leave no output, never a silently wrong image.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { requireBuild, workDir, PKG_DIR } from './helpers.mjs';
-import { writeArchive } from './archive.mjs';
-import { bigFill } from '../support/archive.mjs';
+import { bigArchiveFixture, startBin, sleep } from './bin-run.mjs';
 
-const BIN = path.join(PKG_DIR, 'bin/docker-squash-wasm.mjs');
-let dir;
-let archive;
-
-before(() => {
-  requireBuild({ cli: false });
-  dir = workDir('changing-input');
-  archive = path.join(dir, 'big.tar');
-  writeArchive(archive, {
-    tag: 'big:test',
-    createdBy: ['/bin/sh -c #(nop) ADD file:base in / '],
-    layers: [Array.from({ length: 4 }, (_, i) => ({ name: `f${i}`, size: 50 << 20, fill: bigFill(i) }))],
-  });
-});
-
-after(() => {
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function folder(name) {
-  const d = path.join(dir, name);
-  fs.rmSync(d, { recursive: true, force: true });
-  fs.mkdirSync(d, { recursive: true });
-  return d;
-}
-
-function run(args, tmp, stdin = 'ignore') {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, TMPDIR: tmp },
-    stdio: [stdin, 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const ended = new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
-  return { child, ended };
-}
+const fixture = bigArchiveFixture('changing-input', 4);
+const folder = fixture.folder;
 
 /** Squashes a copy of the archive to a file and runs `change` on the copy once the squash has started. */
 async function squashWhile(name, change) {
   const d = folder(name);
   const input = path.join(d, 'in.tar');
-  fs.copyFileSync(archive, input);
+  fs.copyFileSync(fixture.archive(), input);
   const [outDir, tmp] = [folder(`${name}-out`), folder(`${name}-tmp`)];
-  const r = run(['-from', 'root', '-compress', 'gzip', '-i', input, '-o', path.join(outDir, 'out.tar')], tmp);
+  const r = startBin(['-from', 'root', '-compress', 'gzip', '-i', input, '-o', path.join(outDir, 'out.tar')], tmp);
   const t0 = Date.now();
   while (fs.readdirSync(outDir).length === 0) {
     assert.ok(Date.now() - t0 < 60000, `${name}: the squash never started`);
@@ -77,14 +38,14 @@ function assertRefused(what, { code, stderr, outDir, tmp }, says) {
 }
 
 test('a file truncated while it is read: an error that says so, with both lengths, and no output', async () => {
-  const size = fs.statSync(archive).size;
+  const size = fs.statSync(fixture.archive()).size;
   const half = Math.floor(size / 2);
   const r = await squashWhile('truncated', (p) => fs.truncateSync(p, half));
   assertRefused('truncated', r, `${r.input} changed while it was read (truncated: ${half} bytes, ${size} when opened)`);
 });
 
 test('a file appended to while it is read: an error that says so, and no output', async () => {
-  const size = fs.statSync(archive).size;
+  const size = fs.statSync(fixture.archive()).size;
   const r = await squashWhile('appended', (p) => fs.appendFileSync(p, Buffer.alloc(4096)));
   assertRefused('appended', r, `changed while it was read (appended to: ${size + 4096} bytes, ${size} when opened)`);
 });
@@ -100,8 +61,8 @@ test('a file rewritten in place (same length) while it is read: an error that sa
 
 test('a stdin that ends early: an error that says the input is cut short, and no output', async () => {
   const [outDir, tmp] = [folder('early-out'), folder('early-tmp')];
-  const r = run(['-from', 'root', '-o', path.join(outDir, 'out.tar')], tmp, 'pipe');
-  const bytes = fs.readFileSync(archive);
+  const r = startBin(['-from', 'root', '-o', path.join(outDir, 'out.tar')], tmp, 'pipe');
+  const bytes = fs.readFileSync(fixture.archive());
   r.child.stdin.end(bytes.subarray(0, Math.floor((bytes.length * 2) / 3)));
   const { code, stderr } = await r.ended;
   assertRefused('stdin cut short', { code, stderr, outDir, tmp }, 'truncated');

@@ -4,55 +4,16 @@
 // 128 + the signal, stderr says so in one line, and neither the output folder nor the
 // temporary folder holds anything new. A closed stdout ends the run quietly.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { requireBuild, workDir, PKG_DIR } from './helpers.mjs';
-import { writeArchive } from './archive.mjs';
-import { bigFill } from '../support/archive.mjs';
+import { BIN, bigArchiveFixture, startBin, sleep } from './bin-run.mjs';
 
-const BIN = path.join(PKG_DIR, 'bin/docker-squash-wasm.mjs');
 const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 };
-let dir;
-let archive;
-
-before(() => {
-  requireBuild({ cli: false });
-  dir = workDir('signals');
-  archive = path.join(dir, 'big.tar');
-  writeArchive(archive, {
-    tag: 'big:test',
-    createdBy: ['/bin/sh -c #(nop) ADD file:base in / '],
-    layers: [Array.from({ length: 6 }, (_, i) => ({ name: `f${i}`, size: 50 << 20, fill: bigFill(i) }))],
-  });
-});
-
-after(() => {
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** A fresh empty folder under the test's work dir. */
-function folder(name) {
-  const d = path.join(dir, name);
-  fs.rmSync(d, { recursive: true, force: true });
-  fs.mkdirSync(d, { recursive: true });
-  return d;
-}
-
-function start(args, tmp, stdin = 'ignore') {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, TMPDIR: tmp },
-    stdio: [stdin, 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const ended = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr })));
-  return { child, ended };
-}
+const fixture = bigArchiveFixture('signals', 6);
+const folder = fixture.folder;
 
 async function waitFor(what, ready) {
   const t0 = Date.now();
@@ -75,8 +36,8 @@ async function endsBy(run, sig, outDir, tmp, when) {
 for (const sig of Object.keys(SIGNALS)) {
   test(`${sig} while stdin is spooled: 128+${SIGNALS[sig]}, one line, no spool left`, async () => {
     const [outDir, tmp] = [folder(`spool-out-${sig}`), folder(`spool-tmp-${sig}`)];
-    const run = start(['-from', 'root', '-o', path.join(outDir, 'out.tar')], tmp, 'pipe');
-    const fd = fs.openSync(archive, 'r');
+    const run = startBin(['-from', 'root', '-o', path.join(outDir, 'out.tar')], tmp, 'pipe');
+    const fd = fs.openSync(fixture.archive(), 'r');
     const half = Buffer.alloc(100 << 20);
     fs.readSync(fd, half, 0, half.length, 0);
     fs.closeSync(fd);
@@ -89,7 +50,10 @@ for (const sig of Object.keys(SIGNALS)) {
 
   test(`${sig} while the squash runs: the temporary output is removed`, async () => {
     const [outDir, tmp] = [folder(`run-out-${sig}`), folder(`run-tmp-${sig}`)];
-    const run = start(['-from', 'root', '-compress', 'gzip', '-i', archive, '-o', path.join(outDir, 'out.tar')], tmp);
+    const run = startBin(
+      ['-from', 'root', '-compress', 'gzip', '-i', fixture.archive(), '-o', path.join(outDir, 'out.tar')],
+      tmp,
+    );
     await waitFor('the temporary output', () => fs.readdirSync(outDir).length > 0);
     await sleep(300);
     run.child.kill(sig);
@@ -98,7 +62,10 @@ for (const sig of Object.keys(SIGNALS)) {
 
   test(`${sig} while the output is written: the temporary output is removed`, async () => {
     const [outDir, tmp] = [folder(`write-out-${sig}`), folder(`write-tmp-${sig}`)];
-    const run = start(['-from', 'root', '-format', 'docker', '-i', archive, '-o', path.join(outDir, 'out.tar')], tmp);
+    const run = startBin(
+      ['-from', 'root', '-format', 'docker', '-i', fixture.archive(), '-o', path.join(outDir, 'out.tar')],
+      tmp,
+    );
     const written = () => fs.readdirSync(outDir).some((n) => fs.statSync(path.join(outDir, n)).size > 0);
     await waitFor('the output being written', written);
     run.child.kill(sig);
@@ -108,7 +75,7 @@ for (const sig of Object.keys(SIGNALS)) {
 
 test('a closed stdout (| head -c 1000) ends the run quietly, with nothing left', async () => {
   const tmp = folder('closed-stdout');
-  const child = spawn(process.execPath, [BIN, '-from', 'root', '-i', archive], {
+  const child = spawn(process.execPath, [BIN, '-from', 'root', '-i', fixture.archive()], {
     env: { ...process.env, TMPDIR: tmp },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
