@@ -7,6 +7,7 @@
 # import/mount/push): the CRI plugin, which wants a CNI setup, and the snapshotters that
 # need what the machine lacks (aufs, btrfs, zfs, devmapper) are disabled: overlayfs stays.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/pidfile.sh"
 cmd=${1:?start|stop}
 dir=${2:?directory}
 mkdir -p "$dir"
@@ -57,13 +58,7 @@ EOF
     exit 1
     ;;
   stop)
-    if [ -f "$pidfile" ]; then
-      pid=$(cat "$pidfile")
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-      kill -9 "$pid" 2>/dev/null || true
-      rm -f "$pidfile"
-    fi
+    stop_pidfile "$pidfile" 15
     ;;
   *) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
 esac

@@ -5,6 +5,7 @@
 #   tests/support/dockerd.sh stop DIR    -> stops the daemon started in DIR (by pid)
 # DOCKERD_STORAGE_DRIVER chooses the driver (default overlay2, falls back to vfs).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/pidfile.sh"
 cmd=${1:?start|stop}
 dir=${2:?directory}
 mkdir -p "$dir"
@@ -42,13 +43,7 @@ case "$cmd" in
     echo "export DOCKER_HOST=unix://$sock"
     ;;
   stop)
-    if [ -f "$pidfile" ]; then
-      pid=$(cat "$pidfile")
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-      kill -9 "$pid" 2>/dev/null || true
-      rm -f "$pidfile"
-    fi
+    stop_pidfile "$pidfile" 30
     ;;
   *) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
 esac

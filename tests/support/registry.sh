@@ -10,6 +10,7 @@
 # Plain HTTP on 127.0.0.1: Docker takes loopback registries as insecure by itself, ctr
 # needs --plain-http.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/pidfile.sh"
 cmd=${1:?start|stop}
 dir=${2:?directory}
 mkdir -p "$dir"
@@ -83,13 +84,8 @@ EOF
     exit 1
     ;;
   stop)
-    if [ -f "$pidfile" ]; then
-      pid=$(cat "$pidfile")
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-      kill -9 "$pid" 2>/dev/null || true
-      rm -f "$pidfile" "$dir/address"
-    fi
+    stop_pidfile "$pidfile" 15
+    rm -f "$dir/address"
     ;;
   *) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
 esac
