@@ -23,6 +23,9 @@ import type {
   SquashError,
   HostSha256,
   ScratchSpace,
+  RegistryPulled,
+  RegistryPushed,
+  RegistryBlob,
 } from './wasm/web/@OUT_NAME@.js';
 
 export type {
@@ -47,6 +50,9 @@ export type {
   SquashError,
   HostSha256,
   ScratchSpace,
+  RegistryPulled,
+  RegistryPushed,
+  RegistryBlob,
 };
 
 /**
