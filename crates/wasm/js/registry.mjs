@@ -67,6 +67,9 @@ export function registryHost({ out, archive } = {}) {
               throw new Error(failure(e).detail);
             }
           },
+          cancel() {
+            if (reader) reader.cancel().catch(() => {});
+          },
         },
       };
     },

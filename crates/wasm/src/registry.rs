@@ -84,6 +84,16 @@ impl ResponseBody for JsBody {
     }
 }
 
+/// A body not read to its end (a 201's, a HEAD's) is cancelled, so that fetch lets its
+/// connection go now rather than when the garbage collector finds it.
+impl Drop for JsBody {
+    fn drop(&mut self) {
+        if let Ok(cancel) = get(&self.reader, "cancel").dyn_into::<Function>() {
+            let _ = cancel.call0(&self.reader);
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct Head {
     status: u16,

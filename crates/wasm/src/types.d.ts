@@ -375,7 +375,11 @@ export interface RegistryHost {
     headers: [string, string][],
     body: Uint8Array | { offset: number; length: number } | undefined,
     unverifiedTls: boolean,
-  ): Promise<{ status: number; headers: [string, string][]; body: { read(): Promise<Uint8Array | null> } }>;
+  ): Promise<{
+    status: number;
+    headers: [string, string][];
+    body: { read(): Promise<Uint8Array | null>; cancel(): void };
+  }>;
   sleep(ms: number): Promise<void>;
   millis(): number;
   env(name: string): string | undefined;
