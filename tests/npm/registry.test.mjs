@@ -258,7 +258,16 @@ describe('docker:// in the npm package', { skip }, () => {
     assert.equal(await code(pkg.list(`docker://${reg.address}/E2E:1`)), 'BAD_REFERENCE');
   });
 
-  test('credHelpers and credsStore run a real helper; -verbose shows no credential', () => {
+  test('inspect docker://: the native table', () => {
+    const args = ['inspect', `docker://${reg.address}/e2e/small-oci:1`];
+    const n = native(args);
+    const w = wasm(args);
+    assert.equal(n.status, 0, n.stderr);
+    assert.equal(w.status, 0, w.stderr);
+    assert.ok(w.stdout.equals(n.stdout), `${w.stdout}\n---\n${n.stdout}`);
+  });
+
+  test('auths, credHelpers and credsStore (a real helper) log in; -verbose shows no credential', () => {
     const helpers = path.join(dir, 'helpers');
     fs.mkdirSync(helpers, { recursive: true });
     const helper = path.join(helpers, 'docker-credential-e2etest');
@@ -270,14 +279,16 @@ describe('docker:// in the npm package', { skip }, () => {
     fs.chmodSync(helper, 0o755);
     const PATH = `${helpers}:${process.env.PATH}`;
     const src = `docker://${reg.address}/e2e/small-oci:1`;
-    for (const json of [{ credHelpers: { [reg.address]: 'e2etest' } }, { credsStore: 'e2etest' }]) {
-      const cfg = dockerConfig(`helper-${Object.keys(json)[0]}`, json);
+    const configs = [login(reg.password), { credHelpers: { [reg.address]: 'e2etest' } }, { credsStore: 'e2etest' }];
+    for (const json of configs) {
+      const cfg = dockerConfig(`login-${Object.keys(json)[0]}`, json);
       const args = ['-verbose', '-i', src, '-o', `docker://${reg.address}/e2e/helped:sq`];
       const n = native(args, cfg, { PATH });
       const w = wasm(args, cfg, { PATH });
       assert.equal(n.status, 0, n.stderr);
       assert.equal(w.status, 0, w.stderr);
       assert.match(w.stderr, /GET http:\/\/.*\/v2\/: 401 Unauthorized/);
+      assert.match(w.stderr, /^docker-squash-wasm: pushed docker:\/\//m);
       const b64 = Buffer.from(`${reg.user}:${reg.password}`).toString('base64');
       for (const secret of [reg.password, b64]) assert.ok(!w.stderr.includes(secret), `${secret} leaked`);
     }
