@@ -8,6 +8,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { requireBuild, tarball, workDir, run, CLI, ROOT } from './helpers.mjs';
@@ -291,6 +292,60 @@ describe('docker:// in the npm package', { skip }, () => {
       assert.match(w.stderr, /^docker-squash-wasm: pushed docker:\/\//m);
       const b64 = Buffer.from(`${reg.user}:${reg.password}`).toString('base64');
       for (const secret of [reg.password, b64]) assert.ok(!w.stderr.includes(secret), `${secret} leaked`);
+    }
+  });
+
+  test('through fetch, a 503 is retried and a blob cut midway is fetched again from its start', async () => {
+    // A proxy in front of the registry: the first manifest GET answers 503, the first
+    // GET of the biggest blob is cut after half its bytes.
+    const seen = [];
+    let cutDone = false;
+    let failDone = false;
+    const proxy = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      if (!failDone && req.method === 'GET' && /\/manifests\//.test(req.url)) {
+        failDone = true;
+        res.writeHead(503).end();
+        return;
+      }
+      const [host, port] = reg.address.split(':');
+      const up = http.request({ host, port, method: req.method, path: req.url, headers: req.headers }, (u) => {
+        const big = Number(u.headers['content-length'] ?? 0) > 100000 && /\/blobs\/sha256:/.test(req.url);
+        res.writeHead(u.statusCode, u.headers);
+        if (big && !cutDone) {
+          cutDone = true;
+          let sent = 0;
+          const half = Number(u.headers['content-length']) / 2;
+          u.on('data', (d) => {
+            if (sent >= half) return;
+            res.write(d.subarray(0, Math.min(d.length, half - sent)));
+            sent += d.length;
+            if (sent >= half) res.socket.destroy();
+          });
+          return;
+        }
+        u.pipe(res);
+      });
+      req.pipe(up);
+    });
+    await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = `127.0.0.1:${proxy.address().port}`;
+      const auth = Buffer.from(`${reg.user}:${reg.password}`).toString('base64');
+      const cfg = dockerConfig('proxy', { auths: { [address]: { auth } } });
+      const lines = [];
+      const listed = await pkg.list(`docker://${address}/e2e/small-docker:1`, {
+        dockerConfig: cfg,
+        onLog: (l) => lines.push(l),
+      });
+      assert.equal(listed.images[0].history.filter((h) => h.layer).length, 3);
+      assert.ok(failDone && cutDone, seen.join('\n'));
+      const retries = lines.filter((l) => l.includes('retrying in'));
+      assert.equal(retries.length, 2, lines.join('\n'));
+      assert.match(retries[0], /503 Service Unavailable/);
+      assert.match(retries[1], /downloading the layer .* blob/);
+    } finally {
+      proxy.close();
     }
   });
 });
