@@ -165,8 +165,10 @@ describe('docker:// in the npm package', { skip }, () => {
         let r = native([...f, '-i', src, '-o', `docker://${reg.address}/e2e/native-${slug}:sq`]);
         assert.equal(r.status, 0, r.stderr);
         const mark = logMark();
+        const said = asBin(r.stderr).replaceAll(`e2e/native-${slug}`, `e2e/npm-${slug}`);
         r = wasm([...f, '-i', src, '-o', `docker://${reg.address}/e2e/npm-${slug}:sq`]);
         assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stderr, said, 'the native lines: the layer kept, the sizes, what was pushed');
         assert.match(
           r.stderr,
           new RegExp(
