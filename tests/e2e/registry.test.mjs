@@ -8,7 +8,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BIN, TESTS, WASM_BIN, docker, image, layersOf, run, saved, useDocker, workDir } from '../support/e2e.mjs';
+import { BIN, TESTS, docker, image, layersOf, run, saved, useDocker, workDir } from '../support/e2e.mjs';
 import { assertSameFilesystem, fromArgs } from '../support/roundtrip.mjs';
 
 const loaded = useDocker();
@@ -163,16 +163,6 @@ describe('docker:// to docker://', { skip }, () => {
     assert.equal(
       r.stderr.toString(),
       `docker-squash: tag nope not found in repository ${reg.address}/e2e/links (it has: 1)\n`,
-    );
-  });
-
-  test('the npm bin, which does not reach registries yet, says what to do instead', () => {
-    const r = run(process.execPath, [WASM_BIN, '-i', `docker://${reg.address}/e2e/links:1`], { check: false });
-    assert.equal(r.status, 1);
-    assert.equal(
-      r.stderr.toString(),
-      `docker-squash-wasm: docker://${reg.address}/e2e/links:1: this build does not reach registries; copy it ` +
-        `first, \`skopeo copy docker://${reg.address}/e2e/links:1 docker-archive:image.tar\`, and give -i image.tar\n`,
     );
   });
 

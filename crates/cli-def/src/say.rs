@@ -29,15 +29,37 @@ pub fn input_changed(path: &str, now: u64, then: u64) -> String {
     format!("{path} changed while it was read ({how}: {now} bytes, {then} when opened); nothing was written")
 }
 
-/// A host that does not reach registries was given `docker://REF` to read (`input`) or
-/// to write: what to do instead.
-pub fn no_registry(reference: &str, input: bool) -> String {
-    let what = if input {
-        format!("copy it first, `skopeo copy docker://{reference} docker-archive:image.tar`, and give -i image.tar")
-    } else {
-        format!("give -o squashed.tar, then `skopeo copy docker-archive:squashed.tar docker://{reference}`")
-    };
-    format!("docker://{reference}: this build does not reach registries; {what}")
+/// A pull starts (the `-verbose` log).
+pub fn pulling(reference: &str) -> String {
+    format!("pulling docker://{reference}")
+}
+
+/// A pull is done: the manifest's digest, its layers and the bytes fetched (`-verbose`).
+pub fn pulled(digest: &str, layers: usize, fetched: u64) -> String {
+    format!("pulled {digest} ({layers} layers, {} fetched)", bytes(fetched))
+}
+
+/// A push is done: what was pushed, and what its blobs cost, as (count, bytes) of those
+/// uploaded, mounted from the source and already there. Said on stderr after the squash.
+pub fn pushed(
+    reference: &str,
+    digest: &str,
+    uploaded: (usize, u64),
+    mounted: (usize, u64),
+    existing: (usize, u64),
+) -> [String; 2] {
+    [
+        format!("pushed docker://{reference}@{digest}"),
+        format!(
+            "blobs: {} uploaded ({}), {} mounted from the source ({}), {} already there ({})",
+            uploaded.0,
+            bytes(uploaded.1),
+            mounted.0,
+            bytes(mounted.1),
+            existing.0,
+            bytes(existing.1),
+        ),
+    ]
 }
 
 /// A `-verbose` line: `msg`, stamped with the seconds since the start.

@@ -6,7 +6,7 @@
 use std::fs::File;
 use std::io::BufWriter;
 
-use squash_cli_def::{format::bytes, Args};
+use squash_cli_def::{say, Args};
 use squash_registry::{MediaTypes, Options, Reference};
 
 /// The registry image read, remembered for the push: where its layers can be mounted
@@ -35,9 +35,9 @@ fn reference(text: &str) -> Result<Reference, String> {
 pub fn pull(text: &str, args: &Args, log: &mut dyn FnMut(&str)) -> Result<(File, Pulled), String> {
     let r = reference(text)?;
     let mut file = crate::scratch::temp_file()?;
-    log(&format!("pulling docker://{r}"));
+    log(&say::pulling(&r.to_string()));
     let got = squash_registry::pull(&r, &options(args), &mut file, log).map_err(|e| e.to_string())?;
-    log(&format!("pulled {} ({} layers, {} fetched)", got.digest, got.layers, bytes(got.bytes)));
+    log(&say::pulled(&got.digest, got.layers, got.bytes));
     // A Docker schema 2 image is pushed back as one; an OCI image stays OCI.
     let media = if got.media_type.contains("docker") { MediaTypes::Docker } else { MediaTypes::Oci };
     Ok((file, Pulled { reference: r, media }))
@@ -63,18 +63,14 @@ impl Push {
         let media = from.map_or(MediaTypes::Oci, |p| p.media);
         let pushed = squash_registry::push(&file, &self.reference, mount_from, media, &options(args), log)
             .map_err(|e| e.to_string())?;
-        let sum = |v: &[(String, u64)]| v.iter().map(|(_, n)| n).sum::<u64>();
-        Ok(vec![
-            format!("pushed docker://{}@{}", self.reference, pushed.digest),
-            format!(
-                "blobs: {} uploaded ({}), {} mounted from the source ({}), {} already there ({})",
-                pushed.uploaded.len(),
-                bytes(sum(&pushed.uploaded)),
-                pushed.mounted.len(),
-                bytes(sum(&pushed.mounted)),
-                pushed.existing.len(),
-                bytes(sum(&pushed.existing)),
-            ),
-        ])
+        let cost = |v: &[(String, u64)]| (v.len(), v.iter().map(|(_, n)| n).sum::<u64>());
+        let [what, blobs] = say::pushed(
+            &self.reference.to_string(),
+            &pushed.digest,
+            cost(&pushed.uploaded),
+            cost(&pushed.mounted),
+            cost(&pushed.existing),
+        );
+        Ok(vec![what, blobs])
     }
 }

@@ -4,9 +4,11 @@
 //! the host and the scope when neither works.
 
 use crate::challenge::Challenge;
-use crate::client::{read_small, strip_query, Body, Client, Request};
+use crate::client::{read_small, strip_query, Client, Request};
 use crate::credentials::Credential;
 use crate::error::{describe, registry_errors, Error, Result};
+use crate::host::{Body, Host};
+use crate::urls;
 
 /// A token answer: `token`, or its OAuth2 name `access_token`.
 #[derive(serde::Deserialize)]
@@ -17,12 +19,12 @@ struct TokenAnswer {
     access_token: Option<String>,
 }
 
-impl Client<'_> {
+impl<H: Host> Client<'_, H> {
     /// After the ping's 401: the login to send from the start (a token is fetched now, so
     /// that no upload is sent twice for a 401).
-    pub(crate) fn prepare_auth(&mut self) -> Result<()> {
+    pub(crate) async fn prepare_auth(&mut self) -> Result<()> {
         match self.challenge.clone() {
-            Some(Challenge::Bearer { realm, service, .. }) => self.fetch_token(&realm, service.as_deref()),
+            Some(Challenge::Bearer { realm, service, .. }) => self.fetch_token(&realm, service.as_deref()).await,
             Some(Challenge::Basic) => {
                 self.authorization = self.credential.as_ref().and_then(Credential::basic_header);
                 Ok(())
@@ -33,7 +35,7 @@ impl Client<'_> {
 
     /// A new login for a 401: true when there is one to try (a fresh token, with the
     /// challenge's scope added; Basic not sent yet), false when the 401 stands.
-    pub(crate) fn reauthorize(&mut self, challenge: Option<&Challenge>) -> Result<bool> {
+    pub(crate) async fn reauthorize(&mut self, challenge: Option<&Challenge>) -> Result<bool> {
         match challenge {
             Some(Challenge::Basic) => {
                 let basic = self.credential.as_ref().and_then(Credential::basic_header);
@@ -57,7 +59,7 @@ impl Client<'_> {
                     return Ok(false);
                 }
                 self.challenge = Some(ch.clone());
-                self.fetch_token(realm, service.as_deref())?;
+                self.fetch_token(realm, service.as_deref()).await?;
                 Ok(true)
             }
             None => Ok(false),
@@ -65,11 +67,11 @@ impl Client<'_> {
     }
 
     /// Fetches a token for the session's scopes from `realm` and makes it the login.
-    fn fetch_token(&mut self, realm: &str, service: Option<&str>) -> Result<()> {
+    async fn fetch_token(&mut self, realm: &str, service: Option<&str>) -> Result<()> {
         let host = self.host.clone();
-        let mut url = url::Url::parse(realm)
-            .map_err(|_| Error::protocol(format!("{host}'s token realm {:?} is not a URL", strip_query(realm))))?;
-        if url.scheme() != "https" && url.scheme() != "http" {
+        let url = urls::Url::parse(realm)
+            .ok_or_else(|| Error::protocol(format!("{host}'s token realm {:?} is not a URL", strip_query(realm))))?;
+        if url.scheme != "https" && url.scheme != "http" {
             return Err(Error::protocol(format!("{host}'s token realm {} is not HTTP(S)", strip_query(realm))));
         }
         let scope = self.scopes.join(" ");
@@ -77,34 +79,35 @@ impl Client<'_> {
         // goes as Basic on a GET, as the docker CLI does.
         let (req, form) = match self.credential.clone() {
             Some(Credential::IdentityToken(refresh)) => {
-                let mut form = url::form_urlencoded::Serializer::new(String::new());
-                form.append_pair("grant_type", "refresh_token").append_pair("refresh_token", &refresh);
-                form.append_pair("client_id", "docker-squash");
+                let mut pairs = vec![
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh.as_str()),
+                    ("client_id", "docker-squash"),
+                ];
                 if let Some(s) = service {
-                    form.append_pair("service", s);
+                    pairs.push(("service", s));
                 }
                 if !scope.is_empty() {
-                    form.append_pair("scope", &scope);
+                    pairs.push(("scope", &scope));
                 }
-                self.add_secret(&url::form_urlencoded::byte_serialize(refresh.as_bytes()).collect::<String>());
+                let form = urls::form(&pairs);
+                self.add_secret(&urls::form_encode(&refresh));
                 let req =
-                    Request::new("POST", url.to_string()).header("Content-Type", "application/x-www-form-urlencoded");
-                (req, form.finish().into_bytes())
+                    Request::new("POST", realm.to_string()).header("Content-Type", "application/x-www-form-urlencoded");
+                (req, form.into_bytes())
             }
             other => {
-                {
-                    let mut q = url.query_pairs_mut();
-                    if let Some(s) = service {
-                        q.append_pair("service", s);
-                    }
-                    for s in &self.scopes {
-                        q.append_pair("scope", s);
-                    }
-                    if let Some(Credential::Basic { username, .. }) = &other {
-                        q.append_pair("account", username);
-                    }
+                let mut pairs: Vec<(&str, &str)> = Vec::new();
+                if let Some(s) = service {
+                    pairs.push(("service", s));
                 }
-                let mut req = Request::new("GET", url.to_string());
+                for s in &self.scopes {
+                    pairs.push(("scope", s));
+                }
+                if let Some(Credential::Basic { username, .. }) = &other {
+                    pairs.push(("account", username));
+                }
+                let mut req = Request::new("GET", urls::append_query(realm, &pairs));
                 if let Some(h) = other.as_ref().and_then(Credential::basic_header) {
                     req = req.header("Authorization", h);
                 }
@@ -112,29 +115,27 @@ impl Client<'_> {
             }
         };
         let retry = self.retry;
-        let mut resp = retry.run(
-            self,
-            |c, n| c.note(n),
-            |c| {
+        let mut resp = retry
+            .run(self, async |c| {
                 let req = Request {
                     method: req.method,
                     url: req.url.clone(),
                     headers: req.headers.clone(),
                     body: if form.is_empty() { Body::Empty } else { Body::Bytes(&form) },
                 };
-                let resp = c.raw(&req)?;
-                match resp.status().as_u16() {
+                let resp = c.raw(&req).await?;
+                match resp.status {
                     429 | 500..=599 => Err(Error::network(format!(
                         "the token service {} answered {}",
                         strip_query(&req.url),
-                        resp.status()
+                        crate::status::status_text(resp.status)
                     ))),
                     _ => Ok(resp),
                 }
-            },
-        )?;
-        let status = resp.status().as_u16();
-        let body = read_small(&mut resp);
+            })
+            .await?;
+        let status = resp.status;
+        let body = read_small(&mut resp).await;
         let realm_shown = strip_query(realm);
         match status {
             200 => {}

@@ -1,15 +1,15 @@
 //! The credentials the docker CLI would use for a registry: `config.json`'s `credHelpers`,
 //! `auths` (base64 `auth`, `username`/`password`, `identitytoken`) and `credsStore`, through
-//! the `docker_credential` crate. A credential never reaches a message or a log line.
+//! `docker_config.rs`. A credential never reaches a message or a log line.
 
 use std::fmt;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
-use docker_credential::{CredentialRetrievalError as E, DockerCredential};
 
+use crate::docker_config::{self, Found, Lookup as E};
 use crate::error::{Error, Result};
+use crate::host::Host;
 use crate::reference::{Reference, DOCKER_HUB};
 
 /// A login for one registry.
@@ -59,20 +59,20 @@ impl fmt::Debug for Credential {
 }
 
 /// The docker CLI's config directory: `explicit`, else `$DOCKER_CONFIG`, else `~/.docker`.
-pub(crate) fn config_dir(explicit: Option<&Path>) -> Option<PathBuf> {
+pub(crate) fn config_dir<H: Host>(host: &H, explicit: Option<&Path>) -> Option<PathBuf> {
     if let Some(p) = explicit {
         return Some(p.to_path_buf());
     }
-    if let Some(d) = std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
+    if let Some(d) = host.env("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
         return Some(PathBuf::from(d));
     }
-    std::env::var_os("HOME").map(|h| Path::new(&h).join(".docker"))
+    host.env("HOME").map(|h| Path::new(&h).join(".docker"))
 }
 
 /// The credential for `r`'s registry from `dir/config.json`; None (anonymous) when there is
 /// no config file, it names none for the registry, or its helper has none (as the docker
 /// CLI, which then goes on without a login).
-pub(crate) fn find(r: &Reference, dir: Option<&Path>) -> Result<Option<Credential>> {
+pub(crate) async fn find<H: Host>(host_io: &H, r: &Reference, dir: Option<&Path>) -> Result<Option<Credential>> {
     let Some(dir) = dir else { return Ok(None) };
     let path = dir.join("config.json");
     let host = r.registry();
@@ -83,20 +83,20 @@ pub(crate) fn find(r: &Reference, dir: Option<&Path>) -> Result<Option<Credentia
         keys.push(DOCKER_HUB);
     }
     for key in keys {
-        let file = match std::fs::File::open(&path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io(&format!("reading {}", path.display()), &e)),
+        let file = match host_io.read_file(&path.to_string_lossy()) {
+            Ok(Some(f)) => f,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(Error::new(crate::ErrorKind::Io, format!("reading {}: {e}", path.display()))),
         };
-        match docker_credential::get_credential_from_reader(BufReader::new(file), key) {
-            Ok(DockerCredential::UsernamePassword(username, password)) => {
+        match docker_config::lookup(host_io, &file, key).await {
+            Ok(Found::UsernamePassword(username, password)) => {
                 if username.is_empty() && password.is_empty() {
                     return Ok(None);
                 }
                 return Ok(Some(Credential::Basic { username, password }));
             }
-            Ok(DockerCredential::IdentityToken(t)) => return Ok(Some(Credential::IdentityToken(t))),
-            Err(E::NoCredentialConfigured) => continue,
+            Ok(Found::IdentityToken(t)) => return Ok(Some(Credential::IdentityToken(t))),
+            Err(E::NotConfigured) => continue,
             // docker-credential-helpers' answer for a server they hold nothing for: the docker
             // CLI goes on without a login.
             Err(E::HelperFailure { ref stdout, ref stderr, .. })
@@ -117,20 +117,16 @@ fn explain(e: E, host: &str, path: &Path) -> Error {
         E::HelperFailure { helper, .. } => Error::auth(format!(
             "{helper} (named in {config}) failed to give the credentials for {host}; its output is not shown"
         )),
-        E::HelperCommunicationError => Error::auth(format!(
+        E::HelperCommunication => Error::auth(format!(
             "the credential helper {config} names for {host} could not be run (is docker-credential-<name> on PATH?)"
         )),
         E::MalformedHelperResponse => Error::auth(format!(
             "the credential helper {config} names for {host} did not answer with {{\"Username\",\"Secret\"}}"
         )),
-        E::CredentialDecodingError => {
-            Error::usage(format!("the auth of {host} in {config} is not base64 of user:password"))
-        }
-        E::CredentialMismatchError => {
-            Error::usage(format!("the auth of {host} in {config} does not match its username and password"))
-        }
-        E::ConfigNotFound | E::ConfigReadError => Error::usage(format!("{config} is not a docker config file")),
-        E::NoCredentialConfigured => Error::auth(format!("no credentials for {host}: docker login {host}")),
+        E::Decoding => Error::usage(format!("the auth of {host} in {config} is not base64 of user:password")),
+        E::Mismatch => Error::usage(format!("the auth of {host} in {config} does not match its username and password")),
+        E::ConfigRead => Error::usage(format!("{config} is not a docker config file")),
+        E::NotConfigured => Error::auth(format!("no credentials for {host}: docker login {host}")),
     }
 }
 
@@ -142,6 +138,11 @@ mod tests {
 
     fn reference(s: &str) -> Reference {
         Reference::parse(s).unwrap()
+    }
+
+    /// The lookup on the native host (helpers run as processes).
+    fn find(r: &Reference, dir: Option<&Path>) -> Result<Option<Credential>> {
+        pollster::block_on(super::find(&crate::NativeHost::default(), r, dir))
     }
 
     fn config(json: &str) -> crate::faults::Scratch {

@@ -374,11 +374,15 @@ fn tls_is_verified_unless_the_host_is_allowed() {
         let r = Reference::parse(&format!("{addr}/a/b")).unwrap();
         let mut log = |_: &str| {};
         // Loopback: unverified TLS is allowed, as Docker allows it, and HTTPS is kept.
-        let mut c = crate::client::Client::connect(&r, &Options::default(), vec![], &mut log).unwrap();
+        let host = crate::NativeHost::default();
+        let opts = Options::default();
+        let connect = crate::client::Client::connect(&host, &r, &opts, vec![], &mut log);
+        let mut c = pollster::block_on(connect).unwrap();
         assert_eq!(c.base, format!("https://{addr}"));
         // Verified (what every other host gets): the self-signed certificate is refused.
         c.verify_all_tls();
-        let e = c.raw(&crate::client::Request::new("GET", format!("https://{addr}/v2/"))).unwrap_err();
+        let req = crate::client::Request::new("GET", format!("https://{addr}/v2/"));
+        let Err(e) = pollster::block_on(c.raw(&req)) else { panic!("a self-signed certificate was trusted") };
         assert_eq!(e.kind, ErrorKind::Protocol, "{e}");
         assert!(e.message.contains("TLS with") && e.message.contains("-insecure-registry"), "{e}");
     });

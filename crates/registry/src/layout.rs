@@ -2,11 +2,9 @@
 //! in, and cut off again if its download fails midway), and indexed by offset for a push.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{Seek, SeekFrom, Write};
-use std::os::unix::fs::FileExt;
 
 use crate::error::{Error, Result};
+use crate::files::{read_exact_at, Cursor, ReadAt, TarOut};
 
 const BLOCK: u64 = 512;
 /// The layout's version file, as the spec gives it.
@@ -19,7 +17,7 @@ pub(crate) fn blob_path(digest: &str) -> String {
 
 /// Writes a tar from the file's current position.
 pub(crate) struct TarWriter<'f> {
-    file: &'f mut File,
+    file: &'f mut dyn TarOut,
     /// Where the next member's header goes.
     pos: u64,
 }
@@ -39,8 +37,8 @@ fn header(path: &str, size: u64, dir: bool) -> Result<tar::Header> {
 
 impl<'f> TarWriter<'f> {
     /// A tar starting where `file` is now.
-    pub(crate) fn new(file: &'f mut File) -> Result<TarWriter<'f>> {
-        let pos = file.stream_position().map_err(|e| Error::io("the output file", &e))?;
+    pub(crate) fn new(file: &'f mut dyn TarOut) -> Result<TarWriter<'f>> {
+        let pos = file.position().map_err(|e| Error::io("the output file", &e))?;
         Ok(TarWriter { file, pos })
     }
 
@@ -90,8 +88,7 @@ impl<'f> TarWriter<'f> {
     /// Cuts the tar back to `pos` (a member's start): a blob whose download failed is
     /// written again from its header.
     pub(crate) fn rewind(&mut self, pos: u64) -> Result<()> {
-        self.file.set_len(pos).map_err(|e| Error::io("truncating the output file", &e))?;
-        self.file.seek(SeekFrom::Start(pos)).map_err(|e| Error::io("seeking the output file", &e))?;
+        self.file.truncate(pos).map_err(|e| Error::io("truncating the output file", &e))?;
         self.pos = pos;
         Ok(())
     }
@@ -112,11 +109,9 @@ pub(crate) struct Member {
 
 /// The regular members of a tar by name (`./` stripped); the last of a name wins, as
 /// extracting would leave it.
-pub(crate) fn index(file: &File) -> Result<HashMap<String, Member>> {
+pub(crate) fn index(file: &dyn ReadAt) -> Result<HashMap<String, Member>> {
     let bad = |e: std::io::Error| Error::usage(format!("the archive is not a tar: {e}"));
-    let mut reader = file;
-    reader.seek(SeekFrom::Start(0)).map_err(|e| Error::io("seeking the archive", &e))?;
-    let mut archive = tar::Archive::new(reader);
+    let mut archive = tar::Archive::new(Cursor { source: file, pos: 0 });
     let mut members = HashMap::new();
     for entry in archive.entries_with_seek().map_err(bad)? {
         let entry = entry.map_err(bad)?;
@@ -132,19 +127,20 @@ pub(crate) fn index(file: &File) -> Result<HashMap<String, Member>> {
 }
 
 /// A small member's bytes (a JSON document), at most `limit`.
-pub(crate) fn read_member(file: &File, name: &str, m: Member, limit: u64) -> Result<Vec<u8>> {
+pub(crate) fn read_member(file: &dyn ReadAt, name: &str, m: Member, limit: u64) -> Result<Vec<u8>> {
     if m.size > limit {
         return Err(Error::usage(format!("{name} in the archive is {} bytes, more than {limit}", m.size)));
     }
     let mut buf = vec![0u8; m.size as usize];
-    file.read_exact_at(&mut buf, m.offset).map_err(|e| Error::io(&format!("reading {name} from the archive"), &e))?;
+    read_exact_at(file, &mut buf, m.offset).map_err(|e| Error::io(&format!("reading {name} from the archive"), &e))?;
     Ok(buf)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Read;
+    use std::fs::File;
+    use std::io::{Read, Write};
 
     fn temp(name: &str) -> (std::path::PathBuf, File) {
         let p = std::env::temp_dir().join(format!("squash-registry-{name}-{}", std::process::id()));
@@ -155,7 +151,7 @@ mod tests {
     #[test]
     fn write_rewind_and_index() {
         let (path, mut f) = temp("layout");
-        f.write_all(b"prefix").unwrap(); // the tar starts at the file's position
+        Write::write_all(&mut f, b"prefix").unwrap(); // the tar starts at the file's position
         {
             let mut w = TarWriter::new(&mut f).unwrap();
             w.small("oci-layout", OCI_LAYOUT).unwrap();
@@ -197,7 +193,7 @@ mod tests {
     #[test]
     fn not_a_tar() {
         let (path, mut f) = temp("garbage");
-        f.write_all(&[7u8; 1024]).unwrap();
+        Write::write_all(&mut f, &[7u8; 1024]).unwrap();
         assert_eq!(index(&f).unwrap_err().kind, crate::ErrorKind::Usage);
         let _ = std::fs::remove_file(path);
     }

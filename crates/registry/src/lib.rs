@@ -13,18 +13,28 @@
 //! config.json or credential helper; and its errors do not tell a missing repository from a
 //! missing tag. Wrapping it would have meant re-doing most of it around it. The
 //! Distribution API a pull and a push need is eight requests, so the crate speaks them itself
-//! over `ureq` 3 (blocking, rustls, platform certificate verifier, maintained, small), and
-//! leaves to well-kept crates what they do well: `docker_credential` (config.json, credHelpers,
-//! credsStore), `http-auth` (RFC 7235 challenge parsing), `url`, `tar`, `sha2`.
+//! and leaves to well-kept crates what they do well: `http-auth` (RFC 7235 challenge
+//! parsing), `tar`, `sha2`.
+//!
+//! # One logic, two hosts
+//!
+//! Everything the machine does (an HTTP request, a sleep, the clock, the environment,
+//! config.json, a credential helper) goes through the [`Host`] trait, whose methods are
+//! async so that Node's `fetch` can be awaited. The `native` feature (default) is ureq 3
+//! (rustls, the platform's certificate verifier) and std behind `pollster`'s block_on:
+//! [`pull`] and [`push`]. The npm package (crates/wasm, Node only) brings its own host on
+//! `fetch`, `fs` and `child_process`, and calls [`pull_on`] and [`push_on`].
 //!
 //! # Files
 //!
 //! `reference` (Docker's name normalization) · `options` · `error` (kinds; registry error
-//! bodies) · `credentials` (config.json) · `challenge` (WWW-Authenticate) · `client` (one
-//! session: scheme, requests, status → error kind) · `auth` (Basic, Bearer tokens, Auth
-//! errors) · `retry` (backoff on Network errors) · `manifest` (media types, platforms) ·
-//! `rewrite` (Docker media types) · `layout` (the tar) · `pull` · `push`; `fake` (tests: a
-//! scripted server for what a real registry will not do on cue).
+//! bodies) · `host` (the trait) · `native` (ureq, std) · `files` (the archive and the
+//! pull's tar) · `docker_config` (config.json, helpers) · `credentials` (the login for a
+//! registry) · `urls` · `status` · `challenge` (WWW-Authenticate) · `client` (one session:
+//! scheme, requests, status → error kind) · `auth` (Basic, Bearer tokens, Auth errors) ·
+//! `retry` (backoff on Network errors) · `manifest` (media types, platforms) · `rewrite`
+//! (Docker media types) · `layout` (the tar) · `pull` · `push`; `faults` (tests: a scripted
+//! server for what a real registry will not do on cue).
 //!
 //! ```no_run
 //! use squash_registry::{pull, Options, Reference};
@@ -40,20 +50,31 @@ mod auth;
 mod challenge;
 mod client;
 mod credentials;
+mod docker_config;
 mod error;
-#[cfg(test)]
+#[cfg(all(test, feature = "native"))]
 mod faults;
+mod files;
+mod host;
 mod layout;
 mod manifest;
+#[cfg(feature = "native")]
+mod native;
 mod options;
 mod pull;
 mod push;
 mod reference;
 mod retry;
 mod rewrite;
+mod status;
+mod urls;
 
 pub use error::{Error, ErrorKind, Result};
+pub use files::{ReadAt, TarOut};
+pub use host::{Body, HelperOutput, Host, HttpRequest, HttpResponse, ResponseBody, Transport, TransportKind};
+#[cfg(feature = "native")]
+pub use native::{pull, push, NativeBody, NativeHost};
 pub use options::{MediaTypes, Options};
-pub use pull::{pull, Pulled};
-pub use push::{push, Pushed};
+pub use pull::{pull_on, Pulled};
+pub use push::{push_on, Pushed};
 pub use reference::Reference;

@@ -1,14 +1,13 @@
 //! Pull: manifest (an index followed to the platform), then config and layers, each
 //! streamed into the OCI-layout tar and checked against its digest and size as it comes.
 
-use std::fs::File;
-use std::io::Read;
-
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::client::{read_limited, read_small, Client, Request};
 use crate::error::{describe, registry_errors, Error, Result};
+use crate::files::TarOut;
+use crate::host::{Host, ResponseBody};
 use crate::layout::{blob_path, TarWriter, OCI_LAYOUT};
 use crate::manifest::{self, Descriptor, Kind, Wanted, ACCEPT, MANIFEST_MAX};
 use crate::reference::Reference;
@@ -43,16 +42,27 @@ pub(crate) struct Fetched {
 /// served. An index or manifest list is followed to `opts.platform` (default linux/amd64).
 /// Layers are streamed to the file, never held in memory; one whose download fails midway is
 /// fetched again from its start.
-pub fn pull(r: &Reference, opts: &Options, out: &mut File, log: &mut dyn FnMut(&str)) -> Result<Pulled> {
+pub async fn pull_on<H: Host>(
+    host: &H,
+    r: &Reference,
+    opts: &Options,
+    out: &mut dyn TarOut,
+    log: &mut dyn FnMut(&str),
+) -> Result<Pulled> {
     let want = manifest::parse_platform(opts.platform.as_deref().unwrap_or("linux/amd64"))?;
     let scopes = vec![format!("repository:{}:pull", r.repository())];
-    let mut c = Client::connect(r, opts, scopes, log)?;
-    let result = pull_with(&mut c, r, &want, out);
+    let mut c = Client::connect(host, r, opts, scopes, log).await?;
+    let result = pull_with(&mut c, r, &want, out).await;
     result.map_err(|e| c.scrub(e))
 }
 
-fn pull_with(c: &mut Client, r: &Reference, want: &Wanted, out: &mut File) -> Result<Pulled> {
-    let mut fetched = fetch_manifest(c, r, r.manifest_key())?;
+async fn pull_with<H: Host>(
+    c: &mut Client<'_, H>,
+    r: &Reference,
+    want: &Wanted,
+    out: &mut dyn TarOut,
+) -> Result<Pulled> {
+    let mut fetched = fetch_manifest(c, r, r.manifest_key()).await?;
     let mut platform = None;
     // An index names images (or, rarely, further indexes) by platform.
     for _depth in 0..3 {
@@ -70,7 +80,7 @@ fn pull_with(c: &mut Client, r: &Reference, want: &Wanted, out: &mut File) -> Re
         c.note(&format!("{r}: index {} → {want} manifest {}", fetched.digest, entry.digest));
         platform = entry.platform.clone();
         let next = r.with_digest(&entry.digest);
-        fetched = fetch_manifest(c, &next, &entry.digest)?;
+        fetched = fetch_manifest(c, &next, &entry.digest).await?;
         if fetched.body.len() as u64 != entry.size {
             return Err(Error::protocol(format!(
                 "the manifest {} of {r} is {} bytes, its index says {}",
@@ -126,7 +136,7 @@ fn pull_with(c: &mut Client, r: &Reference, want: &Wanted, out: &mut File) -> Re
         }
         let what = if i == 0 { "config".to_string() } else { format!("layer {i}/{}", total - 1) };
         c.note(&format!("{r}: {what} {} ({} bytes)", d.digest, d.size));
-        pull_blob(c, r, d, &what, &mut w)?;
+        pull_blob(c, r, d, &what, &mut w).await?;
         bytes += d.size;
         done.push(&d.digest);
     }
@@ -136,32 +146,30 @@ fn pull_with(c: &mut Client, r: &Reference, want: &Wanted, out: &mut File) -> Re
 
 /// GET /v2/<name>/manifests/<key>, checked against the digest it is fetched by (or the
 /// registry's Docker-Content-Digest).
-pub(crate) fn fetch_manifest(c: &mut Client, r: &Reference, key: &str) -> Result<Fetched> {
+pub(crate) async fn fetch_manifest<H: Host>(c: &mut Client<'_, H>, r: &Reference, key: &str) -> Result<Fetched> {
     let url = c.url(&format!("/v2/{}/manifests/{key}", r.repository()));
     let req = Request::new("GET", url).header("Accept", ACCEPT);
     let retry = c.retry;
-    let (body, content_type, header_digest) = retry.run(
-        c,
-        |c, n| c.note(n),
-        |c| {
-            let mut resp = c.send_once(&req)?;
-            match resp.status().as_u16() {
+    let (body, content_type, header_digest) = retry
+        .run(c, async |c| {
+            let mut resp = c.send_once(&req).await?;
+            match resp.status {
                 200 => {}
                 404 => {
-                    let body = read_small(&mut resp);
-                    return Err(manifest_not_found(c, r, key, &body));
+                    let body = read_small(&mut resp).await;
+                    return Err(manifest_not_found(c, r, key, &body).await);
                 }
                 _ => {
-                    let body = read_small(&mut resp);
+                    let body = read_small(&mut resp).await;
                     return Err(c.status_error(&resp, &body, &req));
                 }
             }
-            let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+            let header = |name: &str| resp.header(name).map(str::to_string);
             let (ct, dcd) = (header("content-type").unwrap_or_default(), header("docker-content-digest"));
-            let body = read_limited(&mut resp, MANIFEST_MAX, &format!("the manifest of {r}"))?;
+            let body = read_limited(&mut resp, MANIFEST_MAX, &format!("the manifest of {r}")).await?;
             Ok((body, ct, dcd))
-        },
-    )?;
+        })
+        .await?;
     let digest = format!("sha256:{}", hex::encode(Sha256::digest(&body)));
     let expected = if key.starts_with("sha256:") {
         Some(key.to_string())
@@ -178,7 +186,7 @@ pub(crate) fn fetch_manifest(c: &mut Client, r: &Reference, key: &str) -> Result
 /// A 404 for a manifest: the repository missing (NAME_UNKNOWN), or the tag or digest in it
 /// (MANIFEST_UNKNOWN). Registries that say MANIFEST_UNKNOWN for both (distribution does for
 /// a tag) are asked for the repository's tags, which tells the two apart.
-fn manifest_not_found(c: &mut Client, r: &Reference, key: &str, body: &[u8]) -> Error {
+async fn manifest_not_found<H: Host>(c: &mut Client<'_, H>, r: &Reference, key: &str, body: &[u8]) -> Error {
     let repo = format!("{}/{}", r.registry(), r.repository());
     let missing_repo = || Error::not_found(format!("repository {} not found at {}", r.repository(), r.registry()));
     let codes = registry_errors(body);
@@ -187,11 +195,14 @@ fn manifest_not_found(c: &mut Client, r: &Reference, key: &str, body: &[u8]) -> 
     }
     let what = if key.starts_with("sha256:") { format!("manifest {key}") } else { format!("tag {key}") };
     let url = c.url(&format!("/v2/{}/tags/list?n=20", r.repository()));
-    let listed = c.send_once(&Request::new("GET", url)).and_then(|mut resp| match resp.status().as_u16() {
-        200 => Ok(Some(read_limited(&mut resp, 1 << 20, "the tag list")?)),
-        404 => Ok(None),
-        _ => Err(Error::protocol(String::new())),
-    });
+    let listed = match c.send_once(&Request::new("GET", url)).await {
+        Ok(mut resp) => match resp.status {
+            200 => read_limited(&mut resp, 1 << 20, "the tag list").await.map(Some),
+            404 => Ok(None),
+            _ => Err(Error::protocol(String::new())),
+        },
+        Err(e) => Err(e),
+    };
     match listed {
         Ok(None) => missing_repo(),
         Ok(Some(list)) => {
@@ -219,35 +230,40 @@ fn manifest_not_found(c: &mut Client, r: &Reference, key: &str, body: &[u8]) -> 
 
 /// GET one blob into the tar, hashed and counted as it streams; a failure midway (a
 /// Network error) cuts the tar back to the blob's header and starts the blob again.
-fn pull_blob(c: &mut Client, r: &Reference, d: &Descriptor, what: &str, w: &mut TarWriter) -> Result<()> {
+async fn pull_blob<H: Host>(
+    c: &mut Client<'_, H>,
+    r: &Reference,
+    d: &Descriptor,
+    what: &str,
+    w: &mut TarWriter<'_>,
+) -> Result<()> {
     let start = w.position();
     let url = c.url(&format!("/v2/{}/blobs/{}", r.repository(), d.digest));
     let req = Request::new("GET", url);
     let retry = c.retry;
-    retry.run(
-        c,
-        |c, n| c.note(n),
-        |c| {
+    retry
+        .run(c, async |c| {
             w.rewind(start)?;
-            let mut resp = c.send_once(&req)?;
-            match resp.status().as_u16() {
+            let mut resp = c.send_once(&req).await?;
+            match resp.status {
                 200 => {}
                 404 => {
                     return Err(Error::not_found(format!("the {what} blob {} of {r} is not in the registry", d.digest)))
                 }
                 _ => {
-                    let body = read_small(&mut resp);
+                    let body = read_small(&mut resp).await;
                     return Err(c.status_error(&resp, &body, &req));
                 }
             }
             w.begin(&blob_path(&d.digest), d.size)?;
-            let mut reader = resp.body_mut().as_reader();
             let mut hasher = Sha256::new();
             let mut got: u64 = 0;
             let mut buf = vec![0u8; 256 * 1024];
             loop {
-                let n = reader
+                let n = resp
+                    .body
                     .read(&mut buf)
+                    .await
                     .map_err(|e| Error::network(format!("downloading the {what} blob {} of {r}: {e}", d.digest)))?;
                 if n == 0 {
                     break;
@@ -277,6 +293,6 @@ fn pull_blob(c: &mut Client, r: &Reference, d: &Descriptor, what: &str, w: &mut 
                 )));
             }
             w.end_member(d.size)
-        },
-    )
+        })
+        .await
 }

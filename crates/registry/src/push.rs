@@ -2,12 +2,13 @@
 //! the same registry or uploaded from the archive by offset, then the manifest under the tag.
 
 use std::collections::HashMap;
-use std::fs::File;
 
 use sha2::{Digest, Sha256};
 
-use crate::client::{read_small, Body, Client, Request};
+use crate::client::{read_small, Client, Request, Response};
 use crate::error::{registry_errors, Error, Result};
+use crate::files::ReadAt;
+use crate::host::{Body, Host};
 use crate::layout::{self, blob_path, Member};
 use crate::manifest::{self, Descriptor, Kind, DOCKER_MANIFEST, MANIFEST_MAX, OCI_MANIFEST};
 use crate::reference::Reference;
@@ -43,8 +44,9 @@ struct Image {
 /// digest). [`MediaTypes::Docker`] rewrites the manifest to Docker schema 2 media types (kept
 /// OCI, and said in the log, when a layer is zstd). Blobs are streamed from the file by
 /// offset, never whole in memory; an upload that fails is started again.
-pub fn push(
-    archive: &File,
+pub async fn push_on<H: Host>(
+    host: &H,
+    archive: &dyn ReadAt,
     r: &Reference,
     mount_from: Option<&Reference>,
     media: MediaTypes,
@@ -80,13 +82,13 @@ pub fn push(
     if let Some(f) = from {
         scopes.push(format!("repository:{f}:pull"));
     }
-    let mut c = Client::connect(r, opts, scopes, log)?;
-    let result = push_with(&mut c, archive, &image, r, from, &manifest, &media_type, digest);
+    let mut c = Client::connect(host, r, opts, scopes, log).await?;
+    let result = push_with(&mut c, archive, &image, r, from, &manifest, &media_type, digest).await;
     result.map_err(|e| c.scrub(e))
 }
 
 /// index.json's one manifest, read and checked against its digest, and its blobs' places.
-fn read_image(archive: &File) -> Result<Image> {
+fn read_image(archive: &dyn ReadAt) -> Result<Image> {
     let members = layout::index(archive)?;
     let member = |name: &str| {
         members.get(name).copied().ok_or_else(|| {
@@ -149,9 +151,9 @@ fn read_image(archive: &File) -> Result<Image> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn push_with(
-    c: &mut Client,
-    archive: &File,
+async fn push_with<H: Host>(
+    c: &mut Client<'_, H>,
+    archive: &dyn ReadAt,
     image: &Image,
     r: &Reference,
     from: Option<&str>,
@@ -164,8 +166,8 @@ fn push_with(
     for d in &image.blobs {
         let entry = (d.digest.clone(), d.size);
         let head = c.url(&format!("/v2/{repo}/blobs/{}", d.digest));
-        let resp = c.send(&Request::new("HEAD", head.clone()))?;
-        match resp.status().as_u16() {
+        let resp = c.send(&Request::new("HEAD", head.clone())).await?;
+        match resp.status {
             200 => {
                 c.note(&format!("{r}: {} exists ({} bytes)", d.digest, d.size));
                 pushed.existing.push(entry);
@@ -178,8 +180,8 @@ fn push_with(
         if let Some(f) = from {
             let url = c.url(&format!("/v2/{repo}/blobs/uploads/?mount={}&from={f}", d.digest));
             let req = Request::new("POST", url).header("Content-Length", "0");
-            let mut resp = c.send(&req)?;
-            match resp.status().as_u16() {
+            let mut resp = c.send(&req).await?;
+            match resp.status {
                 201 => {
                     c.note(&format!("{r}: {} mounted from {f} ({} bytes)", d.digest, d.size));
                     pushed.mounted.push(entry);
@@ -190,7 +192,7 @@ fn push_with(
                     session = Some(location(c, &resp)?);
                 }
                 _ => {
-                    let body = read_small(&mut resp);
+                    let body = read_small(&mut resp).await;
                     return Err(c.status_error(&resp, &body, &req));
                 }
             }
@@ -198,18 +200,18 @@ fn push_with(
         c.note(&format!("{r}: uploading {} ({} bytes)", d.digest, d.size));
         let name = blob_path(&d.digest);
         let member = *image.members.get(&name).ok_or_else(|| Error::usage(format!("the archive has no {name}")))?;
-        upload(c, archive, r, d, member, session)?;
+        upload(c, archive, r, d, member, session).await?;
         pushed.uploaded.push(entry);
     }
     let key = r.tag().unwrap_or(&pushed.digest).to_string();
     let url = c.url(&format!("/v2/{repo}/manifests/{key}"));
     let req = Request::new("PUT", url).header("Content-Type", media_type).body(Body::Bytes(manifest));
-    let mut resp = c.send(&req)?;
-    if resp.status().as_u16() != 201 && resp.status().as_u16() != 200 {
-        let body = read_small(&mut resp);
+    let mut resp = c.send(&req).await?;
+    if resp.status != 201 && resp.status != 200 {
+        let body = read_small(&mut resp).await;
         return Err(c.status_error(&resp, &body, &req));
     }
-    let answered = resp.headers().get("docker-content-digest").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let answered = resp.header("docker-content-digest").map(str::to_string);
     if let Some(a) = answered.filter(|a| a.starts_with("sha256:") && *a != pushed.digest) {
         return Err(Error::protocol(format!("{} stored the manifest as {a}, not {}", c.host, pushed.digest)));
     }
@@ -218,23 +220,19 @@ fn push_with(
 }
 
 /// An upload session's URL from a 202's Location (relative to the registry, or absolute).
-fn location(c: &Client, resp: &ureq::http::Response<ureq::Body>) -> Result<String> {
+fn location<H: Host>(c: &Client<'_, H>, resp: &Response<H>) -> Result<String> {
     let loc = resp
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
+        .header("location")
         .ok_or_else(|| Error::protocol(format!("{} started an upload without a Location", c.host)))?;
-    let base = url::Url::parse(&c.base).map_err(|_| Error::protocol(format!("bad base URL for {}", c.host)))?;
-    let url =
-        base.join(loc).map_err(|_| Error::protocol(format!("{} gave an upload Location that is not a URL", c.host)))?;
-    Ok(url.to_string())
+    crate::urls::join(&c.base, loc)
+        .ok_or_else(|| Error::protocol(format!("{} gave an upload Location that is not a URL", c.host)))
 }
 
 /// POST an upload session (unless given one), then PUT the blob in one request with its
 /// digest. A failure (a Network error) starts over with a new session.
-fn upload(
-    c: &mut Client,
-    archive: &File,
+async fn upload<H: Host>(
+    c: &mut Client<'_, H>,
+    archive: &dyn ReadAt,
     r: &Reference,
     d: &Descriptor,
     m: Member,
@@ -243,34 +241,33 @@ fn upload(
     let repo = r.repository();
     let mut session = session;
     let retry = c.retry;
-    retry.run(
-        c,
-        |c, n| c.note(n),
-        |c| {
+    retry
+        .run(c, async |c| {
             let loc = match session.take() {
                 Some(l) => l,
                 None => {
                     let req = Request::new("POST", c.url(&format!("/v2/{repo}/blobs/uploads/")))
                         .header("Content-Length", "0");
-                    let mut resp = c.send_once(&req)?;
-                    if resp.status().as_u16() != 202 {
-                        let body = read_small(&mut resp);
+                    let mut resp = c.send_once(&req).await?;
+                    if resp.status != 202 {
+                        let body = read_small(&mut resp).await;
                         return Err(c.status_error(&resp, &body, &req));
                     }
                     location(c, &resp)?
                 }
             };
-            let mut url = url::Url::parse(&loc)
-                .map_err(|_| Error::protocol(format!("{} gave an upload Location that is not a URL", c.host)))?;
-            url.query_pairs_mut().append_pair("digest", &d.digest);
-            let req = Request::new("PUT", url.to_string())
+            if crate::urls::Url::parse(&loc).is_none() {
+                return Err(Error::protocol(format!("{} gave an upload Location that is not a URL", c.host)));
+            }
+            let url = crate::urls::append_query(&loc, &[("digest", &d.digest)]);
+            let req = Request::new("PUT", url)
                 .header("Content-Type", "application/octet-stream")
-                .body(Body::File { file: archive, offset: m.offset, len: m.size });
-            let mut resp = c.send_once(&req)?;
-            match resp.status().as_u16() {
+                .body(Body::Slice { source: archive, offset: m.offset, len: m.size });
+            let mut resp = c.send_once(&req).await?;
+            match resp.status {
                 201 | 204 => Ok(()),
                 status => {
-                    let body = read_small(&mut resp);
+                    let body = read_small(&mut resp).await;
                     let codes = registry_errors(&body);
                     if codes.iter().any(|e| e.code == "DIGEST_INVALID" || e.code == "SIZE_INVALID") {
                         return Err(Error::usage(format!(
@@ -285,6 +282,6 @@ fn upload(
                     Err(c.status_error(&resp, &body, &req))
                 }
             }
-        },
-    )
+        })
+        .await
 }

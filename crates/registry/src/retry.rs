@@ -23,23 +23,24 @@ impl Default for Retry {
     }
 }
 
+/// What a retry loop needs of its context: to say a retry, and to wait (the host's sleep).
+pub(crate) trait Waits {
+    fn note(&mut self, msg: &str);
+    async fn wait(&mut self, d: Duration);
+}
+
 impl Retry {
     /// `f` until it succeeds, fails with a kind that is not retried, or the tries are spent.
-    /// `note` hears each retry (what failed, the wait, the try to come).
-    pub(crate) fn run<T, C>(
-        &self,
-        ctx: &mut C,
-        mut note: impl FnMut(&mut C, &str),
-        mut f: impl FnMut(&mut C) -> Result<T>,
-    ) -> Result<T> {
+    /// The context hears each retry (what failed, the wait, the try to come).
+    pub(crate) async fn run<T, C: Waits>(&self, ctx: &mut C, mut f: impl AsyncFnMut(&mut C) -> Result<T>) -> Result<T> {
         let mut delay = self.first_delay;
         let mut attempt = 1;
         loop {
-            match f(ctx) {
+            match f(ctx).await {
                 Err(e) if e.kind == ErrorKind::Network && attempt < self.tries => {
                     attempt += 1;
-                    note(ctx, &format!("{e}; retrying in {delay:?} (try {attempt} of {})", self.tries));
-                    std::thread::sleep(delay);
+                    ctx.note(&format!("{e}; retrying in {delay:?} (try {attempt} of {})", self.tries));
+                    ctx.wait(delay).await;
                     delay = delay.saturating_mul(2);
                 }
                 Err(e) if e.kind == ErrorKind::Network && self.tries > 1 => {
@@ -60,48 +61,48 @@ mod tests {
         Retry { tries, first_delay: Duration::from_millis(1) }
     }
 
+    #[derive(Default)]
+    struct Calls {
+        n: u32,
+        notes: Vec<String>,
+    }
+
+    impl Waits for Calls {
+        fn note(&mut self, msg: &str) {
+            self.notes.push(msg.to_string());
+        }
+        async fn wait(&mut self, _: Duration) {}
+    }
+
     #[test]
     fn retries_network_errors_only() {
-        let mut calls = 0;
-        let mut notes = Vec::new();
-        let r = quick(4).run(
-            &mut calls,
-            |_, n| notes.push(n.to_string()),
-            |calls| {
-                *calls += 1;
-                if *calls < 3 {
-                    Err(Error::network("503"))
-                } else {
-                    Ok(*calls)
-                }
-            },
-        );
+        let mut calls = Calls::default();
+        let r = pollster::block_on(quick(4).run(&mut calls, async |c| {
+            c.n += 1;
+            if c.n < 3 {
+                Err(Error::network("503"))
+            } else {
+                Ok(c.n)
+            }
+        }));
         assert_eq!(r, Ok(3));
-        assert_eq!(notes.len(), 2);
-        assert!(notes[0].contains("try 2 of 4"), "{notes:?}");
+        assert_eq!(calls.notes.len(), 2);
+        assert!(calls.notes[0].contains("try 2 of 4"), "{:?}", calls.notes);
 
-        let mut calls = 0;
-        let r: Result<()> = quick(4).run(
-            &mut calls,
-            |_, _| {},
-            |c| {
-                *c += 1;
-                Err(Error::not_found("nope"))
-            },
-        );
-        assert_eq!((r.unwrap_err().kind, calls), (ErrorKind::NotFound, 1));
+        let mut calls = Calls::default();
+        let r: Result<()> = pollster::block_on(quick(4).run(&mut calls, async |c| {
+            c.n += 1;
+            Err(Error::not_found("nope"))
+        }));
+        assert_eq!((r.unwrap_err().kind, calls.n), (ErrorKind::NotFound, 1));
 
-        let mut calls = 0;
-        let r: Result<()> = quick(3).run(
-            &mut calls,
-            |_, _| {},
-            |c| {
-                *c += 1;
-                Err(Error::network("reset"))
-            },
-        );
+        let mut calls = Calls::default();
+        let r: Result<()> = pollster::block_on(quick(3).run(&mut calls, async |c| {
+            c.n += 1;
+            Err(Error::network("reset"))
+        }));
         let e = r.unwrap_err();
-        assert_eq!((e.kind, calls), (ErrorKind::Network, 3));
+        assert_eq!((e.kind, calls.n), (ErrorKind::Network, 3));
         assert_eq!(e.message, "after 3 tries: reset");
     }
 

@@ -269,6 +269,7 @@ export function createApi({ load, open, sha256, scratch, whole }) {
           compress: o.compress,
           level: o.level,
           format: o.format,
+          pushed: o.pushed,
           scratch: scratchOf(o),
         });
         return { chunks, report };

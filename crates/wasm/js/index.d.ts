@@ -24,6 +24,9 @@ import type {
   SquashError,
   HostSha256,
   ScratchSpace,
+  RegistryPulled,
+  RegistryPushed,
+  RegistryBlob,
 } from './wasm/web/@OUT_NAME@.js';
 
 export type {
@@ -49,6 +52,9 @@ export type {
   SquashError,
   HostSha256,
   ScratchSpace,
+  RegistryPulled,
+  RegistryPushed,
+  RegistryBlob,
 };
 
 /**

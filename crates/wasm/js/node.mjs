@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { createApi, toSource, codedError } from './common.mjs';
+import { registryRef, pullToTemp, pushArchive } from './registry.mjs';
 
 const require = createRequire(import.meta.url);
 let low = null;
@@ -119,18 +120,39 @@ export function tempFileScratch() {
 
 const api = createApi({ load: lowLevel, open, sha256: nodeSha256, scratch: tempFileScratch });
 
+const logOf = (o) => (o && typeof o.onLog === 'function' ? o.onLog : () => {});
+
+/**
+ * `fn(input)`, a `docker://REF` input pulled first into an unlinked temporary file (an OCI
+ * layout, as the native CLI does): `{ value, pulled }`, pulled null for any other input.
+ */
+async function withInput(input, opts, fn) {
+  const ref = registryRef(input);
+  if (ref === null) return { value: await fn(input), pulled: null };
+  const { fd, pulled } = await pullToTemp(lowLevel(), ref, opts, logOf(opts));
+  try {
+    return { value: await fn(fileSource(fd)), pulled };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /**
  * Images, tags and history of an archive, without reading the layers.
- * @param input a file path, Uint8Array, ArrayBuffer, Blob or `{ size, readAt }` source
+ * @param input a file path, `docker://REF`, Uint8Array, ArrayBuffer, Blob or `{ size, readAt }` source
  */
-export const list = api.list;
+export const list = async (input, opts) => (await withInput(input, opts, (i) => api.list(i))).value;
 /** Everything `docker-squash inspect` shows: reads and verifies every layer. */
-export const inspect = api.inspect;
-/** Squashes: `{ chunks, report }` (chunks empty when `onChunk` is given). */
-export const squash = api.squash;
+export const inspect = async (input, opts) => (await withInput(input, opts, (i) => api.inspect(i, opts))).value;
+/** Squashes: `{ chunks, report, pulled }` (chunks empty when `onChunk` is given). */
+export async function squash(input, opts) {
+  const { value, pulled } = await withInput(input, opts, (i) => api.squash(i, opts));
+  return { ...value, pulled };
+}
 export const checkTag = api.checkTag;
 export const checkOptions = api.checkOptions;
-export const verifyLayers = api.verifyLayers;
+export const verifyLayers = async (input, opts) =>
+  (await withInput(input, opts, (i) => api.verifyLayers(i, opts))).value;
 export const version = api.version;
 
 /**
@@ -258,11 +280,13 @@ function deviceOutput(outPath, describe) {
 
 /**
  * Squashes into the file `outPath` (see `fileOutput`): a failure never leaves a partial
- * archive. Resolves to the report.
+ * archive. Resolves to the report. `docker://REF` pushes instead (see `squashToRegistry`).
  */
 export async function squashToFile(input, outPath, opts = {}) {
   if (typeof outPath !== 'string' || outPath === '')
     throw codedError('outPath must be a file path', 'BAD_ARGUMENT', TypeError);
+  const ref = registryRef(outPath);
+  if (ref !== null) return squashToRegistry(input, ref, opts);
   const out = fileOutput(outPath);
   try {
     const { report } = await squash(input, { ...opts, onChunk: (chunk) => out.write(chunk), transientChunks: true });
@@ -271,5 +295,47 @@ export async function squashToFile(input, outPath, opts = {}) {
   } catch (e) {
     out.abandon();
     throw e;
+  }
+}
+
+/**
+ * Squashes into an OCI layout in a temporary file, then pushes it to `ref` as the native
+ * CLI's `-o docker://REF` does: only the blobs the registry lacks are sent, the layers of a
+ * `docker://` input on the same registry are mounted, the manifest keeps the input's media
+ * types, and `auto` gzips a plain new layer (`pushed`). Resolves to the report with
+ * `pushed` (what the push did) and `pulled` (the input pulled, or null).
+ */
+async function squashToRegistry(input, ref, opts) {
+  if (opts.format === 'docker' || opts.tag !== undefined) {
+    const what = opts.tag !== undefined ? 'tag names the image in an archive' : 'format is an archive layout';
+    throw codedError(`options.${what}; a push is named by docker://…: drop it`, 'BAD_OPTION', TypeError);
+  }
+  const low = lowLevel();
+  low.registryReference(ref); // a bad reference is refused before anything is read
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docker-squash-push-'));
+  const archive = path.join(dir, 'image.tar');
+  try {
+    const out = fileOutput(archive);
+    let squashed;
+    try {
+      squashed = await squash(input, {
+        ...opts,
+        format: 'oci',
+        pushed: true,
+        onChunk: (chunk) => out.write(chunk),
+        transientChunks: true,
+      });
+      out.commit();
+    } catch (e) {
+      out.abandon();
+      throw e;
+    }
+    const { report, pulled } = squashed;
+    const from = pulled ? pulled.reference : null;
+    const media = pulled && pulled.mediaType.includes('docker') ? 'docker' : 'oci';
+    const pushed = await pushArchive(low, archive, ref, { ...opts, from, media }, logOf(opts));
+    return { ...report, pushed, pulled };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -104,12 +104,41 @@ pub fn say_listing(#[wasm_bindgen(unchecked_param_type = "Inspection")] list: Js
 }
 
 /// `docker://REF` given to a host that does not reach registries: what to do instead.
-#[wasm_bindgen(js_name = sayNoRegistry)]
-pub fn say_no_registry(reference: &str, input: bool) -> String {
-    say::no_registry(reference, input)
+/// `pulling docker://REF` (the `-verbose` log).
+#[wasm_bindgen(js_name = sayPulling)]
+pub fn say_pulling(reference: &str) -> String {
+    say::pulling(reference)
 }
 
-/// The squash in one line (said without `-verbose` when the result goes into an engine).
+/// `pulled DIGEST (N layers, SIZE fetched)` (the `-verbose` log).
+#[wasm_bindgen(js_name = sayPulled)]
+pub fn say_pulled(digest: &str, layers: f64, fetched: f64) -> String {
+    say::pulled(digest, layers as usize, fetched as u64)
+}
+
+/// The two lines said after a push, from its `{ reference, digest, uploaded, mounted,
+/// existing }` (blobs as `{ digest, size }`).
+#[wasm_bindgen(js_name = sayPushed)]
+pub fn say_pushed(
+    #[wasm_bindgen(unchecked_param_type = "RegistryPushed")] pushed: JsValue,
+) -> Result<Vec<String>, JsValue> {
+    #[derive(serde::Deserialize)]
+    struct Blob {
+        size: f64,
+    }
+    #[derive(serde::Deserialize)]
+    struct Pushed {
+        reference: String,
+        digest: String,
+        uploaded: Vec<Blob>,
+        mounted: Vec<Blob>,
+        existing: Vec<Blob>,
+    }
+    let p: Pushed = from_js(pushed, "the push")?;
+    let cost = |v: &[Blob]| (v.len(), v.iter().map(|b| b.size as u64).sum::<u64>());
+    Ok(say::pushed(&p.reference, &p.digest, cost(&p.uploaded), cost(&p.mounted), cost(&p.existing)).to_vec())
+}
+
 #[wasm_bindgen(js_name = saySizes)]
 pub fn say_sizes(#[wasm_bindgen(unchecked_param_type = "SquashReport")] report: JsValue) -> Result<String, JsValue> {
     let report: SquashReport = from_js(report, "the report")?;

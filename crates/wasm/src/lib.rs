@@ -15,6 +15,7 @@
 //! - `source`, `sink`, `sha256`, `scratch`, `progress`: the adapters between JavaScript and the engine;
 //! - `errors`: how failures reach JavaScript;
 //! - `cli`: the command line shared with the native CLI, for the npm bin;
+//! - `registry` (feature `registry`, Node only): pull and push through a JS host;
 //! - `types.d.ts`: the TypeScript types of all of it, included below.
 
 mod api;
@@ -22,6 +23,8 @@ mod cli;
 mod errors;
 mod options;
 mod progress;
+#[cfg(feature = "registry")]
+mod registry;
 mod scratch;
 mod sha256;
 mod sink;

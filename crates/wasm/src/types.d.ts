@@ -295,7 +295,19 @@ export interface SquashError extends Error {
     | 'IO'
     | 'CANCELLED'
     | 'BAD_OPTION'
-    | 'BAD_ARGUMENT';
+    | 'BAD_ARGUMENT'
+    /** Node's `docker://` only: the registry refused the login, or there is none. */
+    | 'REGISTRY_AUTH'
+    /** The repository, tag, manifest, blob or platform is not there. */
+    | 'REGISTRY_NOT_FOUND'
+    /** Unreachable, or kept failing (429, 5xx, dropped connections) after retries. */
+    | 'REGISTRY_NETWORK'
+    /** An answer the Distribution API does not allow, or a digest that did not match. */
+    | 'REGISTRY_PROTOCOL'
+    /** A reference, option or archive a push cannot take. */
+    | 'REGISTRY_USAGE'
+    /** A `docker://` reference that is not one. */
+    | 'BAD_REFERENCE';
 }
 
 /** The command line of `docker-squash` and of the package's bin, as `parseArgs` reads it. */
@@ -340,4 +352,65 @@ export interface CliArgs {
   verbose: boolean;
   help: boolean;
   version: boolean;
+}
+
+/** How registries are reached (the npm package in Node; the native CLI's flags). */
+export interface RegistryOptions {
+  /** `-insecure-registry`: hosts (host or host:port) that may be reached over plain HTTP. */
+  insecure?: string[];
+  /** OS/ARCH[/VARIANT] to pick from an index; default linux/amd64. */
+  platform?: string;
+  /** The docker CLI's config directory (its config.json); default $DOCKER_CONFIG, else ~/.docker. */
+  dockerConfig?: string;
+  /** Log every request (method, URL without its query, status) and each retry. */
+  verbose?: boolean;
+}
+
+/** What a pull fetched: the full reference, the image manifest's digest and media type. */
+export interface RegistryPulled {
+  reference: string;
+  digest: string;
+  mediaType: string;
+  layers: number;
+  bytes: number;
+}
+
+/** A blob of a push. */
+export interface RegistryBlob {
+  digest: string;
+  size: number;
+}
+
+/** What a push did: blobs uploaded, mounted from the source repository, already there. */
+export interface RegistryPushed {
+  reference: string;
+  digest: string;
+  uploaded: RegistryBlob[];
+  mounted: RegistryBlob[];
+  existing: RegistryBlob[];
+}
+
+/** The machine the registry client runs on (js/registry.mjs's `registryHost`). */
+export interface RegistryHost {
+  send(
+    method: string,
+    url: string,
+    headers: [string, string][],
+    body: Uint8Array | { offset: number; length: number } | undefined,
+    unverifiedTls: boolean,
+  ): Promise<{
+    status: number;
+    headers: [string, string][];
+    body: { read(): Promise<Uint8Array | null>; cancel(): void };
+  }>;
+  sleep(ms: number): Promise<void>;
+  millis(): number;
+  env(name: string): string | undefined;
+  readFile(path: string): Uint8Array | null;
+  runHelper(program: string, input: string): Promise<{ success: boolean; stdout: Uint8Array; stderr: Uint8Array }>;
+  write(bytes: Uint8Array): void;
+  position(): number;
+  truncate(length: number): void;
+  archiveSize(): number;
+  readAt(offset: number, length: number): Uint8Array;
 }

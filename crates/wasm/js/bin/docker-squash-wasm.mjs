@@ -15,6 +15,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { PROG, Fail, osMessage } from './fail.mjs';
 import { openSource } from './input.mjs';
 import { engineOutput } from './engine.mjs';
+import { registryOutput } from './registry.mjs';
 import {
   lowLevel,
   inspect as inspectArchive,
@@ -55,12 +56,12 @@ function progressPrinter() {
 // ---- output ---------------------------------------------------------------------------
 
 /**
- * stdout, a file written under a temporary name and renamed into place when complete, or
- * an engine's load (engine.mjs), as parseArgs's `destination` says.
+ * stdout, a file written under a temporary name and renamed into place when complete, an
+ * engine's load (engine.mjs), or a push (registry.mjs), as parseArgs's `destination` says.
  */
-function openOutput(loc) {
+function openOutput(loc, args, pulled, log) {
   if (loc.kind === 'engine') return engineOutput(loc);
-  if (loc.kind === 'registry') throw new Fail(cli.sayNoRegistry(loc.reference, false));
+  if (loc.kind === 'registry') return registryOutput(loc, args, pulled, log);
   if (loc.kind === 'archive') return fileOutput(loc.path, { describe: osMessage });
   if (process.stdout.isTTY) throw new Fail(cli.sayTerminalOutput());
   return {
@@ -153,7 +154,7 @@ async function workerSquash({ inputFd, outFd, outName, options }) {
 async function inspect(args) {
   if (args.input === null && args.positional === null) throw new Fail(cli.sayNeedsFile(PROG));
   const log = makeLog(args.verbose);
-  const { source, compression } = await openSource(args.source, log);
+  const { source, compression } = await openSource(args.source, log, args);
   try {
     const facts = await inspectArchive(source, {
       image: args.image,
@@ -182,7 +183,7 @@ async function squash(args) {
     out.abandon();
     return out.stops ?? 'the unfinished output was removed';
   });
-  const { source, changed } = await openSource(args.source, log);
+  const { source, changed, pulled } = await openSource(args.source, log, args);
   log(cli.sayInputSize(source.size));
   log(cli.sayVerifyNote(!args.noVerify));
   if (args.verbose) {
@@ -192,7 +193,7 @@ async function squash(args) {
       /* the squash below says what is wrong */
     }
   }
-  out = openOutput(args.destination);
+  out = openOutput(args.destination, args, pulled, log);
   let report = null;
   let failure = null;
   try {
@@ -209,6 +210,7 @@ async function squash(args) {
         compress: args.compress,
         level: args.level,
         format: args.format,
+        pushed: args.destination.kind === 'registry',
       },
     });
   } catch (e) {

@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 import { lowLevel, fileSource, writeAllSync } from '../node.mjs';
 import { PROG, Fail, osMessage } from './fail.mjs';
 import { engineSave } from './engine.mjs';
+import { registrySource } from './registry.mjs';
 
 /** The wasm module: the engine, and the command line shared with the native CLI. */
 const cli = lowLevel();
@@ -153,9 +154,9 @@ function watch(fd, p, then) {
  * The input a location names (parseArgs's `source`), as `openInput` gives it; an engine's
  * image is read with its `save`, spooled as stdin is.
  */
-export async function openSource(loc, log) {
+export async function openSource(loc, log, args) {
   if (loc.kind === 'engine') return engineSave(loc, spoolStream, log);
-  if (loc.kind === 'registry') throw new Fail(cli.sayNoRegistry(loc.reference, true));
+  if (loc.kind === 'registry') return registrySource(loc, args, log);
   return openInput(loc.kind === 'archive' ? loc.path : null, log);
 }
 
