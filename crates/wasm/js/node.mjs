@@ -1,4 +1,4 @@
-// docker-squash-wasm for Node.js (>= 18): the engine in WebAssembly (wasm-pack's `nodejs`
+// docker-squash-wasm for Node.js (>= 20): the engine in WebAssembly (wasm-pack's `nodejs`
 // target), plus what only Node has: file paths, read by offset with fs.readSync (never the
 // whole file), and writing the result to a file under a temporary name, renamed at the end.
 

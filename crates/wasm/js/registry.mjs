@@ -44,6 +44,8 @@ export function registryHost({ out, archive } = {}) {
       let payload;
       if (body instanceof Uint8Array) payload = body;
       else if (body && typeof body === 'object') {
+        // A file-backed Blob (Node >= 20, as the package's engines say): a blob is streamed
+        // from the archive, never held whole.
         archiveBlob ??= await fs.openAsBlob(archive);
         payload = archiveBlob.slice(body.offset, body.offset + body.length);
       }
