@@ -111,6 +111,8 @@ export interface FileOutput {
 export function fileOutput(outPath: string, options?: { describe?: (error: Error) => string }): FileOutput;
 /** Writes all of `chunk` to the descriptor, waiting out EAGAIN. */
 export function writeAllSync(fd: number, chunk: Uint8Array, position?: number): void;
+/** Closes `fd` (undefined: nothing) where it can; a descriptor closed already is no error. */
+export function closeQuietly(fd: number | undefined): void;
 /** An unlinked temporary file as scratch space (the Node entry's default). */
 export function tempFileScratch(): ScratchSpace;
 /** The low-level bindings wasm-bindgen generated (`list`, `inspect`, `squash`, ... on `Source`s). */

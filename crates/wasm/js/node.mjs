@@ -201,14 +201,8 @@ export function fileOutput(outPath, { describe = (e) => e.message } = {}) {
     throw ioError(`cannot write ${tmp}: ${describe(e)}`, e);
   }
   const abandon = () => {
-    if (fd !== undefined) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        /* closed or not, the file goes */
-      }
-      fd = undefined;
-    }
+    closeQuietly(fd); // closed or not, the file goes
+    fd = undefined;
     fs.rmSync(tmp, { force: true });
   };
   return {
@@ -244,6 +238,16 @@ export function fileOutput(outPath, { describe = (e) => e.message } = {}) {
   };
 }
 
+/** Closes `fd` (if any) when it can: a descriptor closed already is no error here. */
+export function closeQuietly(fd) {
+  if (fd === undefined) return;
+  try {
+    fs.closeSync(fd);
+  } catch {
+    /* closed already */
+  }
+}
+
 /** `fileOutput` for a device or pipe: written directly; nothing to rename or remove. */
 function deviceOutput(outPath, describe) {
   let fd;
@@ -253,12 +257,7 @@ function deviceOutput(outPath, describe) {
     throw ioError(`cannot write ${outPath}: ${describe(e)}`, e);
   }
   const close = () => {
-    if (fd === undefined) return;
-    try {
-      fs.closeSync(fd);
-    } catch {
-      /* closed already */
-    }
+    closeQuietly(fd);
     fd = undefined;
   };
   return {

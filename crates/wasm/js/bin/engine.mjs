@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PROG, Fail, osMessage } from './fail.mjs';
+import { closeQuietly } from '../node.mjs';
 
 const PROGRAMS = { docker: 'docker', podman: 'podman' };
 const TRANSPORTS = { docker: 'docker-daemon:', podman: 'containers-storage:' };
@@ -82,12 +83,7 @@ export function engineOutput(loc) {
   }
   let child = null;
   const close = () => {
-    if (fd === undefined) return;
-    try {
-      fs.closeSync(fd);
-    } catch {
-      /* closed or not, the file goes */
-    }
+    closeQuietly(fd); // closed or not, the file goes
     fd = undefined;
   };
   return {
