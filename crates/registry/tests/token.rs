@@ -42,15 +42,7 @@ fn bearer_tokens_for_pull_push_and_mount() {
     let reg = TokenRegistry::start("flow");
     let dir = temp_dir("token-work");
     let archive = write(&dir, "image.tar", &image("token", "amd64").docker_save());
-    skopeo(&[
-        "copy",
-        "--quiet",
-        "--dest-tls-verify=false",
-        "--dest-creds",
-        &format!("{USER}:{PASSWORD}"),
-        &format!("docker-archive:{}", archive.display()),
-        &format!("docker://{}/src/app:1", reg.addr),
-    ]);
+    skopeo_put(&reg.addr, &archive, "src/app:1");
     let (o, _c1) = config("login", &reg, login());
     let src = Reference::parse(&format!("{}/src/app:1", reg.addr)).unwrap();
 

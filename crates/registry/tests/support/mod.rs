@@ -100,15 +100,7 @@ impl Registry {
 
     /// Puts a docker-save archive into the registry with skopeo.
     pub fn skopeo_put(&self, archive: &Path, reference: &str) {
-        skopeo(&[
-            "copy",
-            "--quiet",
-            "--dest-tls-verify=false",
-            "--dest-creds",
-            &format!("{USER}:{PASSWORD}"),
-            &format!("docker-archive:{}", archive.display()),
-            &format!("docker://{}/{reference}", self.addr),
-        ]);
+        skopeo_put(&self.addr, archive, reference);
     }
 
     /// The manifest as the registry holds it, by skopeo (not by the crate under test).
@@ -290,4 +282,18 @@ pub fn assert_no_secret(text: &str) {
     for s in [PASSWORD, b64.as_str(), "wrong-password"] {
         assert!(!text.contains(s), "a secret ({s}) leaked into: {text}");
     }
+}
+
+/// Puts a docker-save archive into the registry at `addr` with skopeo, logged in as the
+/// tests' user (any registry of these tests: htpasswd or token).
+pub fn skopeo_put(addr: &str, archive: &Path, reference: &str) {
+    skopeo(&[
+        "copy",
+        "--quiet",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        &format!("{USER}:{PASSWORD}"),
+        &format!("docker-archive:{}", archive.display()),
+        &format!("docker://{addr}/{reference}"),
+    ]);
 }
