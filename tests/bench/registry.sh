@@ -6,11 +6,22 @@
 #   reg_mount    ours -i docker://A/img -o docker://A/…         same registry: kept layers mounted
 #   reg_engine   docker pull A/img; docker save | ours | docker load; docker push B/…
 # The image is put into A once per run with skopeo (its layers gzip-compressed, as a
-# registry holds them).
+# registry holds them). B is a new, empty registry in every round: skopeo's blob-info cache
+# and the engine's own push cache remember what an earlier round put there and mount it
+# instead of sending it, which would make the floor a HEAD request.
 
 stop_registries() {
   tests/support/registry.sh stop "$W/reg-a" >/dev/null 2>&1 || true
   tests/support/registry.sh stop "$W/reg-b" >/dev/null 2>&1 || true
+}
+
+# start_b: a new, empty registry B (its address in $b).
+start_b() {
+  tests/support/registry.sh stop "$W/reg-b" >/dev/null 2>&1 || true
+  rm -rf "$W/reg-b"
+  local started
+  started=$(tests/support/registry.sh start "$W/reg-b") || { fail "registry B did not start"; return 1; }
+  eval "$started"; b=$REGISTRY_ADDRESS
 }
 
 # registry_bench REPEAT: the rows above, REPEAT times each, interleaved.
@@ -18,8 +29,7 @@ registry_bench() {
   local n=$1 a b user pass cfg i creds started
   started=$(tests/support/registry.sh start "$W/reg-a") || { fail "registry A did not start"; return 1; }
   eval "$started"; a=$REGISTRY_ADDRESS
-  started=$(tests/support/registry.sh start "$W/reg-b") || { fail "registry B did not start"; return 1; }
-  eval "$started"; b=$REGISTRY_ADDRESS
+  start_b || return 1
   user=$REGISTRY_USER pass=$REGISTRY_PASSWORD creds="$REGISTRY_USER:$REGISTRY_PASSWORD"
   # One docker config for all: our CLI and the docker CLI log in from it.
   cfg=$R/docker-config
@@ -32,6 +42,10 @@ registry_bench() {
   REG_IMG_MB=$(skopeo inspect --raw --tls-verify=false --creds "$creds" "docker://$a/bench/img:1" \
     | jq '[.layers[].size] | add / 1048576 | floor')
   for i in $(seq 1 "$n"); do
+    if [ "$i" -gt 1 ]; then
+      start_b || return 1
+      printf '{"auths":{"%s":{"auth":"%s"},"%s":{"auth":"%s"}}}\n' "$a" "$auth" "$b" "$auth" >"$cfg/config.json"
+    fi
     measure reg_skopeo skopeo copy -q --src-tls-verify=false --dest-tls-verify=false --src-creds "$creds" \
       --dest-creds "$creds" "docker://$a/bench/img:1" "docker://$b/bench/skopeo-$i:1" || fail "skopeo copy A -> B"
     measure reg_ours env DOCKER_CONFIG="$cfg" "$CLI" -from "$FROM" -i "docker://$a/bench/img:1" \
@@ -45,8 +59,8 @@ registry_bench() {
       docker push -q "$2/bench/engine-$5:sq"' _ "$a" "$b" "$CLI" "$FROM" "$i" || fail "engine route (log: $R/reg_engine.log)"
     docker rmi -f "$a/bench/img:1" "$b/bench/engine-$i:sq" >/dev/null 2>&1 || true
   done
-  # What each route sent to B: the bytes of its layers there.
-  REG_SENT=$(for r in "skopeo-1:1" "ours-1:sq"; do
+  # What each route sent to B (the last round's): the bytes of its layers there.
+  REG_SENT=$(for r in "skopeo-$n:1" "ours-$n:sq"; do
     skopeo inspect --raw --tls-verify=false --creds "$creds" "docker://$b/bench/$r" | jq '[.layers[].size] | add / 1048576 | floor'
   done | tr '\n' ' ')
   grep -h '^docker-squash: blobs:' "$R/reg_mount.log" | tail -1 | sed 's/^docker-squash: //' >"$R/reg-mount-blobs.txt" || true
