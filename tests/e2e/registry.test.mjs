@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BIN, TESTS, docker, image, layersOf, run, saved, useDocker, workDir } from '../support/e2e.mjs';
 import { assertSameFilesystem, fromArgs } from '../support/roundtrip.mjs';
+import { accessLog } from '../support/registry-log.mjs';
 
 const loaded = useDocker();
 const SCRIPT = path.join(TESTS, 'support/registry.sh');
@@ -58,16 +59,8 @@ function pullAndLoad(repo, tag) {
 }
 
 /** The access log's requests since `mark` (a line count), as { method, uri, status }. */
-function requestsSince(mark) {
-  return fs
-    .readFileSync(reg.log, 'utf8')
-    .split('\n')
-    .slice(mark)
-    .filter((l) => l.startsWith('{') && l.includes('"http.response.status"'))
-    .map((l) => JSON.parse(l))
-    .map((j) => ({ method: j['http.request.method'], uri: j['http.request.uri'], status: j['http.response.status'] }));
-}
-const logMark = () => fs.readFileSync(reg.log, 'utf8').split('\n').length - 1;
+const requestsSince = (mark) => accessLog(reg.log).since(mark);
+const logMark = () => accessLog(reg.log).mark();
 
 /** The blobs a run sent: the digests of its completed uploads (PUT …?digest=). */
 const uploaded = (reqs) =>

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { requireBuild, tarball, workDir, run, CLI, ROOT } from './helpers.mjs';
 import { smallImage } from './archive.mjs';
+import { accessLog, MANIFEST_ACCEPT as ACCEPT } from '../support/registry-log.mjs';
 
 const SCRIPT = path.join(ROOT, 'tests/support/registry.sh');
 const have = (cmd) => run('bash', ['-c', `command -v ${cmd}`]).status === 0;
@@ -56,12 +57,6 @@ function put(repo, format) {
 }
 
 const basic = () => `Basic ${Buffer.from(`${reg.user}:${reg.password}`).toString('base64')}`;
-const ACCEPT = [
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-].join(', ');
 
 /** The manifest of repo:tag as the registry serves it: bytes and content type. */
 async function manifest(repo, tag) {
@@ -92,16 +87,8 @@ async function assertSamePush([repoA, tagA], [repoB, tagB]) {
 }
 
 /** The access log's requests since `mark` (a line count): { method, uri, status }. */
-function requestsSince(mark) {
-  return fs
-    .readFileSync(reg.log, 'utf8')
-    .split('\n')
-    .slice(mark)
-    .filter((l) => l.startsWith('{') && l.includes('"http.response.status"'))
-    .map((l) => JSON.parse(l))
-    .map((j) => ({ method: j['http.request.method'], uri: j['http.request.uri'], status: j['http.response.status'] }));
-}
-const logMark = () => fs.readFileSync(reg.log, 'utf8').split('\n').length - 1;
+const requestsSince = (mark) => accessLog(reg.log).since(mark);
+const logMark = () => accessLog(reg.log).mark();
 const uploads = (reqs) => reqs.filter((r) => r.method === 'PUT' && /\/blobs\/uploads\//.test(r.uri));
 const mounts = (reqs) => reqs.filter((r) => r.method === 'POST' && /[?&]mount=/.test(r.uri) && r.status === 201);
 

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, before } from 'node:test';
 import { TESTS, docker, run } from './e2e.mjs';
 import { treeOfTar } from './fscompare.mjs';
+import { MANIFEST_ACCEPT as ACCEPT } from './registry-log.mjs';
 
 export const CONTAINERD_DIR = path.join(TESTS, '.work/e2e-containerd');
 export const REGISTRY_DIR = path.join(TESTS, '.work/e2e-registry');
@@ -300,13 +301,6 @@ function blobSize(digest) {
   const hex = digest.replace('sha256:', '');
   return fs.statSync(path.join(registry.storage, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data')).size;
 }
-
-const ACCEPT = [
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-].join(', ');
 
 /**
  * Reads a manifest back from the registry, as a client would (for an index or a manifest
