@@ -4,18 +4,16 @@
 //! package's wasm, and registry URLs are ASCII hosts the registry itself hands out.
 
 /// The parts of an absolute `scheme://authority/path?query` URL the crate reads.
-pub(crate) struct Url<'a> {
+pub(crate) struct Url {
     /// In lower case.
     pub(crate) scheme: String,
     /// `host` or `host:port` (lower case, a scheme's default port dropped, as `url` does).
     host_port: String,
-    /// The rest, from the path's `/` (or `?`, `#`, or nothing).
-    _rest: &'a str,
 }
 
-impl<'a> Url<'a> {
+impl Url {
     /// None when `s` is not an absolute URL with a host.
-    pub(crate) fn parse(s: &'a str) -> Option<Url<'a>> {
+    pub(crate) fn parse(s: &str) -> Option<Url> {
         let (scheme, rest) = s.split_once("://")?;
         let mut chars = scheme.chars();
         if !chars.next()?.is_ascii_alphabetic()
@@ -39,7 +37,7 @@ impl<'a> Url<'a> {
             Some(h) => h.to_string(),
             None => host_port,
         };
-        Some(Url { scheme, host_port, _rest: &rest[end..] })
+        Some(Url { scheme, host_port })
     }
 
     /// `host[:port]`; empty when the URL has no host.
