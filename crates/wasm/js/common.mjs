@@ -151,8 +151,8 @@ function checkOptions(opts) {
  * giving `{ source, close? }`, `sha256` the host's SHA-256 factory where it has a
  * synchronous one (Node), `scratch` its scratch-space factory (Node: a temporary
  * file), each used unless the caller's options say otherwise, and `whole` where the host
- * has a faster SHA-256 that needs the bytes whole (browsers: `{ hash(input, range),
- * max() }`, see browser.mjs), used by `verifyLayers`.
+ * has a faster SHA-256 that needs the bytes whole (browsers: `subtleWhole` above), used
+ * by `verifyLayers`.
  */
 export function createApi({ load, open, sha256, scratch, whole }) {
   const hashOf = (o) => (o.sha256 === undefined ? sha256 : o.sha256);

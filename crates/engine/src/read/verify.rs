@@ -22,7 +22,7 @@ pub fn read_layers<'s>(
     progress: &mut ProgressFn,
 ) -> Result<Vec<LayerIndex>> {
     let all: Vec<usize> = (0..image.layers.len()).collect();
-    let read = read_some(members, image, sha256, verify, &all, &[], progress)?;
+    let read = read_some(members, image, sha256, verify, &all, progress)?;
     read.into_iter().map(|l| l.ok_or_else(|| Error::corrupt("internal: layer missing"))).collect()
 }
 
@@ -57,7 +57,12 @@ pub fn verify_layers<'s>(
             ));
         }
     }
-    read_some(members, image, sha256, true, which, hashed, progress).map(|_| ())
+    // The host's digests are compared first, as a read layer's would be; the rest is read.
+    for (i, digest) in hashed {
+        check_diff_id(*i, &image.layers[*i], digest)?;
+    }
+    let rest: Vec<usize> = which.iter().copied().filter(|i| !hashed.iter().any(|(h, _)| h == i)).collect();
+    read_some(members, image, sha256, true, &rest, progress).map(|_| ())
 }
 
 fn no_such_layer(image: &ImageDesc, i: usize) -> Result<()> {
@@ -96,22 +101,16 @@ pub fn layer_ranges(members: &Members, image: &ImageDesc) -> Result<Vec<LayerRan
     Ok(out)
 }
 
-/// Reads the layers `which`, each once, in archive order; the layers of `hashed` are not
-/// read, their digests are compared as a read layer's would be.
+/// Reads the layers `which`, each once, in archive order.
 fn read_some<'s>(
     members: &Members,
     image: &ImageDesc,
     sha256: Option<&Sha256Factory<'s>>,
     verify: bool,
     which: &[usize],
-    hashed: &[(usize, String)],
     progress: &mut ProgressFn,
 ) -> Result<Vec<Option<LayerIndex>>> {
-    for (i, digest) in hashed {
-        let desc = &image.layers[*i];
-        check_diff_id(*i, desc, digest)?;
-    }
-    let mut order: Vec<usize> = which.iter().copied().filter(|i| !hashed.iter().any(|(h, _)| h == i)).collect();
+    let mut order: Vec<usize> = which.to_vec();
     order.sort_by_key(|&i| (image.layers[i].file.offset, i));
     order.dedup();
     let total: u64 = order.iter().map(|&i| image.layers[i].file.size).sum();
