@@ -13,7 +13,7 @@ import { showImageFacts } from './view/image-facts.mjs';
 import { showPlan } from './view/plan.mjs';
 import { hideProgress, startProgress } from './view/progress.mjs';
 import { clearResult, showResult } from './view/result.mjs';
-import { cancelVerifiers, squashVerified, verifyInBackground } from './verifiers.mjs';
+import { cancelVerifiers, forgetVerification, squashVerified, verifyInBackground } from './verifiers.mjs';
 import { WorkerBridge } from './worker-bridge.mjs';
 
 const ACCEPTED = /\.(tar|tar\.gz|tgz|tar\.zst|tzst|gz|zst)$/i;
@@ -50,7 +50,7 @@ export function cancel() {
 export async function openFile(file) {
   if (!file) return;
   cancel();
-  cancelVerifiers(); // the last file's, even when nothing else runs
+  forgetVerification(); // the last file's, even when nothing else runs
   state.generation++;
   const gen = state.generation;
   hideError();

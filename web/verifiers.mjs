@@ -60,10 +60,17 @@ export function cancelVerifiers() {
   for (const h of helpers) h.cancel();
 }
 
+/** Forgets the last image's verification; its helpers are stopped only if still at work. */
+export function forgetVerification() {
+  if (running && !running.settled) cancelVerifiers();
+  running = null;
+}
+
 /**
  * The verification of `layers` (LayerInfo) of `file`'s image picked by `imageOpts` in the
  * helpers: started now unless it is under way or done for the same file and image, or null
- * with one core. `{ promise, parts, done, total, listen(onProgress) }`.
+ * with one core. `{ promise, parts, done, total, onProgress, settled }`: set `onProgress` to
+ * hear the helpers' summed progress; `settled` once every helper has finished.
  */
 export function verifyInBackground(file, imageOpts, layers) {
   const n = helperCount(layers);
@@ -80,9 +87,7 @@ export function verifyInBackground(file, imageOpts, layers) {
     done: parts.map(() => 0),
     total: parts.reduce((s, p) => s + p.bytes, 0),
     onProgress: null,
-    listen(onProgress) {
-      v.onProgress = onProgress;
-    },
+    settled: false,
   };
   const progressOf = (i) => (p) => {
     v.done[i] = Number(p.bytesDone);
@@ -102,6 +107,9 @@ export function verifyInBackground(file, imageOpts, layers) {
     sizable: parts.reduce((n, p) => n + p.layers.length, 0),
   }));
   v.promise.catch(() => {}); // seen by whoever awaits it; a cancelled one by no one
+  Promise.allSettled(verifying).then(() => {
+    v.settled = true;
+  });
   running = v;
   return v;
 }
@@ -118,7 +126,7 @@ export async function squashVerified(worker, file, options, layers, onProgress) 
   const v = options.verify === false ? null : verifyInBackground(file, options, layers);
   if (!v) return { ...(await worker.call('squash', file, options, onProgress)), verifiers: 0 };
   const squashing = worker.call('squash', file, { ...options, verify: false }, onProgress).then((answer) => {
-    v.listen(onProgress); // from now on the progress shown is the helpers'
+    v.onProgress = onProgress; // from now on the progress shown is the helpers'
     const sum = v.done.reduce((x, y) => x + y, 0);
     if (sum < v.total) onProgress({ phase: 'verify', bytesDone: sum, bytesTotal: v.total });
     return answer;
