@@ -330,9 +330,7 @@ async function squashToRegistry(input, ref, opts) {
       throw e;
     }
     const { report, pulled } = squashed;
-    const from = pulled ? pulled.reference : null;
-    const media = pulled && pulled.mediaType.includes('docker') ? 'docker' : 'oci';
-    const pushed = await pushArchive(low, archive, ref, { ...opts, from, media }, logOf(opts));
+    const pushed = await pushArchive(low, archive, ref, opts, logOf(opts), pulled);
     return { ...report, pushed, pulled };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -165,8 +165,14 @@ export async function pullToTemp(low, ref, opts, log) {
   }
 }
 
-/** Pushes the OCI-layout archive at `archive` to `ref`, mounting from `from` (a pulled reference). */
-export async function pushArchive(low, archive, ref, { from = null, media = 'oci', ...opts } = {}, log) {
+/**
+ * Pushes the OCI-layout archive at `archive` to `ref`. `pulled` (pullToTemp's, or null):
+ * the registry image squashed, whose layers may be mounted and whose media types the
+ * manifest keeps (Docker schema 2 stays Docker; anything else is OCI), as the native CLI.
+ */
+export async function pushArchive(low, archive, ref, opts, log, pulled = null) {
+  const from = pulled ? pulled.reference : null;
+  const media = pulled && pulled.mediaType.includes('docker') ? 'docker' : 'oci';
   const host = registryHost({ archive });
   try {
     return await low.registryPush(host, ref, from, media, registryOptions(opts), log);

@@ -46,9 +46,7 @@ export function registryOutput(loc, args, pulled, log) {
     async commit() {
       try {
         out.commit();
-        const from = pulled ? pulled.reference : null;
-        const media = pulled && pulled.mediaType.includes('docker') ? 'docker' : 'oci';
-        const pushed = await pushArchive(cli, archive, ref, { ...options(args), from, media }, log);
+        const pushed = await pushArchive(cli, archive, ref, options(args), log, pulled);
         return cli.sayPushed(pushed).join('\n');
       } finally {
         remove();
