@@ -79,6 +79,16 @@ pub(crate) const FLAGS: &[Flag] = &[
         only: None,
     },
     Flag {
+        names: &["registry-timeout"],
+        takes: Takes::Value(|a, v| a.registry_timeout_text = Some(v)),
+        shown: Some("-registry-timeout SECS"),
+        help: &[
+            "registries must connect and answer within SECS and send at least",
+            "1 KiB every SECS, or the transfer is stopped (default 30)",
+        ],
+        only: None,
+    },
+    Flag {
         names: &["image"],
         takes: Takes::Value(|a, v| a.image = Some(v)),
         shown: Some("-image, --image REF"),

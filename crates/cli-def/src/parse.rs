@@ -44,6 +44,11 @@ pub struct Args {
     pub destination: Location,
     /// `-insecure-registry`: registries that may be reached over plain HTTP.
     pub insecure_registries: Vec<String>,
+    /// `-registry-timeout`: seconds a registry may take (see squash_registry::Deadlines).
+    pub registry_timeout: Option<u64>,
+    /// `-registry-timeout` as given, until checked.
+    #[serde(skip)]
+    pub(crate) registry_timeout_text: Option<String>,
     /// `-image`: which image of the archive.
     pub image: Option<String>,
     /// `-platform`: which platform of an OCI index.
@@ -155,12 +160,21 @@ fn check_values(a: &mut Args) -> Result<(), String> {
     if let Some(w) = &a.max_wasted {
         crate::gate::parse_wasted(w)?;
     }
+    if let Some(t) = a.registry_timeout_text.take() {
+        a.registry_timeout = Some(parse_timeout(&t)?);
+    }
     if let Some(l) = a.level_text.take() {
         let n =
             l.parse::<i32>().map_err(|_| format!("-level takes a number (1-9 for gzip, 1-19 for zstd), not `{l}`"))?;
         a.level = Some(n);
     }
     Ok(())
+}
+
+/// `-registry-timeout`: whole seconds, `90` or `90s`, from 1 s to a day.
+fn parse_timeout(t: &str) -> Result<u64, String> {
+    let n = t.strip_suffix('s').unwrap_or(t).parse::<u64>().ok().filter(|n| (1..=86_400).contains(n));
+    n.ok_or_else(|| format!("-registry-timeout takes seconds, 1 to 86400 (e.g. 120), not `{t}`"))
 }
 
 #[cfg(test)]
@@ -190,6 +204,16 @@ mod tests {
         assert_eq!(a.tag.as_deref(), Some("x"));
         assert_eq!(a.input.as_deref(), Some("in.tar"));
         assert_eq!(a.output.as_deref(), Some("out.tar"));
+    }
+
+    #[test]
+    fn registry_timeout_takes_whole_seconds_from_one_to_a_day() {
+        assert_eq!(p("-registry-timeout 120").registry_timeout, Some(120));
+        assert_eq!(p("-registry-timeout=90s").registry_timeout, Some(90));
+        assert_eq!(p("-t a").registry_timeout, None);
+        for bad in ["0", "-3", "1.5", "2m", "86401", ""] {
+            assert!(err(&format!("-registry-timeout={bad}")).contains("-registry-timeout takes seconds"), "{bad}");
+        }
     }
 
     #[test]

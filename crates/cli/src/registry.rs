@@ -24,6 +24,7 @@ pub fn options(args: &Args) -> Options {
         platform: args.platform.clone(),
         docker_config: None,
         verbose: args.verbose,
+        timeout: args.registry_timeout.map(std::time::Duration::from_secs),
     }
 }
 

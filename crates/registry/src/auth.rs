@@ -107,13 +107,16 @@ impl<H: Host> Client<'_, H> {
                 if let Some(Credential::Basic { username, .. }) = &other {
                     pairs.push(("account", username));
                 }
-                let mut req = Request::new("GET", urls::append_query(realm, &pairs));
-                if let Some(h) = other.as_ref().and_then(Credential::basic_header) {
-                    req = req.header("Authorization", h);
-                }
-                (req, Vec::new())
+                (Request::new("GET", urls::append_query(realm, &pairs)), Vec::new())
             }
         };
+        // The login goes to the realm's origin only (the registry named it), never on to
+        // where the realm may redirect. An identity token travels in the form instead.
+        let basic = match &self.credential {
+            Some(Credential::IdentityToken(_)) | None => None,
+            Some(other) => other.basic_header(),
+        };
+        let login = basic.zip(crate::redirect::origin(realm));
         let retry = self.retry;
         let mut resp = retry
             .run(self, async |c| {
@@ -123,7 +126,10 @@ impl<H: Host> Client<'_, H> {
                     headers: req.headers.clone(),
                     body: if form.is_empty() { Body::Empty } else { Body::Bytes(&form) },
                 };
-                let resp = c.raw(&req).await?;
+                let (resp, at) = c.exchange(&req, login.clone().map(|(h, o)| (o, h))).await?;
+                if matches!(resp.status, 401 | 403) && !crate::redirect::same_origin(&at, realm) {
+                    return Err(c.foreign_refusal(resp.status, &at, req.method, realm));
+                }
                 match resp.status {
                     429 | 500..=599 => Err(Error::network(format!(
                         "the token service {} answered {}",

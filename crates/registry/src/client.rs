@@ -1,12 +1,17 @@
 //! One registry session: the scheme (HTTPS, or HTTP where allowed), the login, the
-//! requests. Every request goes through [`Client::send_once`], which answers a 401 once
-//! (auth.rs), turns 401/403 into Auth errors and 429/5xx and dropped connections into
-//! Network errors (the ones [`Retry`] retries); every other status is the caller's to read.
+//! requests. Every request goes through [`Client::send_once`], which follows redirects hop
+//! by hop ([`Client::exchange`]: the login only to the registry's own origin, plain HTTP
+//! only where allowed), answers the registry's 401 once (auth.rs), turns 401/403 into Auth
+//! errors and 429/5xx and dropped connections into Network errors (the ones [`Retry`]
+//! retries); every other status is the caller's to read. Every request has deadlines, and
+//! every body must keep moving (deadline.rs).
 
 use crate::challenge::{self, Challenge};
 use crate::credentials::{self, Credential};
-use crate::error::{registry_errors, Error, Result};
+use crate::deadline::{Deadlines, Paced};
+use crate::error::{registry_errors, Error, ErrorKind, Result};
 use crate::host::{Body, Host, HttpRequest, HttpResponse, ResponseBody, Transport, TransportKind};
+use crate::redirect::{self, MAX_HOPS};
 use crate::reference::{allows_insecure, Reference};
 use crate::retry::{Retry, Waits};
 use crate::Options;
@@ -33,8 +38,8 @@ impl<'a> Request<'a> {
     }
 }
 
-/// An answer of the session's host.
-pub(crate) type Response<H> = HttpResponse<<H as Host>::Body>;
+/// An answer of the session's host, its body paced (deadline.rs).
+pub(crate) type Response<'c, H> = HttpResponse<Paced<'c, <H as Host>::Body>>;
 
 /// A session with one registry, for one set of scopes.
 pub(crate) struct Client<'l, H: Host> {
@@ -58,6 +63,9 @@ pub(crate) struct Client<'l, H: Host> {
     log: &'l mut dyn FnMut(&str),
     verbose: bool,
     pub(crate) retry: Retry,
+    pub(crate) deadlines: Deadlines,
+    /// The URL that gave the last answer (after redirects), to name the host that answered.
+    last_url: String,
 }
 
 /// The longest error body or token answer read; more is not an answer the API gives.
@@ -69,6 +77,9 @@ impl<H: Host> Waits for Client<'_, H> {
     }
     async fn wait(&mut self, d: std::time::Duration) {
         self.host_io.sleep(d).await;
+    }
+    fn now_ms(&self) -> u64 {
+        self.host_io.millis()
     }
 }
 
@@ -86,6 +97,7 @@ impl<'l, H: Host> Client<'l, H> {
         let credential = credentials::find(host_io, r, dir.as_deref()).await?;
         let config_file = dir.map(|d| d.join("config.json").display().to_string()).unwrap_or_default();
         let secrets = credential.as_ref().map(Credential::secrets).unwrap_or_default();
+        let deadlines = opts.deadlines();
         let mut c = Client {
             host_io,
             host: r.registry().to_string(),
@@ -100,7 +112,9 @@ impl<'l, H: Host> Client<'l, H> {
             secrets,
             log,
             verbose: opts.verbose,
-            retry: Retry::default(),
+            retry: Retry::for_deadlines(&deadlines),
+            deadlines,
+            last_url: String::new(),
         };
         let retry = c.retry;
         retry.run(&mut c, async |c| c.ping(r.api_host()).await).await?;
@@ -114,16 +128,21 @@ impl<'l, H: Host> Client<'l, H> {
     }
 
     /// GET /v2/: HTTPS first; for an insecure registry, plain HTTP when TLS fails, as Docker.
+    /// The challenge is learnt only from the registry's own answer.
     async fn ping(&mut self, api_host: &str) -> Result<()> {
         let https = format!("https://{api_host}/v2/");
-        let resp = match self.raw(&Request::new("GET", https)).await {
-            Err(_) if self.may_be_insecure(api_host) => {
+        let (mut resp, at) = match self.exchange(&Request::new("GET", https), None).await {
+            Err(e) if e.kind != ErrorKind::Timeout && self.may_be_insecure(api_host) => {
                 self.trace(&format!("HTTPS to {api_host} failed; trying plain HTTP (allowed for it)"));
                 self.base = format!("http://{api_host}");
-                self.raw(&Request::new("GET", format!("http://{api_host}/v2/"))).await?
+                self.exchange(&Request::new("GET", format!("http://{api_host}/v2/")), None).await?
             }
             other => other?,
         };
+        if matches!(resp.status, 401 | 403) && !self.is_registry_url(&at) {
+            let _ = read_small(&mut resp).await;
+            return Err(self.foreign_refusal(resp.status, &at, "GET", &format!("{}/v2/", self.base)));
+        }
         match resp.status {
             200..=299 => Ok(()),
             401 => {
@@ -132,12 +151,12 @@ impl<'l, H: Host> Client<'l, H> {
             }
             429 | 500..=599 => Err(Error::network(format!(
                 "{} answered {} to GET /v2/",
-                self.host,
+                self.answered_by(),
                 crate::status::status_text(resp.status)
             ))),
             s => Err(Error::protocol(format!(
                 "{} answered {s} to GET /v2/: is it a registry (Distribution API v2)?",
-                self.host
+                self.answered_by()
             ))),
         }
     }
@@ -152,17 +171,31 @@ impl<'l, H: Host> Client<'l, H> {
     }
 
     /// Is `url` on this registry (same scheme, host and port)?
-    fn is_registry_url(&self, url: &str) -> bool {
-        url.strip_prefix(self.base.as_str()).is_some_and(|rest| rest.starts_with('/') || rest.is_empty())
+    pub(crate) fn is_registry_url(&self, url: &str) -> bool {
+        redirect::same_origin(url, &self.base)
     }
 
-    /// One request as it is: transport errors become Network errors, any status is Ok.
-    pub(crate) async fn raw(&mut self, req: &Request<'_>) -> Result<Response<H>> {
+    /// The registry, or the host that really answered when a redirect led elsewhere.
+    pub(crate) fn answered_by(&self) -> String {
+        match crate::urls::Url::parse(&self.last_url) {
+            Some(u) if !self.is_registry_url(&self.last_url) => {
+                format!("{} (where {} sent it)", u.host_port(), self.host)
+            }
+            _ => self.host.clone(),
+        }
+    }
+
+    /// One request, one hop, as it is: transport errors become Network (or Timeout)
+    /// errors, any status is Ok. Plain HTTP is refused here, for every hop, unless allowed.
+    pub(crate) async fn raw(&mut self, req: &Request<'_>) -> Result<Response<'l, H>> {
         let shown = strip_query(&req.url);
         let parsed = crate::urls::Url::parse(&req.url).ok_or_else(|| Error::protocol(format!("not a URL: {shown}")))?;
         let host_port = parsed.host_port().to_string();
         if host_port.is_empty() {
             return Err(Error::protocol(format!("no host in {shown}")));
+        }
+        if parsed.scheme != "https" && parsed.scheme != "http" {
+            return Err(Error::protocol(format!("{shown} is not HTTP(S)")));
         }
         if parsed.scheme == "http" && !self.may_be_insecure(&host_port) {
             return Err(Error::usage(format!(
@@ -176,34 +209,84 @@ impl<'l, H: Host> Client<'l, H> {
             Body::Slice { len, .. } => headers.push(("Content-Length", len.to_string())),
         }
         let unverified_tls = self.unverified_allowed && self.may_be_insecure(&host_port);
-        let http = HttpRequest { method: req.method, url: &req.url, headers: &headers, body: req.body, unverified_tls };
+        let http = HttpRequest {
+            method: req.method,
+            url: &req.url,
+            headers: &headers,
+            body: req.body,
+            unverified_tls,
+            deadlines: self.deadlines,
+        };
         let started = self.host_io.millis();
+        self.last_url = req.url.clone();
         match self.host_io.send(&http).await {
             Ok(resp) => {
                 let took = self.host_io.millis().saturating_sub(started);
                 self.trace(&format!("{} {shown}: {} ({took} ms)", req.method, crate::status::status_text(resp.status)));
-                Ok(resp)
+                let body = Paced::new(resp.body, self.host_io, &self.deadlines);
+                Ok(HttpResponse { status: resp.status, headers: resp.headers, body })
             }
             Err(e) => {
                 self.trace(&format!("{} {shown}: {}", req.method, e.detail));
-                Err(transport_error(&e, req.method, &shown, &host_port))
+                Err(self.transport_error(&e, &format!("{} {shown}", req.method), &host_port))
             }
         }
     }
 
+    /// `req` and the redirects it is answered with, each hop a request of its own through
+    /// [`raw`](Self::raw) (redirect.rs): `login` (an Authorization value, and the origin it
+    /// is for) goes only to hops on that origin. The answer, and the URL that gave it.
+    pub(crate) async fn exchange(
+        &mut self,
+        req: &Request<'_>,
+        login: Option<(String, String)>,
+    ) -> Result<(Response<'l, H>, String)> {
+        let (mut method, mut url, mut body) = (req.method, req.url.clone(), req.body);
+        let mut headers = req.headers.clone();
+        for _ in 0..=MAX_HOPS {
+            let mut hop = Request::new(method, url.clone()).body(body);
+            hop.headers = headers.clone();
+            if let Some((origin, value)) = &login {
+                if redirect::origin(&url).as_deref() == Some(origin.as_str()) {
+                    hop.headers.push(("Authorization", value.clone()));
+                }
+            }
+            let resp = self.raw(&hop).await?;
+            match redirect::next(method, &url, resp.status, resp.header("location")) {
+                None => return Ok((resp, url)),
+                Some(Err(why)) => {
+                    return Err(Error::protocol(format!("{} {}: {why}", method, strip_query(&url))));
+                }
+                Some(Ok(next)) => {
+                    self.trace(&format!("{} {} → {}", resp.status, strip_query(&url), strip_query(&next.url)));
+                    if !next.keeps_body {
+                        body = Body::Empty;
+                        headers.retain(|(k, _)| !k.eq_ignore_ascii_case("content-type"));
+                    }
+                    (method, url) = (next.method, next.url);
+                }
+            }
+        }
+        Err(Error::protocol(format!("{} {}: more than {MAX_HOPS} redirects", req.method, strip_query(&req.url))))
+    }
+
     /// A request with the session's login; a 401 is answered once with a fresh login (a new
     /// token, a wider scope, Basic). 401/403 end as Auth errors, 429/5xx as Network ones.
-    pub(crate) async fn send_once(&mut self, req: &Request<'_>) -> Result<Response<H>> {
+    /// A 401 or 403 from another host (a redirect's target) is that host's, not a login
+    /// failure: it is never answered with the registry's login, nor its challenge followed.
+    pub(crate) async fn send_once(&mut self, req: &Request<'_>) -> Result<Response<'l, H>> {
         let mut reauthorized = false;
         loop {
-            let mut with_auth = Request::new(req.method, req.url.clone()).body(req.body);
-            with_auth.headers = req.headers.clone();
-            // The login goes to the registry only, never to a URL elsewhere (a Location).
-            if let (Some(a), true) = (&self.authorization, self.is_registry_url(&req.url)) {
-                with_auth.headers.push(("Authorization", a.clone()));
-            }
-            let mut resp = self.raw(&with_auth).await?;
+            let login = match (&self.authorization, redirect::origin(&self.base)) {
+                (Some(a), Some(origin)) => Some((origin, a.clone())),
+                _ => None,
+            };
+            let (mut resp, at) = self.exchange(req, login).await?;
             let status = resp.status;
+            if matches!(status, 401 | 403) && !self.is_registry_url(&at) {
+                let _ = read_small(&mut resp).await;
+                return Err(self.foreign_refusal(status, &at, req.method, &req.url));
+            }
             match status {
                 401 if !reauthorized => {
                     reauthorized = true;
@@ -228,21 +311,38 @@ impl<'l, H: Host> Client<'l, H> {
         }
     }
 
+    /// The error for a 401/403 from a host that is not the registry (storage it redirected
+    /// to, an upload Location elsewhere): the registry's login was not sent there, and is
+    /// not sent in answer to that host's challenge.
+    pub(crate) fn foreign_refusal(&self, status: u16, at: &str, method: &str, asked: &str) -> Error {
+        let other = crate::urls::Url::parse(at).map(|u| u.host_port().to_string()).unwrap_or_default();
+        self.scrub(Error::protocol(format!(
+            "{other} answered {} to {method} {}, where {} sent {}: the login for {} goes to {} only, so none \
+             was sent to {other}, and {other}'s own challenge is not answered",
+            crate::status::status_text(status),
+            strip_query(at),
+            self.host,
+            strip_query(asked),
+            self.host,
+            self.host
+        )))
+    }
+
     /// [`send_once`](Self::send_once), retried on Network errors (for requests that can
     /// simply be sent again: no upload session in between).
-    pub(crate) async fn send(&mut self, req: &Request<'_>) -> Result<Response<H>> {
+    pub(crate) async fn send(&mut self, req: &Request<'_>) -> Result<Response<'l, H>> {
         let retry = self.retry;
         retry.run(self, async |c| c.send_once(req).await).await
     }
 
     /// The error for an answer the caller did not expect, with the registry's codes.
-    pub(crate) fn status_error(&self, resp: &Response<H>, body: &[u8], req: &Request) -> Error {
+    pub(crate) fn status_error<B>(&self, resp: &HttpResponse<B>, body: &[u8], req: &Request) -> Error {
         let status = resp.status;
         let errors = crate::error::describe(&registry_errors(body));
         let detail = if errors.is_empty() { String::new() } else { format!(" ({errors})") };
         let msg = format!(
             "{} answered {} to {} {}{detail}",
-            self.host,
+            self.answered_by(),
             crate::status::status_text(status),
             req.method,
             strip_query(&req.url)
@@ -309,7 +409,8 @@ pub(crate) async fn read_small<B: ResponseBody>(resp: &mut HttpResponse<B>) -> V
     read_body(&mut resp.body, SMALL_BODY).await.unwrap_or_default()
 }
 
-/// At most `limit` bytes of a body: larger is a Protocol error, a dropped connection a Network one.
+/// At most `limit` bytes of a body: larger is a Protocol error, a dropped connection a
+/// Network one, too slow a body a Timeout.
 pub(crate) async fn read_limited<B: ResponseBody>(
     resp: &mut HttpResponse<B>,
     limit: u64,
@@ -318,12 +419,15 @@ pub(crate) async fn read_limited<B: ResponseBody>(
     match read_body(&mut resp.body, limit).await {
         Ok(v) => Ok(v),
         Err(None) => Err(Error::protocol(format!("{what} is larger than {limit} bytes"))),
-        Err(Some(e)) => Err(Error::network(format!("reading {what}: {e}"))),
+        Err(Some(e)) if e.kind == TransportKind::Timeout => {
+            Err(Error::timeout(format!("reading {what}: {}", e.detail)))
+        }
+        Err(Some(e)) => Err(Error::network(format!("reading {what}: {}", e.detail))),
     }
 }
 
 /// The whole body, or Err(None) past `limit` bytes, Err(Some(why)) when the connection fails.
-async fn read_body<B: ResponseBody>(body: &mut B, limit: u64) -> std::result::Result<Vec<u8>, Option<String>> {
+async fn read_body<B: ResponseBody>(body: &mut B, limit: u64) -> std::result::Result<Vec<u8>, Option<Transport>> {
     let mut out = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -344,17 +448,33 @@ pub(crate) fn strip_query(url: &str) -> String {
     url.split(['?', '#']).next().unwrap_or(url).to_string()
 }
 
-/// A transport failure: Network (retried), but for TLS trust and malformed requests, which a
-/// retry would not change.
-fn transport_error(e: &Transport, method: &str, shown: &str, host_port: &str) -> Error {
-    let detail = &e.detail;
-    match e.kind {
-        TransportKind::Tls => Error::protocol(format!(
-            "{method} {shown}: TLS with {host_port} failed ({detail}); for a registry with a certificate the system \
-             does not trust, add it to the system's roots or use -insecure-registry {host_port}"
-        )),
-        TransportKind::Request => Error::protocol(format!("{method} {shown}: {detail}")),
-        TransportKind::Network => Error::network(format!("{method} {shown}: {detail}")),
+impl<H: Host> Client<'_, H> {
+    /// A transport failure: Network (retried), Timeout (retried once), but for TLS trust and
+    /// malformed requests, which a retry would not change. `what`: `METHOD URL`.
+    pub(crate) fn transport_error(&self, e: &Transport, what: &str, host_port: &str) -> Error {
+        let detail = &e.detail;
+        match e.kind {
+            TransportKind::Tls => Error::protocol(format!(
+                "{what}: TLS with {host_port} failed ({detail}); for a registry with a certificate the system \
+                 does not trust, add it to the system's roots or use -insecure-registry {host_port}"
+            )),
+            TransportKind::Request => Error::protocol(format!("{what}: {detail}")),
+            TransportKind::Network => Error::network(format!("{what}: {detail}")),
+            TransportKind::Timeout => {
+                Error::timeout(format!("{what}: {host_port} {detail}; {}", self.deadlines.advice()))
+            }
+        }
+    }
+
+    /// A body that failed while read: the connection's (Network) or a deadline's (Timeout).
+    pub(crate) fn body_error(&self, e: &Transport, what: &str) -> Error {
+        let host = crate::urls::Url::parse(&self.last_url).map(|u| u.host_port().to_string()).unwrap_or_default();
+        match e.kind {
+            TransportKind::Timeout => {
+                Error::timeout(format!("{what}: {host} {}; {}", e.detail, self.deadlines.advice()))
+            }
+            _ => Error::network(format!("{what}: {}", e.detail)),
+        }
     }
 }
 

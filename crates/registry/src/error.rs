@@ -13,6 +13,8 @@ pub enum ErrorKind {
     NotFound,
     /// The registry could not be reached, or kept failing (connection, 429, 5xx) after retries.
     Network,
+    /// A host did not connect, answer or send within the deadlines (`-registry-timeout`).
+    Timeout,
     /// The registry answered something the Distribution API does not allow, or a digest did not match.
     Protocol,
     /// Reading or writing a local file.
@@ -43,6 +45,9 @@ impl Error {
     }
     pub(crate) fn network(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Network, message)
+    }
+    pub(crate) fn timeout(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Timeout, message)
     }
     pub(crate) fn protocol(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Protocol, message)

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use crate::deadline::Deadlines;
 use crate::files::ReadAt;
 
 /// What a request sends.
@@ -38,6 +39,8 @@ pub struct HttpRequest<'a> {
     pub body: Body<'a>,
     /// May TLS go unverified (a loopback or `-insecure-registry` host)?
     pub unverified_tls: bool,
+    /// How long connecting, the first byte of the answer, and each read or write may take.
+    pub deadlines: Deadlines,
 }
 
 /// Why a request got no answer.
@@ -49,6 +52,9 @@ pub enum TransportKind {
     Request,
     /// The connection failed or dropped: worth retrying.
     Network,
+    /// A deadline passed (connect, first byte, a read or write waiting, too slow a body):
+    /// worth one more try, not four.
+    Timeout,
 }
 
 /// A request that got no answer: why, and the host's own words.
@@ -86,8 +92,9 @@ impl<B> HttpResponse<B> {
 // threads, so no Send bound is promised.
 #[allow(async_fn_in_trait)]
 pub trait ResponseBody {
-    /// Up to `buf.len()` bytes; 0 at the end. An error is the connection's (a Network one).
-    async fn read(&mut self, buf: &mut [u8]) -> std::result::Result<usize, String>;
+    /// Up to `buf.len()` bytes; 0 at the end. An error is the connection's (Network), or a
+    /// deadline's (Timeout).
+    async fn read(&mut self, buf: &mut [u8]) -> std::result::Result<usize, Transport>;
 }
 
 /// What a credential helper answered.
@@ -105,8 +112,9 @@ pub struct HelperOutput {
 pub trait Host {
     /// A response's body.
     type Body: ResponseBody;
-    /// Sends one request; redirects are followed (the registry's Authorization going along
-    /// to the same host only), any status is an answer.
+    /// Sends one request within its deadlines. Redirects are NOT followed: a 3xx is an
+    /// answer like any other, so that the crate decides per hop where a login may go and
+    /// whether plain HTTP is allowed (client.rs).
     async fn send(&self, req: &HttpRequest<'_>) -> std::result::Result<HttpResponse<Self::Body>, Transport>;
     /// Waits `d` (between retries).
     async fn sleep(&self, d: Duration);

@@ -28,10 +28,11 @@
 //! # Files
 //!
 //! `reference` (Docker's name normalization) · `options` · `error` (kinds; registry error
-//! bodies) · `host` (the trait) · `native` (ureq, std) · `files` (the archive and the
+//! bodies) · `host` (the trait) · `deadline` (timeouts, the slowest body allowed) · `native` (ureq, std) · `files` (the archive and the
 //! pull's tar) · `docker_config` (config.json, helpers) · `credentials` (the login for a
 //! registry) · `urls` · `status` · `challenge` (WWW-Authenticate) · `client` (one session:
-//! scheme, requests, status → error kind) · `auth` (Basic, Bearer tokens, Auth errors) ·
+//! scheme, requests, status → error kind) · `redirect` (each hop checked: where a login may
+//! go, plain HTTP) · `auth` (Basic, Bearer tokens, Auth errors) ·
 //! `retry` (backoff on Network errors) · `manifest` (media types, platforms) · `rewrite`
 //! (Docker media types) · `layout` (the tar) · `pull` · `push`; `faults` (tests: a scripted
 //! server for what a real registry will not do on cue).
@@ -50,6 +51,7 @@ mod auth;
 mod challenge;
 mod client;
 mod credentials;
+mod deadline;
 mod docker_config;
 mod error;
 #[cfg(all(test, feature = "native"))]
@@ -63,12 +65,14 @@ mod native;
 mod options;
 mod pull;
 mod push;
+mod redirect;
 mod reference;
 mod retry;
 mod rewrite;
 mod status;
 mod urls;
 
+pub use deadline::{Deadlines, DEFAULT_TIMEOUT_SECS, MIN_BYTES_PER_WINDOW};
 pub use error::{Error, ErrorKind, Result};
 pub use files::{ReadAt, TarOut};
 pub use host::{Body, HelperOutput, Host, HttpRequest, HttpResponse, ResponseBody, Transport, TransportKind};

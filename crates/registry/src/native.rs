@@ -33,17 +33,30 @@ impl Default for NativeHost {
 fn agent(tls: TlsConfig) -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .max_redirects(10)
-        // Blob GETs are redirected to storage (S3, a CDN) that signs its own URLs: the
-        // registry's login goes along only to the same host.
-        .redirect_auth_headers(ureq::config::RedirectAuthHeaders::SameHost)
+        // Redirects are the crate's to follow, hop by hop (redirect.rs): ureq's own rule
+        // keeps the login for the same host name whatever the port or scheme.
+        .max_redirects(0)
+        .redirect_auth_headers(ureq::config::RedirectAuthHeaders::Never)
         .user_agent(concat!("docker-squash/", env!("CARGO_PKG_VERSION")))
-        .timeout_connect(Some(Duration::from_secs(30)))
-        .timeout_per_read(Some(Duration::from_secs(120)))
-        .timeout_per_write(Some(Duration::from_secs(120)))
         .tls_config(tls)
         .build()
         .new_agent()
+}
+
+/// `req` with its deadlines as ureq's timeouts: connect, the answer's headers, and each
+/// read and write of the connection (the rate of a body is the crate's: deadline.rs).
+fn with_deadlines<S: ureq::AsSendBody>(
+    agent: &ureq::Agent,
+    req: ureq::http::Request<S>,
+    d: &crate::Deadlines,
+) -> ureq::http::Request<S> {
+    agent
+        .configure_request(req)
+        .timeout_connect(Some(d.connect))
+        .timeout_recv_response(Some(d.response))
+        .timeout_per_read(Some(d.idle))
+        .timeout_per_write(Some(d.idle))
+        .build()
 }
 
 /// Reads `len` bytes of an archive from `offset`, as they are sent.
@@ -72,8 +85,36 @@ impl Read for Slice<'_> {
 pub struct NativeBody(ureq::BodyReader<'static>);
 
 impl ResponseBody for NativeBody {
-    async fn read(&mut self, buf: &mut [u8]) -> std::result::Result<usize, String> {
-        self.0.read(buf).map_err(|e| e.to_string())
+    async fn read(&mut self, buf: &mut [u8]) -> std::result::Result<usize, Transport> {
+        self.0.read(buf).map_err(|e| {
+            let timed_out = e.kind() == std::io::ErrorKind::TimedOut
+                || e.get_ref()
+                    .and_then(|i| i.downcast_ref::<ureq::Error>())
+                    .is_some_and(|u| matches!(u, ureq::Error::Timeout(_)));
+            let kind = if timed_out { TransportKind::Timeout } else { TransportKind::Network };
+            Transport { kind, detail: describe_io(&e) }
+        })
+    }
+}
+
+/// ureq's words for a failed read, with what a timeout means in this crate's terms.
+fn describe_io(e: &std::io::Error) -> String {
+    match e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()) {
+        Some(ureq::Error::Timeout(t)) => timeout_words(*t),
+        _ => e.to_string(),
+    }
+}
+
+/// What a ureq timeout was, in words.
+fn timeout_words(t: ureq::Timeout) -> String {
+    match t {
+        ureq::Timeout::Connect | ureq::Timeout::Resolve => "did not accept the connection in time".into(),
+        ureq::Timeout::RecvResponse => "sent no answer in time".into(),
+        ureq::Timeout::PerRead | ureq::Timeout::RecvBody => "sent nothing for too long".into(),
+        ureq::Timeout::PerWrite | ureq::Timeout::SendBody | ureq::Timeout::SendRequest => {
+            "took nothing of what was sent for too long".into()
+        }
+        other => format!("timed out ({other})"),
     }
 }
 
@@ -86,16 +127,20 @@ impl Host for NativeHost {
             builder = builder.header(*k, v);
         }
         let agent = if req.unverified_tls { &self.unverified } else { &self.verified };
+        let d = &req.deadlines;
         let result = match req.body {
-            Body::Empty => builder.body(()).map(|r| agent.run(r)),
-            Body::Bytes(b) => builder.body(b).map(|r| agent.run(r)),
+            Body::Empty => builder.body(()).map(|r| agent.run(with_deadlines(agent, r, d))),
+            Body::Bytes(b) => builder.body(b).map(|r| agent.run(with_deadlines(agent, r, d))),
             Body::Slice { source, offset, len } => {
                 let mut slice = Slice { source, pos: offset, end: offset.saturating_add(len) };
-                builder.body(ureq::SendBody::from_reader(&mut slice)).map(|r| agent.run(r))
+                builder.body(ureq::SendBody::from_reader(&mut slice)).map(|r| agent.run(with_deadlines(agent, r, d)))
             }
         };
         let result = result.map_err(|e| Transport { kind: TransportKind::Request, detail: e.to_string() })?;
-        let resp = result.map_err(|e| Transport { kind: transport_kind(&e), detail: e.to_string() })?;
+        let resp = result.map_err(|e| match e {
+            ureq::Error::Timeout(t) => Transport { kind: TransportKind::Timeout, detail: timeout_words(t) },
+            e => Transport { kind: transport_kind(&e), detail: e.to_string() },
+        })?;
         let headers = resp
             .headers()
             .iter()

@@ -1,6 +1,9 @@
 //! What the caller chooses.
 
 use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::deadline::Deadlines;
 
 /// How to reach registries.
 #[derive(Debug, Clone, Default)]
@@ -15,6 +18,16 @@ pub struct Options {
     pub docker_config: Option<PathBuf>,
     /// Log every request (method, URL without its query, status) and each retry.
     pub verbose: bool,
+    /// `-registry-timeout`: connect, first byte and each read within this, and at least
+    /// 1 KiB of a body in every such span (deadline.rs); default 30 s.
+    pub timeout: Option<Duration>,
+}
+
+impl Options {
+    /// The deadlines every request gets.
+    pub fn deadlines(&self) -> Deadlines {
+        self.timeout.map(Deadlines::from_timeout).unwrap_or_default()
+    }
 }
 
 /// The media types a push gives the manifest.

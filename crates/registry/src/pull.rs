@@ -260,11 +260,10 @@ async fn pull_blob<H: Host>(
             let mut got: u64 = 0;
             let mut buf = vec![0u8; 256 * 1024];
             loop {
-                let n = resp
-                    .body
-                    .read(&mut buf)
-                    .await
-                    .map_err(|e| Error::network(format!("downloading the {what} blob {} of {r}: {e}", d.digest)))?;
+                let n = match resp.body.read(&mut buf).await {
+                    Ok(n) => n,
+                    Err(e) => return Err(c.body_error(&e, &format!("downloading the {what} blob {} of {r}", d.digest))),
+                };
                 if n == 0 {
                     break;
                 }

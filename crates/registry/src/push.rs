@@ -220,7 +220,7 @@ async fn push_with<H: Host>(
 }
 
 /// An upload session's URL from a 202's Location (relative to the registry, or absolute).
-fn location<H: Host>(c: &Client<'_, H>, resp: &Response<H>) -> Result<String> {
+fn location<H: Host>(c: &Client<'_, H>, resp: &Response<'_, H>) -> Result<String> {
     let loc = resp
         .header("location")
         .ok_or_else(|| Error::protocol(format!("{} started an upload without a Location", c.host)))?;

@@ -47,10 +47,11 @@ impl Url {
 }
 
 /// `loc` (a Location header: absolute, `//host/…`, `/path`, or relative) against `base`
-/// (`scheme://host[:port]`, no path); None when it cannot be one.
+/// (the URL it answered: `scheme://host[:port]` with or without a path); None when it
+/// cannot be one.
 pub(crate) fn join(base: &str, loc: &str) -> Option<String> {
     let loc = loc.trim();
-    if loc.is_empty() || loc.chars().any(|c| c.is_control()) {
+    if loc.is_empty() || loc.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return None;
     }
     if Url::parse(loc).is_some() {
@@ -60,12 +61,16 @@ pub(crate) fn join(base: &str, loc: &str) -> Option<String> {
     if let Some(rest) = loc.strip_prefix("//") {
         return Some(format!("{}://{rest}", b.scheme));
     }
-    let origin = base.trim_end_matches('/');
+    // The base's origin as written, and its path up to the last '/' (query dropped).
+    let after_scheme = base.find("://").map_or(0, |i| i + 3);
+    let path_at = base[after_scheme..].find(['/', '?', '#']).map_or(base.len(), |i| after_scheme + i);
+    let origin = &base[..path_at];
     if loc.starts_with('/') {
-        Some(format!("{origin}{loc}"))
-    } else {
-        Some(format!("{origin}/{loc}"))
+        return Some(format!("{origin}{loc}"));
     }
+    let path = base[path_at..].split(['?', '#']).next().unwrap_or("");
+    let dir = path.rfind('/').map_or("/", |i| &path[..=i]);
+    Some(format!("{origin}{dir}{loc}"))
 }
 
 /// `url` with `key=value` added to its query (before any `#fragment`).

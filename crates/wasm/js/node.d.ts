@@ -43,7 +43,7 @@ export type Input = BaseInput | string | URL;
  * How a `docker://` input or output reaches its registry, as the native CLI: logins from
  * `$DOCKER_CONFIG/config.json` (auths, credHelpers, credsStore), plain HTTP for loopback
  * registries and `insecureRegistries` only. Errors have codes REGISTRY_AUTH,
- * REGISTRY_NOT_FOUND, REGISTRY_NETWORK, REGISTRY_PROTOCOL, REGISTRY_USAGE or BAD_REFERENCE,
+ * REGISTRY_NOT_FOUND, REGISTRY_NETWORK, REGISTRY_TIMEOUT, REGISTRY_PROTOCOL, REGISTRY_USAGE or BAD_REFERENCE,
  * and the native CLI's messages.
  */
 export interface RegistryAccess {
@@ -51,6 +51,9 @@ export interface RegistryAccess {
   insecureRegistries?: string[];
   /** The docker CLI's config directory; default $DOCKER_CONFIG, else ~/.docker. */
   dockerConfig?: string;
+  /** `-registry-timeout`: seconds (1 to 86400, default 30) a host may take to connect, to
+   * answer and per read, and the span in which at least 1 KiB of a body must arrive. */
+  registryTimeout?: number;
   /** Every request in the log too (method, URL without its query, status); never a credential. */
   verbose?: boolean;
   /** Hears what is pulled and pushed (the native CLI's `-verbose` lines). */

@@ -13,12 +13,35 @@ const TLS_CODE = /^(ERR_SSL_|ERR_TLS_|ERR_OSSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SEL
 
 /** A fetch that got no answer, as the Rust side classifies it: `{ kind, detail }`. */
 function failure(e) {
+  if (e instanceof Deadline) return { kind: 'timeout', detail: e.message };
   const cause = e && e.cause ? e.cause : null;
   const code = (cause && cause.code) || (e && e.code) || '';
   if (!cause && e instanceof TypeError) return { kind: 'request', detail: e.message };
   const message = (cause && cause.message) || (e && e.message) || String(e);
   const detail = code && !message.includes(code) ? `${message} (${code})` : message;
   return { kind: TLS_CODE.test(code) ? 'tls' : 'network', detail };
+}
+
+/** A deadline passed: what `failure` turns into `{ kind: 'timeout' }`. */
+class Deadline extends Error {}
+
+/**
+ * `start()`'s promise, or a Deadline after `ms` (the request aborted with `stop`, so that
+ * its connection goes at once).
+ */
+async function within(ms, stop, words, start) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Deadline(words));
+      stop.abort();
+    }, ms);
+  });
+  try {
+    return await Promise.race([start(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Writes all of `bytes` at `pos`. */
@@ -37,21 +60,35 @@ export function registryHost({ out, archive } = {}) {
   let archiveBlob = null;
   let buf = Buffer.alloc(0);
   return {
-    async send(method, url, headers, body, _unverifiedTls) {
+    async send(method, url, headers, body, _unverifiedTls, deadlines) {
       // fetch verifies TLS always; plain HTTP is what loopback registries get instead.
       const h = new Headers({ 'accept-encoding': 'identity', 'user-agent': 'docker-squash-wasm' });
       for (const [k, v] of headers) if (k.toLowerCase() !== 'content-length') h.set(k, v);
       let payload;
-      if (body instanceof Uint8Array) payload = body;
-      else if (body && typeof body === 'object') {
+      let length = 0;
+      if (body instanceof Uint8Array) {
+        payload = body;
+        length = body.length;
+      } else if (body && typeof body === 'object') {
         // A file-backed Blob (Node >= 20, as the package's engines say): a blob is streamed
         // from the archive, never held whole.
         archiveBlob ??= await fs.openAsBlob(archive);
         payload = archiveBlob.slice(body.offset, body.offset + body.length);
+        length = body.length;
       }
+      // fetch cannot time the connection apart from the answer, nor see a body go out: the
+      // answer must come within both deadlines, plus the time the body may take at the
+      // slowest rate allowed (deadline.rs: a KiB per window).
+      const { connectMs, responseMs, idleMs, windowMs, minBytesPerWindow } = deadlines;
+      const answerMs = connectMs + responseMs + Math.ceil(length / minBytesPerWindow) * windowMs;
+      const stop = new AbortController();
       let resp;
       try {
-        resp = await fetch(url, { method, headers: h, body: payload, redirect: 'follow' });
+        // Redirects are the Rust side's to follow, hop by hop: where a login may go, and
+        // whether plain HTTP is allowed, is decided for each (crates/registry redirect.rs).
+        resp = await within(answerMs, stop, 'sent no answer in time', () =>
+          fetch(url, { method, headers: h, body: payload, redirect: 'manual', signal: stop.signal }),
+        );
       } catch (e) {
         throw failure(e);
       }
@@ -63,10 +100,10 @@ export function registryHost({ out, archive } = {}) {
           async read() {
             if (!reader) return null;
             try {
-              const { done, value } = await reader.read();
+              const { done, value } = await within(idleMs, stop, 'sent nothing for too long', () => reader.read());
               return done ? null : value;
             } catch (e) {
-              throw new Error(failure(e).detail);
+              throw failure(e);
             }
           },
           cancel() {
@@ -132,13 +169,14 @@ export function registryRef(input) {
   return typeof input === 'string' && input.startsWith('docker://') ? input.slice('docker://'.length) : null;
 }
 
-/** The options of the Rust side from the package's: `{ insecure, platform, dockerConfig, verbose }`. */
+/** The options of the Rust side from the package's: `{ insecure, platform, dockerConfig, verbose, timeout }`. */
 export function registryOptions(o = {}) {
   return {
     insecure: o.insecureRegistries ?? [],
     platform: o.platform ?? undefined,
     dockerConfig: o.dockerConfig ?? undefined,
     verbose: Boolean(o.verbose),
+    timeout: o.registryTimeout ?? undefined,
   };
 }
 

@@ -31,6 +31,7 @@ extern "C" {
         headers: Array,
         body: JsValue,
         unverified_tls: bool,
+        deadlines: JsValue,
     ) -> Result<Promise, JsValue>;
     #[wasm_bindgen(method, structural)]
     fn sleep(this: &JsHost, ms: f64) -> Promise;
@@ -66,11 +67,13 @@ fn get(obj: &JsValue, key: &str) -> JsValue {
 }
 
 impl ResponseBody for JsBody {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, String> {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Transport> {
         while self.at >= self.pending.len() {
-            let read = get(&self.reader, "read").dyn_into::<Function>().map_err(|_| "no body reader".to_string())?;
-            let promise = read.call0(&self.reader).map_err(|e| describe(&e))?;
-            let chunk = JsFuture::from(Promise::resolve(&promise)).await.map_err(|e| describe(&e))?;
+            let read = get(&self.reader, "read")
+                .dyn_into::<Function>()
+                .map_err(|_| Transport { kind: TransportKind::Request, detail: "no body reader".into() })?;
+            let promise = read.call0(&self.reader).map_err(failure)?;
+            let chunk = JsFuture::from(Promise::resolve(&promise)).await.map_err(failure)?;
             if chunk.is_null() || chunk.is_undefined() {
                 return Ok(0);
             }
@@ -106,6 +109,33 @@ struct Failure {
     detail: String,
 }
 
+/// What the host threw (`{ kind, detail }`, js/registry.mjs's `failure`) as a Transport.
+fn failure(e: JsValue) -> Transport {
+    match serde_wasm_bindgen::from_value::<Failure>(e.clone()) {
+        Ok(f) => Transport {
+            kind: match f.kind.as_str() {
+                "tls" => TransportKind::Tls,
+                "request" => TransportKind::Request,
+                "timeout" => TransportKind::Timeout,
+                _ => TransportKind::Network,
+            },
+            detail: f.detail,
+        },
+        Err(_) => Transport { kind: TransportKind::Network, detail: describe(&e) },
+    }
+}
+
+/// The request's deadlines for the host, in milliseconds.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeadlinesJs {
+    connect_ms: u64,
+    response_ms: u64,
+    idle_ms: u64,
+    window_ms: u64,
+    min_bytes_per_window: u64,
+}
+
 impl Host for JsHost {
     type Body = JsBody;
 
@@ -125,19 +155,19 @@ impl Host for JsHost {
                 o.into()
             }
         };
-        let failed = |e: JsValue| match serde_wasm_bindgen::from_value::<Failure>(e.clone()) {
-            Ok(f) => Transport {
-                kind: match f.kind.as_str() {
-                    "tls" => TransportKind::Tls,
-                    "request" => TransportKind::Request,
-                    _ => TransportKind::Network,
-                },
-                detail: f.detail,
-            },
-            Err(_) => Transport { kind: TransportKind::Network, detail: describe(&e) },
-        };
-        let promise = JsHost::send(self, req.method, req.url, headers, body, req.unverified_tls).map_err(failed)?;
-        let resp = JsFuture::from(promise).await.map_err(failed)?;
+        let d = &req.deadlines;
+        let ms = |t: Duration| u64::try_from(t.as_millis()).unwrap_or(u64::MAX);
+        let deadlines = to_js(&DeadlinesJs {
+            connect_ms: ms(d.connect),
+            response_ms: ms(d.response),
+            idle_ms: ms(d.idle),
+            window_ms: ms(d.window),
+            min_bytes_per_window: squash_registry::MIN_BYTES_PER_WINDOW,
+        })
+        .map_err(failure)?;
+        let promise =
+            JsHost::send(self, req.method, req.url, headers, body, req.unverified_tls, deadlines).map_err(failure)?;
+        let resp = JsFuture::from(promise).await.map_err(failure)?;
         let head: Head = serde_wasm_bindgen::from_value(resp.clone())
             .map_err(|e| Transport { kind: TransportKind::Request, detail: format!("the host's answer: {e}") })?;
         let headers = head.headers.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
@@ -220,7 +250,7 @@ impl ReadAt for JsArchive<'_> {
     }
 }
 
-/// `{ insecure, platform, dockerConfig, verbose }`.
+/// `{ insecure, platform, dockerConfig, verbose, timeout }` (timeout in seconds).
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct JsOptions {
@@ -228,6 +258,7 @@ struct JsOptions {
     platform: Option<String>,
     docker_config: Option<String>,
     verbose: bool,
+    timeout: Option<f64>,
 }
 
 fn options(v: &JsValue) -> Result<Options, JsValue> {
@@ -236,11 +267,17 @@ fn options(v: &JsValue) -> Result<Options, JsValue> {
     } else {
         serde_wasm_bindgen::from_value(v.clone()).map_err(|e| bad_argument(&format!("registry options: {e}")))?
     };
+    let timeout = match o.timeout {
+        None => None,
+        Some(t) if t.is_finite() && t >= 1.0 && t <= 86_400.0 => Some(Duration::from_secs_f64(t)),
+        Some(t) => return Err(bad_argument(&format!("registryTimeout must be 1 to 86400 seconds, not {t}"))),
+    };
     Ok(Options {
         insecure: o.insecure,
         platform: o.platform,
         docker_config: o.docker_config.map(Into::into),
         verbose: o.verbose,
+        timeout,
     })
 }
 
@@ -251,6 +288,7 @@ fn registry_error(e: squash_registry::Error) -> JsValue {
         ErrorKind::Auth => "REGISTRY_AUTH",
         ErrorKind::NotFound => "REGISTRY_NOT_FOUND",
         ErrorKind::Network => "REGISTRY_NETWORK",
+        ErrorKind::Timeout => "REGISTRY_TIMEOUT",
         ErrorKind::Protocol => "REGISTRY_PROTOCOL",
         ErrorKind::Io => "IO",
     };

@@ -302,6 +302,8 @@ export interface SquashError extends Error {
     | 'REGISTRY_NOT_FOUND'
     /** Unreachable, or kept failing (429, 5xx, dropped connections) after retries. */
     | 'REGISTRY_NETWORK'
+    /** A host did not connect, answer or send within `registryTimeout` (twice). */
+    | 'REGISTRY_TIMEOUT'
     /** An answer the Distribution API does not allow, or a digest that did not match. */
     | 'REGISTRY_PROTOCOL'
     /** A reference, option or archive a push cannot take. */
@@ -339,6 +341,8 @@ export interface CliArgs {
   destination: CliLocation;
   /** `-insecure-registry`: registries that may be reached over plain HTTP. */
   insecureRegistries: string[];
+  /** `-registry-timeout`: seconds a registry may take; null for the default (30). */
+  registryTimeout: number | null;
   image: string | null;
   platform: string | null;
   compress: 'auto' | 'none' | 'gzip' | 'zstd' | null;
@@ -364,6 +368,9 @@ export interface RegistryOptions {
   dockerConfig?: string;
   /** Log every request (method, URL without its query, status) and each retry. */
   verbose?: boolean;
+  /** `-registry-timeout`, seconds (1 to 86400; default 30): connect, answer and each read
+   * within it, and at least 1 KiB of a body in every such span. */
+  timeout?: number;
 }
 
 /** What a pull fetched: the full reference, the image manifest's digest and media type. */

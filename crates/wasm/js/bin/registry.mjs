@@ -14,6 +14,7 @@ const cli = lowLevel();
 
 const options = (args) => ({
   insecureRegistries: args.insecureRegistries,
+  registryTimeout: args.registryTimeout ?? undefined,
   platform: args.platform,
   verbose: args.verbose,
 });
