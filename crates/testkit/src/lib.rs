@@ -6,17 +6,22 @@
 //! By stage: `header` (one 512-byte tar header, breakable by hand) → `entry` (entries and
 //! tar streams) → `compress` / `digest` → `archive` (images) → `run` (the engine) →
 //! `output` (reading tars back) → `reference` (the filesystem Docker would show). Only
-//! `run` uses the engine; `reference` must stay independent of it.
+//! `run` uses the engine; `reference` must stay independent of it. Beside them, for the
+//! registry client: `scripted` (an HTTP server on several loopback addresses that keeps
+//! every request) and `hostile_registry` (the registry and hosts it scripts), which the
+//! `scripted-registry` binary runs for the npm package's tests.
 
 mod archive;
 mod compress;
 mod digest;
 mod entry;
 mod header;
+pub mod hostile_registry;
 mod output;
 mod path;
 mod reference;
 mod run;
+pub mod scripted;
 
 pub use archive::{base_config, noise, sample_layers, v1_id, Folders, Image, Layer};
 pub use compress::{decompress, gunzip_one_member, gzip, zstd, GZIP_MAGIC, ZSTD_MAGIC};
