@@ -3,8 +3,9 @@
 //! or POST grant_type=refresh_token for an identity token), and the Auth errors that name
 //! the host and the scope when neither works.
 
+use crate::bodies::{read_small, strip_query};
 use crate::challenge::Challenge;
-use crate::client::{read_small, strip_query, Client, Request};
+use crate::client::{Client, Request};
 use crate::credentials::Credential;
 use crate::error::{describe, registry_errors, Error, Result};
 use crate::host::{Body, Host};

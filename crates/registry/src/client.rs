@@ -6,11 +6,12 @@
 //! retries); every other status is the caller's to read. Every request has deadlines, and
 //! every body must keep moving (deadline.rs).
 
+use crate::bodies::{read_small, strip_query};
 use crate::challenge::{self, Challenge};
 use crate::credentials::{self, Credential};
 use crate::deadline::{Deadlines, Paced};
 use crate::error::{registry_errors, Error, ErrorKind, Result};
-use crate::host::{Body, Host, HttpRequest, HttpResponse, ResponseBody, Transport, TransportKind};
+use crate::host::{Body, Host, HttpRequest, HttpResponse, Transport, TransportKind};
 use crate::redirect::{self, MAX_HOPS};
 use crate::reference::{allows_insecure, Reference};
 use crate::retry::{Retry, Waits};
@@ -67,9 +68,6 @@ pub(crate) struct Client<'l, H: Host> {
     /// The URL that gave the last answer (after redirects), to name the host that answered.
     last_url: String,
 }
-
-/// The longest error body or token answer read; more is not an answer the API gives.
-pub(crate) const SMALL_BODY: u64 = 1 << 20;
 
 impl<H: Host> Waits for Client<'_, H> {
     fn note(&mut self, msg: &str) {
@@ -404,50 +402,6 @@ pub(crate) fn www_authenticate<B>(resp: &HttpResponse<B>) -> Option<Challenge> {
     challenge::parse(resp.header_all("www-authenticate"))
 }
 
-/// A small body (an error, a token, a manifest is read with its own limit); empty on failure.
-pub(crate) async fn read_small<B: ResponseBody>(resp: &mut HttpResponse<B>) -> Vec<u8> {
-    read_body(&mut resp.body, SMALL_BODY).await.unwrap_or_default()
-}
-
-/// At most `limit` bytes of a body: larger is a Protocol error, a dropped connection a
-/// Network one, too slow a body a Timeout.
-pub(crate) async fn read_limited<B: ResponseBody>(
-    resp: &mut HttpResponse<B>,
-    limit: u64,
-    what: &str,
-) -> Result<Vec<u8>> {
-    match read_body(&mut resp.body, limit).await {
-        Ok(v) => Ok(v),
-        Err(None) => Err(Error::protocol(format!("{what} is larger than {limit} bytes"))),
-        Err(Some(e)) if e.kind == TransportKind::Timeout => {
-            Err(Error::timeout(format!("reading {what}: {}", e.detail)))
-        }
-        Err(Some(e)) => Err(Error::network(format!("reading {what}: {}", e.detail))),
-    }
-}
-
-/// The whole body, or Err(None) past `limit` bytes, Err(Some(why)) when the connection fails.
-async fn read_body<B: ResponseBody>(body: &mut B, limit: u64) -> std::result::Result<Vec<u8>, Option<Transport>> {
-    let mut out = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = body.read(&mut buf).await.map_err(Some)?;
-        if n == 0 {
-            return Ok(out);
-        }
-        if (out.len() + n) as u64 > limit {
-            return Err(None);
-        }
-        out.extend_from_slice(&buf[..n]);
-    }
-}
-
-/// A URL for messages and logs: upload locations and signed storage URLs carry state and
-/// signatures in their query.
-pub(crate) fn strip_query(url: &str) -> String {
-    url.split(['?', '#']).next().unwrap_or(url).to_string()
-}
-
 impl<H: Host> Client<'_, H> {
     /// A transport failure: Network (retried), Timeout (retried once), but for TLS trust and
     /// malformed requests, which a retry would not change. `what`: `METHOD URL`.
@@ -475,19 +429,5 @@ impl<H: Host> Client<'_, H> {
             }
             _ => Error::network(format!("{what}: {}", e.detail)),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn queries_are_not_shown() {
-        assert_eq!(
-            strip_query("https://r/v2/a/blobs/uploads/x?_state=abc&digest=sha256:1"),
-            "https://r/v2/a/blobs/uploads/x"
-        );
-        assert_eq!(strip_query("https://s3/x#frag"), "https://s3/x");
     }
 }

@@ -48,6 +48,7 @@
 #![deny(missing_docs)]
 
 mod auth;
+mod bodies;
 mod challenge;
 mod client;
 mod credentials;

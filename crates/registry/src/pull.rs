@@ -4,7 +4,8 @@
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::client::{read_limited, read_small, Client, Request};
+use crate::bodies::{read_limited, read_small};
+use crate::client::{Client, Request};
 use crate::error::{describe, registry_errors, Error, Result};
 use crate::files::TarOut;
 use crate::host::{Host, ResponseBody};

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
-use crate::client::{read_small, Client, Request, Response};
+use crate::bodies::read_small;
+use crate::client::{Client, Request, Response};
 use crate::error::{registry_errors, Error, Result};
 use crate::files::ReadAt;
 use crate::host::{Body, Host};
