@@ -11,7 +11,9 @@ use crate::image::tag::normalize_tag;
 use crate::inspect;
 use crate::options::{ArchiveFormat, ProgressFn, SquashFrom, SquashOptions};
 use crate::read::compression::Compression;
-use crate::read::manifests::{find_images, ImageDesc};
+use crate::read::images::find_images;
+use crate::read::index::Group;
+use crate::read::manifests::ImageDesc;
 use crate::read::members::Members;
 use crate::read::verify::{layer_ranges, read_layers, verify_layers};
 use crate::report::{ImageInfo, Inspection, LayerRange, SquashPointChoice, SquashReport};
@@ -24,6 +26,9 @@ use crate::write::compress::choice::{check_level, choose};
 pub struct Archive<'s> {
     members: Members<'s>,
     images: Vec<ImageDesc>,
+    /// The indexes naming images as the platforms of one.
+    #[allow(dead_code)]
+    groups: Vec<Group>,
     sha256: Option<Sha256Factory<'s>>,
     scratch: Option<ScratchFactory<'s>>,
 }
@@ -33,8 +38,8 @@ impl<'s> Archive<'s> {
     /// or the pre-1.10 `<id>/json` chain, and the images in it.
     pub fn open(src: Box<dyn ReadAt + 's>) -> Result<Archive<'s>> {
         let members = Members::open(src)?;
-        let images = find_images(&members)?;
-        Ok(Archive { members, images, sha256: None, scratch: None })
+        let found = find_images(&members)?;
+        Ok(Archive { members, images: found.images, groups: found.groups, sha256: None, scratch: None })
     }
 
     /// Uses the caller's SHA-256 (e.g. the JavaScript host's native one) for verifying

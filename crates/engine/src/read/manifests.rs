@@ -1,8 +1,7 @@
-//! Finds the images in an archive, whatever wrote it: `docker save` 1.10–24
-//! (manifest.json), Docker 25+ and containerd (OCI layout with manifest.json), OCI
-//! archives without manifest.json (podman, skopeo, buildx: index.json, nested indexes,
-//! several platforms), jib (lowercase manifest keys) and pre-1.10 saves (`<id>/json`
-//! parent chains).
+//! The images manifest.json names (`docker save` 1.10–24, Docker 25+ and containerd, jib
+//! with its lowercase keys) and those of pre-1.10 saves (`<id>/json` parent chains); the
+//! descriptions of images and layers every layout is read into, and the helpers the walk
+//! of OCI indexes (`index.rs`) shares.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,8 +12,6 @@ use crate::read::members::{FileRef, Members};
 
 /// JSON metadata files larger than this are not metadata.
 pub const MAX_JSON: u64 = 16 << 20;
-/// Nested indexes deeper than this are a loop.
-const MAX_INDEX_DEPTH: usize = 8;
 
 #[derive(Debug, Clone)]
 pub struct LayerDesc {
@@ -40,23 +37,7 @@ pub struct ImageDesc {
     pub legacy: bool,
 }
 
-pub fn find_images(members: &Members) -> Result<Vec<ImageDesc>> {
-    if members.has("manifest.json") {
-        return docker_manifest(members);
-    }
-    if members.has("index.json") {
-        return oci_index(members);
-    }
-    if members.has("repositories") || members.names().any(|n| n.ends_with("/json")) {
-        return legacy(members);
-    }
-    Err(Error::new(
-        ErrorCode::NotAnImage,
-        "this tar archive is not an image: it has no manifest.json, index.json or repositories file (make it with `docker save IMAGE -o file.tar`)",
-    ))
-}
-
-fn parse_json(members: &Members, name: &str) -> Result<Value> {
+pub(super) fn parse_json(members: &Members, name: &str) -> Result<Value> {
     let bytes = members.read(name, MAX_JSON)?;
     serde_json::from_slice(&bytes).map_err(|e| Error::corrupt(format!("`{name}` is not valid JSON: {e}")))
 }
@@ -71,7 +52,7 @@ fn str_field<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
     field(obj, key).and_then(Value::as_str)
 }
 
-fn blob_name(digest: &str) -> Result<String> {
+pub(super) fn blob_name(digest: &str) -> Result<String> {
     let (alg, hex) = digest.split_once(':').ok_or_else(|| Error::corrupt(format!("`{digest}` is not a digest")))?;
     if alg.is_empty()
         || hex.is_empty()
@@ -96,7 +77,7 @@ fn legacy_id_of(path: &str) -> Option<String> {
     (file == "layer.tar" && dir.len() == 64 && dir.bytes().all(|b| b.is_ascii_hexdigit())).then(|| dir.to_string())
 }
 
-fn parse_config(members: &Members, name: &str) -> Result<(Map<String, Value>, String)> {
+pub(super) fn parse_config(members: &Members, name: &str) -> Result<(Map<String, Value>, String)> {
     let bytes = members.read(name, MAX_JSON)?;
     let value: Value = serde_json::from_slice(&bytes)
         .map_err(|e| Error::corrupt(format!("the image config `{name}` is not valid JSON: {e}")))?;
@@ -106,7 +87,7 @@ fn parse_config(members: &Members, name: &str) -> Result<(Map<String, Value>, St
     Ok((map, crate::digest::sha256_digest(&bytes)))
 }
 
-fn platform_of(config: &Map<String, Value>) -> String {
+pub(super) fn platform_of(config: &Map<String, Value>) -> String {
     let os = config.get("os").and_then(Value::as_str).unwrap_or("linux");
     let arch = config.get("architecture").and_then(Value::as_str).unwrap_or("amd64");
     match config.get("variant").and_then(Value::as_str) {
@@ -126,7 +107,7 @@ fn diff_ids(config: &Map<String, Value>, what: &str) -> Result<Vec<String>> {
         .collect()
 }
 
-fn with_diff_ids(
+pub(super) fn with_diff_ids(
     layers: Vec<(FileRef, Option<String>)>,
     config: &Map<String, Value>,
     what: &str,
@@ -156,7 +137,8 @@ fn with_diff_ids(
     Ok(out)
 }
 
-fn docker_manifest(members: &Members) -> Result<Vec<ImageDesc>> {
+/// The images manifest.json names (none when it names none).
+pub(super) fn docker_manifest(members: &Members) -> Result<Vec<ImageDesc>> {
     let manifest = parse_json(members, "manifest.json")?;
     let entries = match &manifest {
         Value::Array(a) => a.clone(),
@@ -164,10 +146,7 @@ fn docker_manifest(members: &Members) -> Result<Vec<ImageDesc>> {
         _ => return Err(Error::corrupt("manifest.json is not a JSON list of images")),
     };
     if entries.is_empty() {
-        if members.has("index.json") {
-            return oci_index(members);
-        }
-        return Err(Error::new(ErrorCode::NotAnImage, "manifest.json lists no image"));
+        return Ok(Vec::new()); // the caller reads index.json, if there is one
     }
     let format = if members.has("oci-layout") { "docker-save (25+, OCI layout)" } else { "docker-save (1.10-24)" };
     let mut images = Vec::new();
@@ -202,115 +181,9 @@ fn docker_manifest(members: &Members) -> Result<Vec<ImageDesc>> {
     Ok(images)
 }
 
-fn is_index(desc_media: Option<&str>, doc: &Value) -> bool {
-    match desc_media {
-        Some("application/vnd.oci.image.index.v1+json")
-        | Some("application/vnd.docker.distribution.manifest.list.v2+json") => true,
-        Some("application/vnd.oci.image.manifest.v1+json")
-        | Some("application/vnd.docker.distribution.manifest.v2+json") => false,
-        _ => doc.get("manifests").is_some(),
-    }
-}
-
-fn annotations_tag(desc: &Value) -> Option<String> {
-    let ann = desc.get("annotations")?;
-    if let Some(n) = ann.get("io.containerd.image.name").and_then(Value::as_str) {
-        return Some(n.to_string());
-    }
-    let r = ann.get("org.opencontainers.image.ref.name").and_then(Value::as_str)?;
-    // A bare tag ("latest") names no repository: docker could not load it by that name.
-    (r.contains(':') || r.contains('/')).then(|| r.to_string())
-}
-
-fn platform_string(p: &Value) -> Option<String> {
-    let os = p.get("os")?.as_str()?;
-    let arch = p.get("architecture")?.as_str()?;
-    Some(match p.get("variant").and_then(Value::as_str) {
-        Some(v) if !v.is_empty() => format!("{os}/{arch}/{v}"),
-        _ => format!("{os}/{arch}"),
-    })
-}
-
-fn oci_index(members: &Members) -> Result<Vec<ImageDesc>> {
-    let index = parse_json(members, "index.json")?;
-    let mut images = Vec::new();
-    let mut missing = Vec::new();
-    walk_index(members, &index, None, 0, &mut images, &mut missing)?;
-    if images.is_empty() {
-        if !missing.is_empty() {
-            return Err(Error::new(
-                ErrorCode::NotAnImage,
-                format!("index.json lists images whose blobs are not in the archive: {}", missing.join(", ")),
-            ));
-        }
-        return Err(Error::new(ErrorCode::NotAnImage, "index.json lists no image"));
-    }
-    Ok(images)
-}
-
-fn walk_index(
-    members: &Members,
-    index: &Value,
-    tag: Option<String>,
-    depth: usize,
-    images: &mut Vec<ImageDesc>,
-    missing: &mut Vec<String>,
-) -> Result<()> {
-    if depth > MAX_INDEX_DEPTH {
-        return Err(Error::corrupt("OCI indexes are nested too deep (a loop?)"));
-    }
-    let Some(list) = index.get("manifests").and_then(Value::as_array) else {
-        return Ok(());
-    };
-    for desc in list {
-        let Some(digest) = desc.get("digest").and_then(Value::as_str) else {
-            return Err(Error::corrupt("an OCI index entry has no digest"));
-        };
-        let ann = desc.get("annotations");
-        if ann.and_then(|a| a.get("vnd.docker.reference.type")).is_some() {
-            continue; // buildx attestation manifests are not images
-        }
-        let name = blob_name(digest)?;
-        if !members.has(&name) {
-            let p = desc.get("platform").and_then(platform_string).unwrap_or_else(|| digest.to_string());
-            missing.push(p);
-            continue;
-        }
-        let doc = parse_json(members, &name)?;
-        let media =
-            desc.get("mediaType").and_then(Value::as_str).or_else(|| doc.get("mediaType").and_then(Value::as_str));
-        let tag = annotations_tag(desc).or_else(|| tag.clone());
-        if is_index(media, &doc) {
-            walk_index(members, &doc, tag, depth + 1, images, missing)?;
-            continue;
-        }
-        let Some(config_digest) = doc.get("config").and_then(|c| c.get("digest")).and_then(Value::as_str) else {
-            continue; // not an image manifest (artifact, unknown kind)
-        };
-        let config_name = blob_name(config_digest)?;
-        let (config, id) = parse_config(members, &config_name)?;
-        if config.get("rootfs").is_none() {
-            continue; // an artifact's config, not an image's
-        }
-        let mut layers = Vec::new();
-        for l in doc.get("layers").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]) {
-            let d = l
-                .get("digest")
-                .and_then(Value::as_str)
-                .ok_or_else(|| Error::corrupt("an OCI layer descriptor has no digest"))?;
-            layers.push((members.lookup(&blob_name(d)?)?, Some(d.to_string())));
-        }
-        let layers = with_diff_ids(layers, &config, &format!("`{config_name}`"), None)?;
-        let platform = desc.get("platform").and_then(platform_string).unwrap_or_else(|| platform_of(&config));
-        let tags = tag.into_iter().collect();
-        images.push(ImageDesc { format: "oci-archive", id: Some(id), tags, platform, config, layers, legacy: false });
-    }
-    Ok(())
-}
-
 /// Pre-1.10 `docker save`: `<id>/json` (a v1 image config with `parent`) and
 /// `<id>/layer.tar` per layer, `repositories` for tags.
-fn legacy(members: &Members) -> Result<Vec<ImageDesc>> {
+pub(super) fn legacy(members: &Members) -> Result<Vec<ImageDesc>> {
     let mut tags_by_id: BTreeMap<String, Vec<String>> = BTreeMap::new();
     if members.has("repositories") {
         let repos = parse_json(members, "repositories")?;
