@@ -9,6 +9,8 @@ use crate::image::select::select;
 use crate::image::squash_point::{default_from, resolve_layer};
 use crate::image::tag::normalize_tag;
 use crate::inspect;
+use crate::merge::apply_layers;
+use crate::merge::plan::Plan;
 use crate::options::{ArchiveFormat, ProgressFn, SquashFrom, SquashOptions};
 use crate::read::compression::Compression;
 use crate::read::images::find_images;
@@ -167,6 +169,10 @@ impl<'s> Archive<'s> {
         let squashed: Vec<(Compression, u64)> =
             (keep..layers.len()).map(|i| (layers[i].compression, image.layers[i].file.size)).collect();
         let compression = choose(opts.compress, opts.level, &squashed, opts.pushed)?;
+        let plan = match keep < layers.len() {
+            true => apply_layers(&layers, keep, &mut |_| {})?.plan(),
+            false => Plan::default(),
+        };
         let job = write::Job {
             members: &self.members,
             image,
@@ -174,6 +180,7 @@ impl<'s> Archive<'s> {
             diff_ids: &diff_ids,
             steps: &steps,
             keep,
+            plan: &plan,
             from_label,
             tags: tags.clone(),
             sha256: self.sha256.as_ref(),

@@ -1,13 +1,17 @@
 //! Writing the squashed image: kept layers copied byte for byte, the new layer made from
-//! the plan (compressed or not), the config, and the documents of the chosen layout.
+//! the merge's plan (compressed or not), the config, and the documents of the chosen
+//! layout. Nothing here reads a layer's entries or decides what the new layer holds: the
+//! [`Job`] says it all; this stage lays out and serializes.
 //!
 //! - [`output`]: the counted, hashed, cancellable output stream and its tar members;
 //! - [`squashed_layer`]: the new layer's tar;
 //! - [`compress`]: how it is compressed, and which compression `auto` picks;
 //! - [`stage`]: the new layer as stored, with its two digests;
-//! - [`layout`]: the archive's members: names, order, and what each holds;
+//! - [`blobs`]: one image's members (layers, config, manifest);
+//! - [`layout`]: the archive's documents and member order;
 //! - [`config`], [`oci`]: the JSON documents.
 
+mod blobs;
 pub(crate) mod compress;
 mod config;
 mod layout;
@@ -19,6 +23,7 @@ mod stage;
 use crate::digest::Sha256Factory;
 use crate::error::Result;
 use crate::image::history::Step;
+use crate::merge::plan::Plan;
 use crate::options::{ArchiveFormat, ProgressFn};
 use crate::read::layer::LayerIndex;
 use crate::read::manifests::ImageDesc;
@@ -40,6 +45,8 @@ pub struct Job<'a, 's> {
     pub steps: &'a [Step],
     /// Layers 0..keep are kept as they are.
     pub keep: usize,
+    /// What the new layer holds (empty when nothing is squashed), from the merge.
+    pub plan: &'a Plan,
     /// How the `#(squash)` history step names the squash point.
     pub from_label: String,
     /// The output's tags.
@@ -79,7 +86,7 @@ pub struct Written {
     pub output_bytes: u64,
 }
 
-/// Writes the squashed image to `out`.
+/// Writes the squashed image to `out`, as an archive of one image.
 pub fn write(job: &Job<'_, '_>, out: &mut dyn std::io::Write, progress: &mut ProgressFn) -> Result<Written> {
     layout::write(job, out, progress)
 }

@@ -95,6 +95,13 @@ impl Out<'_, '_, '_> {
         self.put(h.as_bytes())
     }
 
+    /// A whole member: header, bytes, padding.
+    pub(super) fn document(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        self.member(name, bytes.len() as u64)?;
+        self.put(bytes)?;
+        self.pad(bytes.len() as u64)
+    }
+
     pub(super) fn pad(&mut self, size: u64) -> Result<()> {
         let p = padded(size).unwrap_or(size) - size;
         self.zeros(p)

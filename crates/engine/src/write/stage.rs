@@ -16,6 +16,7 @@ use crate::merge::plan::Plan;
 use crate::options::ProgressFn;
 use crate::read::compression::Compression;
 use crate::report::Progress;
+use crate::scratch::Scratch;
 
 const PROGRESS_STEP: u64 = 4 << 20;
 
@@ -129,5 +130,46 @@ impl Write for Stored<'_, '_> {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+/// The new layer once made: its digests and size, and its bytes when a scratch space
+/// holds them.
+pub(super) struct Staged<'s> {
+    pub(super) made: Made,
+    pub(super) scratch: Option<Box<dyn Scratch + 's>>,
+}
+
+/// Makes the new layer before anything is written: into the host's scratch space when it
+/// lent one, else only measured (it is made again while writing).
+pub(super) fn stage_new_layer<'s>(
+    job: &Job<'_, 's>,
+    lay: &Layout,
+    progress: &mut ProgressFn,
+    buf: &mut [u8],
+) -> Result<Staged<'s>> {
+    let plan = job.plan;
+    let Some(factory) = job.scratch else {
+        let made = make(job, plan, lay, &job.compression, &mut Discard, Some(progress), buf)?;
+        return Ok(Staged { made, scratch: None });
+    };
+    let mut scratch = factory().map_err(|e| Error::io("cannot make a temporary file for the new layer", e))?;
+    let made = make(job, plan, lay, &job.compression, &mut ToScratch(&mut *scratch), Some(progress), buf)?;
+    scratch.flush().map_err(|e| Error::io("cannot write the temporary file of the new layer", e))?;
+    if scratch.size() != made.size {
+        return Err(Error::corrupt(format!(
+            "the temporary file of the new layer holds {} bytes, {} were written to it",
+            scratch.size(),
+            made.size
+        )));
+    }
+    Ok(Staged { made, scratch: Some(scratch) })
+}
+
+struct ToScratch<'a, 's>(&'a mut (dyn Scratch + 's));
+
+impl Sink for ToScratch<'_, '_> {
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        self.0.write_all(bytes).map_err(|e| Error::io("cannot write the temporary file of the new layer", e))
     }
 }
