@@ -1,7 +1,7 @@
 //! Whole image archives from layers: `docker save` (Docker 1.10–24, with its layer folders
 //! named in three ways), Docker 25+ (OCI layout plus manifest.json), and OCI image layouts.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
@@ -107,8 +107,16 @@ pub fn base_config() -> Map<String, Value> {
 }
 
 /// An archive member: a regular file with mtime 0.
-fn member(name: &str, data: &[u8]) -> Entry {
+pub(crate) fn member(name: &str, data: &[u8]) -> Entry {
     file(name, data).mtime(0)
+}
+
+/// Adds `blobs/sha256/<digest>` holding `data` to `members`, unless it is there already.
+pub(crate) fn add_blob(members: &mut Vec<Entry>, data: &[u8]) {
+    let name = format!("blobs/sha256/{}", sha256_hex(data));
+    if !members.iter().any(|m| m.path == name.as_bytes()) {
+        members.push(member(&name, data));
+    }
 }
 
 impl Image {
@@ -164,10 +172,24 @@ impl Image {
 
     /// An OCI image layout archive: oci-layout, blobs/sha256/*, index.json; no manifest.json.
     pub fn oci_layout(&self) -> Vec<u8> {
-        let config = self.config_bytes();
         let mut members = vec![member("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#)];
+        let mut manifest = self.oci_blobs(&mut members);
+        manifest["annotations"] =
+            json!({"org.opencontainers.image.ref.name": self.tags.first().cloned().unwrap_or_default()});
+        let index = json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [manifest],
+        });
+        members.push(member("index.json", &serde_json::to_vec(&index).unwrap()));
+        tar(&members)
+    }
+
+    /// Adds the image's blobs to `members` (its layers, each once: a blob already there is
+    /// not added again; its config; its OCI manifest) and returns the manifest's descriptor.
+    pub fn oci_blobs(&self, members: &mut Vec<Entry>) -> Value {
+        let config = self.config_bytes();
         let mut descs = Vec::new();
-        let mut seen = BTreeSet::new();
         for l in &self.layers {
             let d = digest(&l.stored);
             let media = if l.stored.starts_with(&GZIP_MAGIC) {
@@ -178,12 +200,10 @@ impl Image {
                 "application/vnd.oci.image.layer.v1.tar"
             };
             descs.push(json!({"mediaType": media, "digest": d, "size": l.stored.len()}));
-            if seen.insert(d.clone()) {
-                members.push(member(&format!("blobs/sha256/{}", &d[7..]), &l.stored));
-            }
+            add_blob(members, &l.stored);
         }
         let config_digest = digest(&config);
-        members.push(member(&format!("blobs/sha256/{}", &config_digest[7..]), &config));
+        add_blob(members, &config);
         let manifest = json!({
             "schemaVersion": 2,
             "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -191,20 +211,12 @@ impl Image {
             "layers": descs,
         });
         let manifest_bytes = serde_json::to_vec(&manifest).unwrap();
-        let manifest_digest = digest(&manifest_bytes);
-        members.push(member(&format!("blobs/sha256/{}", &manifest_digest[7..]), &manifest_bytes));
-        let index = json!({
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.index.v1+json",
-            "manifests": [{
-                "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                "digest": manifest_digest,
-                "size": manifest_bytes.len(),
-                "annotations": {"org.opencontainers.image.ref.name": self.tags.first().cloned().unwrap_or_default()},
-            }],
-        });
-        members.push(member("index.json", &serde_json::to_vec(&index).unwrap()));
-        tar(&members)
+        add_blob(members, &manifest_bytes);
+        json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": digest(&manifest_bytes),
+            "size": manifest_bytes.len(),
+        })
     }
 
     /// Docker 25+: OCI layout plus a manifest.json naming blobs, with LayerSources.

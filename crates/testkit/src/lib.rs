@@ -5,7 +5,8 @@
 //!
 //! By stage: `header` (one 512-byte tar header, breakable by hand) → `entry` (entries and
 //! tar streams) → `compress` / `digest` → `archive` (images) → `run` (the engine) →
-//! `output` (reading tars back) → `reference` (the filesystem Docker would show). Only
+//! `output` (reading tars back; `index` and `index_output`: multi-platform archives and the
+//! squashed indexes read back) → `reference` (the filesystem Docker would show). Only
 //! `run` uses the engine; `reference` must stay independent of it. Beside them, for the
 //! registry client: `scripted` (an HTTP server on several loopback addresses that keeps
 //! every request) and `hostile_registry` (the registry and hosts it scripts), which the
@@ -17,6 +18,8 @@ mod digest;
 mod entry;
 mod header;
 pub mod hostile_registry;
+mod index;
+mod index_output;
 mod output;
 mod path;
 mod reference;
@@ -31,6 +34,8 @@ pub use entry::{
     whiteout, write_entry, EKind, Entry, Style, MTIME,
 };
 pub use header::{pad_to_block, set_checksum, Header, BLOCK};
+pub use index::{platform_json, IndexArchive, Platform};
+pub use index_output::{check_platforms, read_index_output, IndexOut, PlatformOut};
 pub use output::{check_oci_layout, members, parse_layer, read_output, Output, Parsed};
 pub use path::{clean_path, show};
 pub use reference::{assert_same_content, assert_same_fs, check_order, Fs, NKind, Node};
