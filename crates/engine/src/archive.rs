@@ -3,33 +3,28 @@
 
 use crate::digest::Sha256Factory;
 use crate::error::Result;
-use crate::image::history::steps;
-use crate::image::layer_ids::layer_ids;
-use crate::image::select::select;
-use crate::image::squash_point::{default_from, resolve_layer};
+use crate::image::select::{choose as choose_images, group_of, select, Selection};
 use crate::image::tag::normalize_tag;
 use crate::inspect;
-use crate::merge::apply_layers;
-use crate::merge::plan::Plan;
-use crate::options::{ArchiveFormat, ProgressFn, SquashFrom, SquashOptions};
-use crate::read::compression::Compression;
+use crate::options::{ProgressFn, SquashOptions};
 use crate::read::images::find_images;
 use crate::read::index::Group;
 use crate::read::manifests::ImageDesc;
 use crate::read::members::Members;
 use crate::read::verify::{layer_ranges, read_layers, verify_layers};
-use crate::report::{ImageInfo, Inspection, LayerRange, SquashPointChoice, SquashReport};
+use crate::report::{ImageInfo, Inspection, LayerRange, SquashReport};
 use crate::scratch::ScratchFactory;
 use crate::source::ReadAt;
+use crate::squash::{check_from, plan, Context};
+use crate::squash_index::{left_out, squash_index};
 use crate::write;
-use crate::write::compress::choice::{check_level, choose};
+use crate::write::compress::choice::check_level;
 
 /// An opened image archive: its images and layers are found, no layer is read yet.
 pub struct Archive<'s> {
     members: Members<'s>,
     images: Vec<ImageDesc>,
     /// The indexes naming images as the platforms of one.
-    #[allow(dead_code)]
     groups: Vec<Group>,
     sha256: Option<Sha256Factory<'s>>,
     scratch: Option<ScratchFactory<'s>>,
@@ -120,7 +115,9 @@ impl<'s> Archive<'s> {
         layer_ranges(&self.members, &self.images[idx])
     }
 
-    /// Squashes and streams the resulting archive to `out`.
+    /// Squashes and streams the resulting archive to `out`. An image alone gives an image;
+    /// the platforms of one index (all of them, or those `-platform` lists) give one new
+    /// index, each platform squashed by the same rule on its own layers.
     pub fn squash(
         &self,
         opts: &SquashOptions,
@@ -132,89 +129,23 @@ impl<'s> Archive<'s> {
             Some(t) => vec![normalize_tag(t)?],
             None => Vec::new(),
         };
-        let idx = self.select(opts.image.as_deref(), opts.platform.as_deref())?;
+        let cx = Context { members: &self.members, sha256: self.sha256.as_ref(), scratch: self.scratch.as_ref(), opts };
+        let selection = choose_images(&self.images, &self.groups, opts.image.as_deref(), opts.platform.as_deref())?;
+        let (group, idx) = match selection {
+            Selection::Index { group, images } => {
+                let tags = if tags.is_empty() { self.images[images[0]].tags.clone() } else { tags };
+                return squash_index(&cx, &self.images, &self.groups[group], &images, &tags, out, progress);
+            }
+            Selection::One(idx) => (group_of(&self.groups, idx), idx),
+        };
         let image = &self.images[idx];
-        if let SquashFrom::Layer(id) = &opts.from {
-            // Check what can be checked before reading gigabytes.
-            if !image.legacy {
-                resolve_layer(image, None, id)?;
-            }
-        }
-        let layers = read_layers(&self.members, image, self.sha256.as_ref(), opts.verify, progress)?;
-        let diff_ids: Vec<String> = layers.iter().map(|l| l.diff_id.clone()).collect();
-        let steps = steps(&image.config, layers.len());
-        let ids = layer_ids(image, Some(&layers));
-        let choice = match &opts.from {
-            SquashFrom::Root => SquashPointChoice {
-                from: "root".into(),
-                layer_index: None,
-                reason: "-from root: one layer for the whole image".into(),
-            },
-            SquashFrom::Default => default_from(&steps, &ids),
-            SquashFrom::Layer(id) => {
-                let k = resolve_layer(image, Some(&layers), id)?;
-                SquashPointChoice {
-                    from: ids[k].clone(),
-                    layer_index: Some(k),
-                    reason: format!("-from {id}: keeping layer {k} and those below"),
-                }
-            }
-        };
-        let keep = choice.layer_index.map_or(0, |k| k + 1);
-        let from_label = match choice.layer_index {
-            Some(k) => ids[k].chars().take(12).collect(),
-            None => "root".to_string(),
-        };
+        check_from(image, &opts.from)?; // before reading gigabytes
+        let planned = plan(&cx, image, progress)?;
         let tags = if tags.is_empty() { image.tags.clone() } else { tags };
-        let squashed: Vec<(Compression, u64)> =
-            (keep..layers.len()).map(|i| (layers[i].compression, image.layers[i].file.size)).collect();
-        let compression = choose(opts.compress, opts.level, &squashed, opts.pushed)?;
-        let plan = match keep < layers.len() {
-            true => apply_layers(&layers, keep, &mut |_| {})?.plan(),
-            false => Plan::default(),
-        };
-        let job = write::Job {
-            members: &self.members,
-            image,
-            layers: &layers,
-            diff_ids: &diff_ids,
-            steps: &steps,
-            keep,
-            plan: &plan,
-            from_label,
-            tags: tags.clone(),
-            sha256: self.sha256.as_ref(),
-            scratch: self.scratch.as_ref(),
-            compression: compression.clone(),
-            format: opts.format,
-        };
-        let written = write::write(&job, out, progress)?;
-        let size_before: u64 = layers.iter().map(|l| l.size).sum();
-        let kept_size: u64 = layers[..keep].iter().map(|l| l.size).sum();
-        let new_size = written.new_layer.as_ref().map_or(0, |n| n.size);
-        Ok(SquashReport {
-            image_id: written.image_id,
-            tags,
-            from: choice,
-            layers_before: layers.len(),
-            layers_after: keep + usize::from(written.new_layer.is_some()),
-            size_before,
-            size_after: kept_size + new_size,
-            new_layer_diff_id: written.new_layer.as_ref().map(|n| n.diff_id.clone()),
-            new_layer_size: new_size,
-            new_layer_digest: written.new_layer.as_ref().map(|n| n.digest.clone()),
-            new_layer_stored_size: written.new_layer.as_ref().map_or(0, |n| n.stored_size),
-            compression: compression.codec.name().to_string(),
-            compression_level: compression.level,
-            compression_reason: compression.reason,
-            format: match opts.format {
-                ArchiveFormat::Oci => "oci",
-                ArchiveFormat::Docker => "docker",
-            }
-            .to_string(),
-            manifest_digest: written.manifest_digest,
-            output_bytes: written.output_bytes,
-        })
+        let written = write::write(&planned.job(&cx, image, &tags, opts.format), out, progress)?;
+        let mut report = planned.report(written, &tags, opts.format);
+        report.left_out = group.map(|g| left_out(&self.groups[g])).unwrap_or_default();
+        Ok(report)
     }
 
     /// Picks one image by tag or id, and platform.

@@ -60,6 +60,8 @@ mod read;
 mod report;
 mod scratch;
 mod source;
+mod squash;
+mod squash_index;
 mod tar;
 mod write;
 
@@ -74,8 +76,8 @@ pub use options::{ArchiveFormat, LayerCompression, ProgressFn, SquashFrom, Squas
 pub use read::compression::{expansion_limit, Compression, MAX_RATIO, MIN_EXPANSION_LIMIT};
 pub use read::spool::{spool, Spooled};
 pub use report::{
-    HistoryRow, ImageInfo, Inspection, LayerInfo, LayerRange, Progress, SquashPointChoice, SquashPointEstimate,
-    SquashReport, WasteGroup, WastedFile,
+    HistoryRow, ImageInfo, Inspection, LayerInfo, LayerRange, LeftOut, PlatformSquash, Progress, SquashPointChoice,
+    SquashPointEstimate, SquashReport, WasteGroup, WastedFile,
 };
 pub use scratch::{Scratch, ScratchFactory};
 pub use source::{RangeReader, ReadAt, SliceSource};

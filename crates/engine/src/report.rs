@@ -185,6 +185,10 @@ pub struct Progress {
     pub bytes_done: u64,
     /// Bytes this phase will take in all (an estimate while writing).
     pub bytes_total: u64,
+    /// Squashing an index: the platform being worked on, with its place among those
+    /// written (`linux/arm64 (2 of 3)`). Absent for one image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
 }
 
 /// What a squash did.
@@ -226,4 +230,38 @@ pub struct SquashReport {
     pub manifest_digest: Option<String>,
     /// Bytes written to the output.
     pub output_bytes: u64,
+    /// Squashing an index: each platform's squash, in the index's order (empty for one
+    /// image). The fields above then sum them up: `image_id` and `manifest_digest` are
+    /// the new index's digest, layer counts and sizes are the platforms' sums, `from` says
+    /// that each platform has its own squash point, and `new_layer_diff_id` is None.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub platforms: Vec<PlatformSquash>,
+    /// What the input's index named that the output leaves out, and why: attestation
+    /// manifests and platforms whose blobs are not in the archive.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<LeftOut>,
+}
+
+/// One platform of a squashed index.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlatformSquash {
+    /// "linux/arm64/v8" and the like.
+    pub platform: String,
+    /// Its squash, as one image's would be (its own id, squash point, layers, manifest).
+    pub report: SquashReport,
+}
+
+/// Entries of the input's index the output leaves out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeftOut {
+    /// "attestation" or "absent".
+    pub kind: String,
+    /// How many entries (attestations), or the platforms named (absent blobs).
+    pub count: usize,
+    /// The platforms, for absent ones (empty for attestations).
+    pub platforms: Vec<String>,
+    /// Why, in a sentence a host can print as is.
+    pub reason: String,
 }

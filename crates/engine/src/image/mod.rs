@@ -3,6 +3,7 @@
 
 pub mod history;
 pub mod layer_ids;
+pub mod platforms;
 pub mod select;
 pub mod squash_point;
 pub mod tag;

@@ -123,7 +123,7 @@ fn read_some<'s>(
             Some(&j) => out[j].clone().ok_or_else(|| Error::corrupt("internal: layer order"))?,
             None => {
                 let mut tick = |n: u64| -> Result<()> {
-                    let p = Progress { phase: "read", bytes_done: done + n, bytes_total: total };
+                    let p = Progress { phase: "read", bytes_done: done + n, bytes_total: total, platform: None };
                     if progress(&p) {
                         Ok(())
                     } else {

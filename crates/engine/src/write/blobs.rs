@@ -1,7 +1,8 @@
 //! One image's members, as the image layout or an index's platform has them: the kept
 //! layers (copied byte for byte, each blob once), the new layer, the config and (OCI) the
 //! image manifest. The documents naming the image (`index.json`, `manifest.json`,
-//! `repositories`) are `layout.rs`'s.
+//! `repositories`) are the caller's: `layout.rs` for one image, `index.rs`
+//! for an index.
 
 use std::collections::HashSet;
 

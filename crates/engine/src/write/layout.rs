@@ -8,7 +8,7 @@
 //! A blob is named by its digest, and every tar member's size comes before its bytes, so
 //! the new layer is made before the archive is written (into the host's scratch space, or
 //! once to be measured and again while writing), except a plain layer of the Docker
-//! layout, which is streamed as it is made, as before.
+//! layout, which is streamed as it is made, as before. (An index's archive: `index.rs`.)
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -29,7 +29,7 @@ pub(super) fn write<'s>(job: &Job<'_, 's>, out: &mut dyn Write, progress: &mut P
     let prepared = prepare(job, progress, &mut buf)?;
     let folders = if oci { 1024 } else { 0 };
     let total = folders + prepared.layers_size(job) + 4096;
-    let mut o = Out { w: out, written: 0, total, last: 0, hasher: None, progress };
+    let mut o = Out { w: out, written: 0, base: 0, total, last: 0, hasher: None, progress };
     if oci {
         o.folder("blobs/")?;
         o.folder("blobs/sha256/")?;
@@ -60,7 +60,7 @@ pub(super) fn write<'s>(job: &Job<'_, 's>, out: &mut dyn Write, progress: &mut P
 pub(super) fn end(o: &mut Out<'_, '_, '_>) -> Result<u64> {
     o.zeros(1024)?;
     o.w.flush().map_err(|e| Error::io("writing the output", e))?;
-    let p = Progress { phase: "write", bytes_done: o.written, bytes_total: o.written };
+    let p = Progress { phase: "write", bytes_done: o.written, bytes_total: o.written, platform: None };
     (o.progress)(&p);
     Ok(o.written)
 }

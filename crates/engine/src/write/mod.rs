@@ -8,17 +8,20 @@
 //! - [`compress`]: how it is compressed, and which compression `auto` picks;
 //! - [`stage`]: the new layer as stored, with its two digests;
 //! - [`blobs`]: one image's members (layers, config, manifest);
-//! - [`layout`]: the archive's documents and member order;
+//! - [`layout`]: one image's archive; [`index`]: an index's, platform by platform;
 //! - [`config`], [`oci`]: the JSON documents.
 
 mod blobs;
 pub(crate) mod compress;
 mod config;
+mod index;
 mod layout;
 mod oci;
 mod output;
 mod squashed_layer;
 mod stage;
+
+pub use index::IndexWriter;
 
 use crate::digest::Sha256Factory;
 use crate::error::Result;

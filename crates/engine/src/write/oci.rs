@@ -54,20 +54,31 @@ pub(super) fn manifest(config: &Descriptor, layers: &[Descriptor]) -> Result<Vec
     }))
 }
 
-/// `index.json`: the manifest once per tag (once, unnamed, without tags), with the
-/// platform of the config so that importers filtering by platform find it.
-pub(super) fn index(manifest: &Descriptor, tags: &[String], config: &Map<String, Value>) -> Result<Vec<u8>> {
+/// The platform an image's config says, as an index's descriptor names it (None without
+/// an os and an architecture).
+pub(super) fn config_platform(config: &Map<String, Value>) -> Option<Value> {
     let mut platform = Map::new();
     for key in ["architecture", "os", "variant"] {
         if let Some(v) = config.get(key).filter(|v| v.as_str().is_some_and(|s| !s.is_empty())) {
             platform.insert(key.to_string(), v.clone());
         }
     }
+    (platform.contains_key("architecture") && platform.contains_key("os")).then_some(Value::Object(platform))
+}
+
+/// `index.json`: the manifest once per tag (once, unnamed, without tags), with the
+/// platform of the config so that importers filtering by platform find it.
+pub(super) fn index(manifest: &Descriptor, tags: &[String], config: &Map<String, Value>) -> Result<Vec<u8>> {
+    top_index(manifest, tags, config_platform(config).as_ref())
+}
+
+/// `index.json` naming `target` (an image manifest, or a squashed index) once per tag.
+pub(super) fn top_index(target: &Descriptor, tags: &[String], platform: Option<&Value>) -> Result<Vec<u8>> {
     let entry = |tag: Option<&String>| {
-        let mut d = manifest.to_json();
+        let mut d = target.to_json();
         if let Some(obj) = d.as_object_mut() {
-            if platform.contains_key("architecture") && platform.contains_key("os") {
-                obj.insert("platform".into(), Value::Object(platform.clone()));
+            if let Some(p) = platform {
+                obj.insert("platform".into(), p.clone());
             }
             if let Some(t) = tag {
                 let short = match t.rfind(':') {
@@ -82,4 +93,28 @@ pub(super) fn index(manifest: &Descriptor, tags: &[String], config: &Map<String,
     let manifests: Vec<Value> =
         if tags.is_empty() { vec![entry(None)] } else { tags.iter().map(Some).map(entry).collect() };
     to_bytes(&json!({"schemaVersion": 2, "mediaType": INDEX_MEDIA_TYPE, "manifests": manifests}))
+}
+
+/// One platform of a squashed index: its new manifest, with the input descriptor's
+/// platform (or the config's) and annotations.
+pub(super) fn platform_entry(manifest: &Descriptor, platform: Option<Value>, annotations: Option<&Value>) -> Value {
+    let mut d = manifest.to_json();
+    if let Some(obj) = d.as_object_mut() {
+        if let Some(p) = platform {
+            obj.insert("platform".into(), p);
+        }
+        if let Some(a) = annotations {
+            obj.insert("annotations".into(), a.clone());
+        }
+    }
+    d
+}
+
+/// A squashed index: its platforms, and the input index's own annotations.
+pub(super) fn platform_index(entries: Vec<Value>, annotations: Option<&Value>) -> Result<Vec<u8>> {
+    let mut index = json!({"schemaVersion": 2, "mediaType": INDEX_MEDIA_TYPE, "manifests": entries});
+    if let (Some(a), Some(obj)) = (annotations, index.as_object_mut()) {
+        obj.insert("annotations".into(), a.clone());
+    }
+    to_bytes(&index)
 }

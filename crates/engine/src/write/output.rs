@@ -47,6 +47,8 @@ pub(super) trait Sink {
 pub(super) struct Out<'w, 'p, 's> {
     pub(super) w: &'w mut dyn Write,
     pub(super) written: u64,
+    /// Where the part being reported on began (an index's platform); progress counts from here.
+    pub(super) base: u64,
     pub(super) total: u64,
     pub(super) last: u64,
     pub(super) hasher: Option<Hasher<'s>>,
@@ -62,7 +64,12 @@ impl Sink for Out<'_, '_, '_> {
         self.written += bytes.len() as u64;
         if self.written - self.last >= PROGRESS_STEP {
             self.last = self.written;
-            let p = Progress { phase: "write", bytes_done: self.written, bytes_total: self.total };
+            let p = Progress {
+                phase: "write",
+                bytes_done: self.written - self.base,
+                bytes_total: self.total,
+                platform: None,
+            };
             if !(self.progress)(&p) {
                 return Err(Error::new(ErrorCode::Cancelled, "cancelled"));
             }

@@ -95,7 +95,7 @@ impl Sink for Staging<'_, '_, '_, '_> {
         if let Some(progress) = self.progress.as_mut() {
             if self.done - self.last >= PROGRESS_STEP || self.done == self.total {
                 self.last = self.done;
-                let p = Progress { phase: "squash", bytes_done: self.done, bytes_total: self.total };
+                let p = Progress { phase: "squash", bytes_done: self.done, bytes_total: self.total, platform: None };
                 if !progress(&p) {
                     return Err(Error::new(ErrorCode::Cancelled, "cancelled"));
                 }
