@@ -99,7 +99,7 @@ pub(crate) const FLAGS: &[Flag] = &[
         names: &["platform"],
         takes: Takes::Value(|a, v| a.platform = Some(v)),
         shown: Some("-platform, --platform"),
-        help: &["OS/ARCH of an OCI index with several platforms (default linux/amd64)"],
+        help: &["OS/ARCH[/VARIANT] of an index, a comma list, or all (the default)"],
         only: None,
     },
     Flag {
