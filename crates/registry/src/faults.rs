@@ -32,33 +32,24 @@ fn digest(b: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(b)))
 }
 
-/// A temporary directory, removed when dropped (the crate's unit tests share it).
-pub(crate) struct Scratch(pub(crate) std::path::PathBuf);
+/// A temporary directory (tempfile's), removed when dropped; the crate's unit tests share it.
+pub(crate) struct Scratch(tempfile::TempDir);
 
 impl std::ops::Deref for Scratch {
     type Target = std::path::Path;
     fn deref(&self) -> &std::path::Path {
-        &self.0
+        self.0.path()
     }
 }
 
 impl AsRef<std::path::Path> for Scratch {
     fn as_ref(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path()
     }
 }
 
 pub(crate) fn temp(name: &str) -> Scratch {
-    let d = std::env::temp_dir().join(format!("squash-registry-fake-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    Scratch(d)
+    Scratch(tempfile::Builder::new().prefix(&format!("squash-registry-{name}-")).tempdir().expect("a temporary folder"))
 }
 
 /// Options logging in to `addr` as user/PASSWORD (and their directory, kept while used).
