@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { requireBuild, tarball, workDir, run, CLI, ROOT } from './helpers.mjs';
+import { requireBuild, installPacked, workDir, run, CLI, ROOT } from './helpers.mjs';
 import { smallImage } from './archive.mjs';
 
 const SCRIPTED = path.join(ROOT, 'target/release/scripted-registry');
@@ -85,15 +85,7 @@ describe('the npm package keeps the login and the deadlines as the native CLI do
     requireBuild();
     assert.ok(fs.existsSync(SCRIPTED), `${SCRIPTED} is missing: run "make cli"`);
     dir = workDir('registry-hostile');
-    const app = path.join(dir, 'app');
-    fs.mkdirSync(app);
-    fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
-    const i = run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball()], {
-      cwd: app,
-      env: { npm_config_cache: path.join(dir, 'npm-cache'), npm_config_registry: 'http://127.0.0.1:9/' },
-    });
-    assert.equal(i.status, 0, i.stderr);
-    bin = path.join(app, 'node_modules/docker-squash-wasm/bin/docker-squash-wasm.mjs');
+    bin = path.join(installPacked(dir), 'bin/docker-squash-wasm.mjs');
     archive = path.join(dir, 'small.tar');
     smallImage(archive);
   });
