@@ -7,8 +7,10 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 setup:
 	bash .ci/setup
 
+# The CLI, and the scripted hostile registry the npm package's tests run against.
 cli:
 	cargo build --release -p docker-squash
+	cargo build --release -p squash-testkit --bin scripted-registry
 
 wasm:
 	bash .ci/build-wasm

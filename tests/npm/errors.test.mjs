@@ -336,7 +336,7 @@ test('the CLI: one clear line and a non-zero exit on bad input; no output file, 
     assert.match(s.stderr, /^docker-squash-wasm: .+\n$/);
   }
   assert.deepEqual(
-    fs.readdirSync(dir).filter((f) => f.includes('.tmp-')),
+    fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')),
     [],
   );
   const tag = run(process.execPath, [BIN(), '-t', 'Bad Tag', '-i', good, '-o', out]);

@@ -36,6 +36,22 @@ export function tarball() {
   return path.join(PACK_DIR, t[0]);
 }
 
+/**
+ * The packed tarball installed, as a user installs it, into `dir/app` (offline: every
+ * dependency is in the tarball). Returns the installed package's folder.
+ */
+export function installPacked(dir) {
+  const app = path.join(dir, 'app');
+  fs.mkdirSync(app, { recursive: true });
+  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+  const i = run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball()], {
+    cwd: app,
+    env: { npm_config_cache: path.join(dir, 'npm-cache'), npm_config_registry: 'http://127.0.0.1:9/' },
+  });
+  if (i.status !== 0) throw new Error(`npm install of the packed tarball failed: ${i.stderr}`);
+  return path.join(app, 'node_modules/docker-squash-wasm');
+}
+
 /** The package's Node entry, as built (not installed). */
 export async function loadPackage() {
   requireBuild({ cli: false });

@@ -254,7 +254,7 @@ test('squashToFile writes the same bytes, atomically, and onChunk gets 4 MB chun
   assert.ok(fs.readFileSync(out).equals(want));
   assert.equal(report.outputBytes, want.length);
   assert.deepEqual(
-    fs.readdirSync(dir).filter((f) => f.includes('.tmp-')),
+    fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')),
     [],
     'no temporary file left',
   );

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { requireBuild, tarball, workDir, run, CLI, ROOT } from './helpers.mjs';
+import { requireBuild, installPacked, workDir, run, CLI, ROOT } from './helpers.mjs';
 import { smallImage } from './archive.mjs';
 import { accessLog, MANIFEST_ACCEPT as ACCEPT } from '../support/registry-log.mjs';
 
@@ -92,22 +92,15 @@ const logMark = () => accessLog(reg.log).mark();
 const uploads = (reqs) => reqs.filter((r) => r.method === 'PUT' && /\/blobs\/uploads\//.test(r.uri));
 const mounts = (reqs) => reqs.filter((r) => r.method === 'POST' && /[?&]mount=/.test(r.uri) && r.status === 201);
 
-/** The native CLI's stderr as the bin says it. */
-const asBin = (s) => s.replaceAll('docker-squash:', 'docker-squash-wasm:');
+/** The native CLI's stderr as the bin says it: every program name (a usage error quotes
+ *  the usage text too). */
+const asBin = (s) => s.replaceAll('docker-squash', 'docker-squash-wasm');
 
 describe('docker:// in the npm package', { skip }, () => {
   before(async () => {
     requireBuild();
     dir = workDir('registry');
-    const app = path.join(dir, 'app');
-    fs.mkdirSync(app);
-    fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
-    const i = run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball()], {
-      cwd: app,
-      env: { npm_config_cache: path.join(dir, 'npm-cache'), npm_config_registry: 'http://127.0.0.1:9/' },
-    });
-    assert.equal(i.status, 0, i.stderr);
-    const installed = path.join(app, 'node_modules/docker-squash-wasm');
+    const installed = installPacked(dir);
     bin = path.join(installed, 'bin/docker-squash-wasm.mjs');
     pkg = await import(pathToFileURL(path.join(installed, 'node.mjs')).href);
     archive = path.join(dir, 'small.tar');

@@ -125,6 +125,9 @@ impl Location {
             if rest.is_empty() {
                 return Err(format!("{flag} docker:// needs an image: {flag} docker://registry.example/app:1"));
             }
+            // Checked now, before stdin is read or a pull starts; the message never quotes
+            // a login (`user:password@`) back.
+            squash_registry::Reference::parse(rest).map_err(|e| format!("{flag}: {e}"))?;
             return Ok(Location::Registry { reference: rest.to_string() });
         }
         if let Some(t) = OTHER_TRANSPORTS.iter().find(|t| value.starts_with(**t)) {
@@ -197,13 +200,22 @@ mod tests {
             loc("containers-storage:localhost/app"),
             Location::Engine { engine: Engine::Podman, reference: "localhost/app".into() }
         );
+        let d = format!("sha256:{}", "ab".repeat(32));
         assert_eq!(
-            loc("docker://127.0.0.1:5000/team/app@sha256:ab"),
-            Location::Registry { reference: "127.0.0.1:5000/team/app@sha256:ab".into() }
+            loc(&format!("docker://127.0.0.1:5000/team/app@{d}")),
+            Location::Registry { reference: format!("127.0.0.1:5000/team/app@{d}") }
         );
         assert!(Location::parse("docker-daemon:", "-i").unwrap_err().contains("needs an image"));
         assert!(Location::parse("docker://", "-o").unwrap_err().contains("needs an image"));
         assert!(Location::parse("containers-storage:[overlay@/x]app", "-i").unwrap_err().contains("storage specifier"));
+    }
+
+    #[test]
+    fn a_bad_registry_reference_is_refused_when_parsed_and_a_login_is_never_quoted() {
+        let e = Location::parse("docker://reg.example/App:1", "-o").unwrap_err();
+        assert!(e.starts_with("-o: invalid reference \"reg.example/App:1\""), "{e}");
+        let e = Location::parse("docker://alice:s3cret@reg.example/app:1", "-i").unwrap_err();
+        assert!(e.contains("docker login reg.example") && !e.contains("s3cret") && !e.contains("alice"), "{e}");
     }
 
     #[test]

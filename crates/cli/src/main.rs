@@ -120,8 +120,10 @@ fn inspect(args: &Args, stdout_closed: &Rc<Cell<bool>>) -> Result<(), String> {
 fn squash(args: &Args, pending: &signals::Pending, stdout_closed: &Rc<Cell<bool>>) -> Result<(), String> {
     let log = Log { verbose: args.verbose, start: Instant::now() };
     let opts = squash_cli_def::squash_options(args)?;
-    // Bad options are refused before stdin is spooled.
+    // Bad options, and an output that cannot be written, are refused before stdin is
+    // spooled or a pull starts.
     squash_engine::check_options(&opts).map_err(|e| e.to_string())?;
+    output::check(&args.destination)?;
     let mut src = input::open_location(&args.source, args, PROG, &mut |m| log.say(m))?;
     let watch = src.watch.take();
     let pulled = src.pulled.take();

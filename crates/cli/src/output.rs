@@ -1,5 +1,7 @@
 //! The output: stdout, or a file written under a temporary name and renamed into place
 //! only when complete, so a failure or a signal never leaves a half-written archive behind.
+//! The temporary name is random and created exclusively (tempfile's O_EXCL), so a link
+//! planted in a shared folder is never followed nor renamed into place.
 //! A path that names a device or a pipe (`-o /dev/null`, a FIFO) is written to as it is:
 //! renaming a file over it would replace the device itself. An engine's `load` is streamed
 //! into; it is killed on a failure or a signal, so that only a whole archive is loaded.
@@ -7,12 +9,14 @@
 use std::cell::Cell;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ChildStdin;
 use std::rc::Rc;
 use std::thread::JoinHandle;
 
 use squash_cli_def::{Args, Engine, Location};
+use tempfile::TempPath;
 
 use crate::signals::Pending;
 
@@ -22,7 +26,8 @@ pub enum Output {
     Device(BufWriter<File>, PathBuf),
     File {
         w: BufWriter<File>,
-        tmp: PathBuf,
+        /// Removed when dropped; renamed into place by `persist`.
+        tmp: TempPath,
         dest: PathBuf,
         pending: Pending,
     },
@@ -84,6 +89,47 @@ impl Write for Stdout {
     }
 }
 
+/// What can be known of `-o FILE` before anything is read: a folder, or a file in a
+/// folder that is not there, is refused at once, not after a whole pull or squash. Exit 1,
+/// not 2: as "is a folder" always was, this is a fact of the file system, not a command
+/// line that cannot be parsed (README: options, and crates/cli-def's usage errors).
+pub fn check(to: &Location) -> Result<(), String> {
+    let Location::Archive { path: p, .. } = to else { return Ok(()) };
+    if p == "-" {
+        return Ok(());
+    }
+    let dest = Path::new(p);
+    if std::fs::metadata(dest).is_ok_and(|m| m.is_dir()) {
+        return Err(is_a_folder(p));
+    }
+    let dir = folder_of(dest);
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(format!("cannot write {p}: {} is not a folder", dir.display())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            Err(format!("cannot write {p}: there is no folder {}; create it first", dir.display()))
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotADirectory => {
+            Err(format!("cannot write {p}: {} is not a folder", file_above(dir).display()))
+        }
+        Err(e) => Err(format!("cannot write {p}: {}: {e}", dir.display())),
+    }
+}
+
+fn is_a_folder(p: &str) -> String {
+    format!("{p} is a folder; give the file to write, e.g. {p}/squashed.tar")
+}
+
+/// The first part of `dir` that is a file, which is what "not a directory" is about.
+fn file_above(dir: &Path) -> &Path {
+    dir.ancestors().find(|a| std::fs::metadata(a).is_ok_and(|m| !m.is_dir())).unwrap_or(dir)
+}
+
+/// The folder `dest` is written in (`.` for a bare name).
+fn folder_of(dest: &Path) -> &Path {
+    dest.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."))
+}
+
 impl Output {
     /// Opens the output `to`; a temporary file (or the engine's load) is handed to `pending`
     /// to be removed (killed) on a signal. `closed` is set when stdout's reader goes away.
@@ -114,7 +160,7 @@ impl Output {
                 let dest = PathBuf::from(p);
                 if let Ok(meta) = std::fs::metadata(&dest) {
                     if meta.is_dir() {
-                        return Err(format!("{p} is a folder; give the file to write, e.g. {p}/squashed.tar"));
+                        return Err(is_a_folder(p));
                     }
                     if !meta.is_file() {
                         let f = std::fs::OpenOptions::new()
@@ -124,11 +170,17 @@ impl Output {
                         return Ok(Output::Device(BufWriter::with_capacity(1 << 20, f), dest));
                     }
                 }
-                let dir = dest.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                let dir = folder_of(&dest);
                 let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-                let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-                let f = File::create(&tmp).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-                pending.hold(tmp.clone());
+                // 0o666 as File::create (less the umask): the archive keeps the mode it had.
+                let (f, tmp) = tempfile::Builder::new()
+                    .prefix(&format!(".{name}."))
+                    .suffix(".tmp")
+                    .permissions(std::fs::Permissions::from_mode(0o666))
+                    .tempfile_in(dir)
+                    .map_err(|e| format!("cannot write {p}: {e}"))?
+                    .into_parts();
+                pending.hold(tmp.to_path_buf());
                 Ok(Output::File { w: BufWriter::with_capacity(1 << 20, f), tmp, dest, pending: pending.clone() })
             }
         }
@@ -162,18 +214,10 @@ impl Output {
             }
             Output::File { w, tmp, dest, pending } => pending
                 .finish(|| {
-                    let f = w.into_inner().map_err(|e| {
-                        let _ = std::fs::remove_file(&tmp);
-                        format!("writing {}: {}", dest.display(), e.error())
-                    })?;
-                    if let Err(e) = f.sync_all() {
-                        let _ = std::fs::remove_file(&tmp);
-                        return Err(format!("writing {}: {e}", dest.display()));
-                    }
-                    std::fs::rename(&tmp, &dest).map_err(|e| {
-                        let _ = std::fs::remove_file(&tmp);
-                        format!("cannot move the result to {}: {e}", dest.display())
-                    })
+                    // On any error `tmp` is dropped, which removes the file.
+                    let f = w.into_inner().map_err(|e| format!("writing {}: {}", dest.display(), e.error()))?;
+                    f.sync_all().map_err(|e| format!("writing {}: {e}", dest.display()))?;
+                    tmp.persist(&dest).map_err(|e| format!("cannot move the result to {}: {}", dest.display(), e.error))
                 })
                 .map(|()| Vec::new()),
         }
@@ -184,9 +228,7 @@ impl Output {
         match self {
             Output::File { w, tmp, pending, .. } => {
                 drop(w);
-                pending.finish(|| {
-                    let _ = std::fs::remove_file(tmp);
-                });
+                pending.finish(|| drop(tmp));
             }
             Output::Load(l) => l.abandon(),
             // An unlinked file: nothing pushed, nothing left.

@@ -35,7 +35,10 @@ fn dev_null_stays_a_device() {
     let leftovers: Vec<_> = std::fs::read_dir("/dev")
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".null.tmp"))
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.starts_with(".null.") && n.ends_with(".tmp")
+        })
         .collect();
     assert!(leftovers.is_empty(), "a temporary file was left in /dev");
 }

@@ -194,7 +194,7 @@ mod tests {
         static DIR: OnceLock<crate::faults::Scratch> = OnceLock::new();
         DIR.get_or_init(|| {
             let scratch = crate::faults::temp("helpers");
-            let dir = scratch.0.clone();
+            let dir = scratch.to_path_buf();
             let helper = |name: &str, body: &str| {
                 let p = dir.join(format!("docker-credential-{name}"));
                 std::fs::write(&p, format!("#!/bin/sh\n[ \"$1\" = get ] || exit 2\nread -r server\n{body}")).unwrap();
@@ -253,7 +253,7 @@ esac
         let e = find(&reference("broken.example/a"), d).unwrap_err();
         assert!(e.message.contains("docker-credential-store") && !e.message.contains("secret-in-output"), "{e}");
         // A static is never dropped: remove the helpers here, their one user.
-        let _ = std::fs::remove_dir_all(&helpers.0);
+        let _ = std::fs::remove_dir_all(&**helpers);
     }
 
     #[test]

@@ -1,124 +1,28 @@
 //! Tests of what a real registry will not do on cue: 503s, a connection dropped inside a
 //! blob or an upload, a 202 instead of a mount, a server that echoes the login back. A
-//! scripted HTTP/1.1 server on loopback answers; the crate's own client talks to it.
+//! the scripted HTTP/1.1 server of squash_testkit (the one the hostile-host tests use too)
+//! answers on loopback; the crate's own client talks to it.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use squash_testkit::scripted::{reply, Pace, Reply, Request, Server};
 
 use crate::{pull, push, ErrorKind, MediaTypes, Options, Reference};
 
-/// A request as the server read it.
-#[derive(Debug, Clone)]
-struct Req {
-    method: String,
-    target: String,
-    auth: Option<String>,
-    body: Vec<u8>,
-}
-
-/// An answer; `cut`: send the headers and only this many body bytes, then close.
-#[derive(Default)]
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-    cut: Option<usize>,
-}
-
-fn reply(status: u16, body: impl Into<Vec<u8>>) -> Reply {
-    Reply { status, body: body.into(), ..Reply::default() }
-}
-
-impl Reply {
-    fn header(mut self, k: &str, v: &str) -> Reply {
-        self.headers.push((k.into(), v.into()));
-        self
-    }
-}
-
-type Handler = Box<dyn Fn(&Req, &str) -> Reply + Send + Sync>;
-
-/// The server: answers with `handler(request, its own address)` until dropped.
-struct Scripted {
-    addr: String,
-    seen: Arc<Mutex<Vec<Req>>>,
-    stop: Arc<AtomicBool>,
-}
-
-impl Scripted {
-    fn start(handler: Handler) -> Scripted {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let (seen, stop) = (Arc::new(Mutex::new(Vec::new())), Arc::new(AtomicBool::new(false)));
-        let (seen2, stop2, addr2) = (Arc::clone(&seen), Arc::clone(&stop), addr.clone());
-        std::thread::spawn(move || {
-            let deadline = std::time::Instant::now() + Duration::from_secs(120);
-            while !stop2.load(Ordering::SeqCst) && std::time::Instant::now() < deadline {
-                match listener.accept() {
-                    Ok((s, _)) => serve(s, &handler, &seen2, &addr2),
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                }
-            }
-        });
-        Scripted { addr, seen, stop }
-    }
-    fn seen(&self) -> Vec<Req> {
-        self.seen.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Scripted {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-    }
-}
-
-fn serve(stream: TcpStream, handler: &Handler, seen: &Mutex<Vec<Req>>, addr: &str) {
-    let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut r = BufReader::new(&stream);
-    let mut line = String::new();
-    if r.read_line(&mut line).is_err() || line.is_empty() {
-        return;
-    }
-    let mut it = line.split_whitespace();
-    let (method, target) = (it.next().unwrap_or("").to_string(), it.next().unwrap_or("").to_string());
-    let (mut auth, mut len) = (None, 0usize);
-    loop {
-        let mut h = String::new();
-        if r.read_line(&mut h).is_err() || h.trim().is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            match k.trim().to_ascii_lowercase().as_str() {
-                "authorization" => auth = Some(v.trim().to_string()),
-                "content-length" => len = v.trim().parse().unwrap_or(0),
-                _ => {}
-            }
-        }
-    }
-    let mut body = vec![0u8; len];
-    let _ = r.read_exact(&mut body);
-    let req = Req { method, target, auth, body };
-    seen.lock().unwrap().push(req.clone());
-    let rep = handler(&req, addr);
-    let mut head = format!("HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n", rep.status, rep.body.len());
-    for (k, v) in &rep.headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    let mut s = &stream;
-    let _ = s.write_all(head.as_bytes());
-    let _ = s.write_all(&rep.body[..rep.cut.unwrap_or(rep.body.len()).min(rep.body.len())]);
-    let _ = s.flush();
+/// The shared scripted server (squash_testkit::scripted) on one loopback port; `handler`
+/// gets each request and the server's own address.
+fn scripted(handler: impl Fn(&Request, &str) -> Reply + Send + Sync + 'static) -> (Server, String) {
+    let server =
+        Server::start(&["127.0.0.1:0"], Arc::new(move |req: &Request, addrs: &[String]| handler(req, &addrs[0])))
+            .expect("a loopback port to listen on");
+    let addr = server.addrs[0].clone();
+    (server, addr)
 }
 
 const PASSWORD: &str = "fake-pa55word";
@@ -128,33 +32,24 @@ fn digest(b: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(b)))
 }
 
-/// A temporary directory, removed when dropped (the crate's unit tests share it).
-pub(crate) struct Scratch(pub(crate) std::path::PathBuf);
+/// A temporary directory (tempfile's), removed when dropped; the crate's unit tests share it.
+pub(crate) struct Scratch(tempfile::TempDir);
 
 impl std::ops::Deref for Scratch {
     type Target = std::path::Path;
     fn deref(&self) -> &std::path::Path {
-        &self.0
+        self.0.path()
     }
 }
 
 impl AsRef<std::path::Path> for Scratch {
     fn as_ref(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path()
     }
 }
 
 pub(crate) fn temp(name: &str) -> Scratch {
-    let d = std::env::temp_dir().join(format!("squash-registry-fake-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    Scratch(d)
+    Scratch(tempfile::Builder::new().prefix(&format!("squash-registry-{name}-")).tempdir().expect("a temporary folder"))
 }
 
 /// Options logging in to `addr` as user/PASSWORD (and their directory, kept while used).
@@ -184,7 +79,7 @@ fn pull_retries_503_and_restarts_a_dropped_blob() {
     .unwrap();
     let (m2, c2, l2) = (manifest.clone(), config.clone(), layer.clone());
     let calls = Arc::new(Mutex::new(std::collections::HashMap::<String, usize>::new()));
-    let server = Scripted::start(Box::new(move |req, addr| {
+    let (server, server_addr) = scripted(move |req, addr| {
         let n = {
             let mut c = calls.lock().unwrap();
             let n = c.entry(req.target.split('?').next().unwrap_or("").to_string()).or_default();
@@ -197,13 +92,13 @@ fn pull_retries_503_and_restarts_a_dropped_blob() {
         match req.target.as_str() {
             t if t.starts_with("/token?") => {
                 assert!(t.contains("scope=repository%3Ar%2Fapp%3Apull") && t.contains("service=fake"), "{t}");
-                if req.auth.as_deref() == Some(basic.as_str()) {
+                if req.header("authorization") == Some(basic.as_str()) {
                     reply(200, json!({"token": TOKEN}).to_string())
                 } else {
                     reply(401, "{}")
                 }
             }
-            _ if req.auth.as_deref() != Some(bearer.as_str()) => {
+            _ if req.header("authorization") != Some(bearer.as_str()) => {
                 reply(401, "{}").header("WWW-Authenticate", &challenge)
             }
             "/v2/" => reply(200, "{}"),
@@ -213,20 +108,20 @@ fn pull_retries_503_and_restarts_a_dropped_blob() {
             t if t == format!("/v2/r/app/blobs/{}", digest(&l2)) => {
                 let mut r = reply(200, l2.clone());
                 if n == 1 {
-                    r.cut = Some(20_000); // the connection drops inside the layer
+                    r = r.paced(Pace::Cut(20_000)); // the connection drops inside the layer
                 }
                 r
             }
             _ => reply(404, r#"{"errors":[{"code":"NOT_FOUND"}]}"#),
         }
-    }));
-    let r = Reference::parse(&format!("{}/r/app:t", server.addr)).unwrap();
+    });
+    let r = Reference::parse(&format!("{}/r/app:t", server_addr)).unwrap();
     let scratch = temp("pull");
     let path = scratch.join("out.tar");
     let mut out = std::fs::File::options().read(true).write(true).create(true).truncate(true).open(&path).unwrap();
     out.write_all(b"KEEP").unwrap(); // the tar starts at the file's position
     let mut log = Vec::new();
-    let (o, _config) = options(&server.addr, "pull-config");
+    let (o, _config) = options(&server_addr, "pull-config");
     let pulled = pull(&r, &o, &mut out, &mut |l| log.push(l.to_string())).unwrap();
     let text = log.join("\n");
     assert_eq!(
@@ -259,7 +154,7 @@ fn push_falls_back_from_mount_and_restarts_a_failed_upload() {
     std::fs::write(&archive_path, img.oci_layout()).unwrap();
     let archive = std::fs::File::open(&archive_path).unwrap();
     let puts = Arc::new(Mutex::new(0usize));
-    let server = Scripted::start(Box::new(move |req, addr| {
+    let (server, server_addr) = scripted(move |req, addr| {
         let path = req.target.split('?').next().unwrap_or("");
         match (req.method.as_str(), path) {
             ("GET", "/v2/") => reply(200, ""),
@@ -285,11 +180,11 @@ fn push_falls_back_from_mount_and_restarts_a_failed_upload() {
             ("PUT", "/v2/dst/app/manifests/v1") => reply(201, "").header("Docker-Content-Digest", &digest(&req.body)),
             _ => reply(404, ""),
         }
-    }));
-    let dst = Reference::parse(&format!("{}/dst/app:v1", server.addr)).unwrap();
-    let src = Reference::parse(&format!("{}/src/app:v1", server.addr)).unwrap();
+    });
+    let dst = Reference::parse(&format!("{}/dst/app:v1", server_addr)).unwrap();
+    let src = Reference::parse(&format!("{}/src/app:v1", server_addr)).unwrap();
     let mut log = Vec::new();
-    let (o, _config) = options(&server.addr, "push-config");
+    let (o, _config) = options(&server_addr, "push-config");
     let p = push(&archive, &dst, Some(&src), MediaTypes::Oci, &o, &mut |l| log.push(l.to_string())).unwrap();
     let text = log.join("\n");
     assert_eq!(p.uploaded.len(), 4, "3 layers and the config: {p:?}");
@@ -311,8 +206,8 @@ fn push_falls_back_from_mount_and_restarts_a_failed_upload() {
 #[test]
 fn secrets_stay_out_of_errors_and_logs() {
     // A server that quotes the Authorization header it got in every error message.
-    let server = Scripted::start(Box::new(|req, addr| {
-        let echo = req.auth.clone().unwrap_or_default();
+    let (server, server_addr) = scripted(|req, addr| {
+        let echo = req.header("authorization").unwrap_or_default().to_string();
         let body = json!({"errors": [{"code": "DENIED", "message": format!("you sent {echo}")}]}).to_string();
         match req.target.as_str() {
             t if t.starts_with("/token") => reply(200, json!({"access_token": TOKEN}).to_string()),
@@ -321,24 +216,24 @@ fn secrets_stay_out_of_errors_and_logs() {
             "/v2/r/broken/manifests/latest" => reply(500, body),
             _ => reply(404, body),
         }
-    }));
-    let (o, _config) = options(&server.addr, "secrets-config");
+    });
+    let (o, _config) = options(&server_addr, "secrets-config");
     for (repo, kind) in [("denied", ErrorKind::Auth), ("broken", ErrorKind::Network), ("gone", ErrorKind::NotFound)] {
-        let r = Reference::parse(&format!("{}/r/{repo}", server.addr)).unwrap();
+        let r = Reference::parse(&format!("{}/r/{repo}", server_addr)).unwrap();
         let scratch = temp(&format!("secrets-{repo}"));
         let path = scratch.join("out.tar");
         let mut out = std::fs::File::create(&path).unwrap();
         let mut log = Vec::new();
         let e = pull(&r, &o, &mut out, &mut |l| log.push(l.to_string())).unwrap_err();
         assert_eq!(e.kind, kind, "{e}");
-        assert!(e.message.contains(&server.addr), "{e}");
+        assert!(e.message.contains(&server_addr), "{e}");
         assert_clean(&format!("{e}\n{}", log.join("\n")));
         if kind == ErrorKind::Network {
             assert!(e.message.starts_with("after 4 tries"), "{e}");
         }
     }
     // The token did go out (so the test is not vacuous).
-    assert!(server.seen().iter().any(|q| q.auth.as_deref() == Some(&format!("Bearer {TOKEN}"))));
+    assert!(server.seen().iter().any(|q| q.header("authorization") == Some(format!("Bearer {TOKEN}").as_str())));
 }
 
 #[test]

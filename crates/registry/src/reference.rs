@@ -27,7 +27,14 @@ impl Reference {
     /// Docker's normalization: `app` -> docker.io/library/app:latest, `reg:5000/a/b@sha256:..`.
     /// `s` is what follows `docker://`. An uppercase repository is refused, as Docker does.
     pub fn parse(s: &str) -> Result<Reference> {
-        let bad = |why: &str| Error::usage(format!("invalid reference {:?}: {why}", crate::error::short(s, 300)));
+        // What looks like `user:password@` is never quoted back (to a terminal, a CI log):
+        // only what follows its `@` is.
+        let shown = match userinfo_end(s) {
+            Some(at) if looks_like_login(&s[..at], &s[at + 1..]) => return Err(login_refused(&s[at + 1..])),
+            Some(at) => format!("…@{}", &s[at + 1..]),
+            None => s.to_string(),
+        };
+        let bad = |why: &str| Error::usage(format!("invalid reference {:?}: {why}", crate::error::short(&shown, 300)));
         if s.is_empty() {
             return Err(bad("empty"));
         }
@@ -142,6 +149,57 @@ fn split_domain(name: &str) -> (String, String) {
         rest = format!("library/{rest}");
     }
     (domain, rest)
+}
+
+/// Where what may be a `user[:password]@` ends: the last `@` that does not start the
+/// digest (`@sha256:…`, the only `@` a reference has; a password may hold `@` and `/`).
+fn userinfo_end(s: &str) -> Option<usize> {
+    let last = s.rfind('@')?;
+    if digest_shaped(&s[last + 1..]) {
+        s[..last].rfind('@')
+    } else {
+        Some(last)
+    }
+}
+
+/// `algorithm:encoded` as distribution/reference's grammar has it, but not `host:port`
+/// (an encoded part of 1-5 digits reads as a port, unless the algorithm is a known one:
+/// `app@sha512:00` is a wrong digest, not a login).
+fn digest_shaped(d: &str) -> bool {
+    let Some((algo, enc)) = d.split_once(':') else { return false };
+    let port = !enc.is_empty() && enc.len() <= 5 && enc.bytes().all(|b| b.is_ascii_digit());
+    let known = matches!(algo, "sha256" | "sha384" | "sha512" | "blake3");
+    !algo.is_empty()
+        && !enc.is_empty()
+        && (known || !port)
+        && algo.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+._-".contains(&b))
+        && enc.bytes().all(|b| b.is_ascii_alphanumeric() || b"=_-".contains(&b))
+}
+
+/// Is `before@after` a login before a registry (`alice:pw@host/app`, `alice@host:5000`),
+/// rather than a mistyped digest (`app@latest`)?
+fn looks_like_login(before: &str, after: &str) -> bool {
+    let host = after.split('/').next().unwrap_or("");
+    let port = host.rsplit_once(':').is_some_and(|(_, p)| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    after.contains('/') || port || (before.contains(':') && !before.contains('/'))
+}
+
+/// A reference holding a login: refused, saying where logins come from instead.
+fn login_refused(after: &str) -> Error {
+    let first = after.split('/').next().unwrap_or("");
+    // As split_domain: a first part that is no host is a Docker Hub repository.
+    let login = if first.contains(['.', ':']) || first == "localhost" {
+        format!("docker login {first}")
+    } else {
+        "docker login".to_string()
+    };
+    let shown = crate::error::short(after, 300);
+    Error::usage(format!(
+        "invalid reference {:?}: a user name or password does not belong in a reference (it is not used, \
+         and it would be shown in logs); log in with `{login}` (logins are read from the docker config, \
+         where the docker CLI keeps them) and give the reference without it: {shown}",
+        format!("…@{shown}")
+    ))
 }
 
 /// `sha256:<64 lowercase hex>`, the only digest the layout's `blobs/sha256/` can hold.
@@ -331,6 +389,31 @@ mod tests {
         assert!(e.message.contains("lowercase"), "{e}");
         let e = Reference::parse("app@sha512:00").unwrap_err();
         assert!(e.message.contains("only sha256"), "{e}");
+    }
+
+    #[test]
+    fn a_login_in_a_reference_is_refused_and_never_quoted() {
+        let at = format!("reg.example/team/app@{D}");
+        for (s, login) in [
+            ("alice:s3cret@reg.example/x:1", "docker login reg.example"),
+            ("alice@reg.example:5000/x", "docker login reg.example:5000"),
+            ("alice:s3cret@localhost:5000", "docker login localhost:5000"),
+            ("alice:s3cr@t/x@reg.example/x", "docker login reg.example"),
+            (&format!("alice:s3cret@{at}"), "docker login reg.example"),
+            ("alice:s3cret@team/app", "docker login`"),
+        ] {
+            let e = Reference::parse(s).expect_err(s);
+            assert_eq!(e.kind, crate::ErrorKind::Usage, "{s}");
+            assert!(!e.message.contains("s3cr") && !e.message.contains("alice"), "{s}: {e}");
+            assert!(e.message.contains(login) && e.message.contains("does not belong in a reference"), "{s}: {e}");
+        }
+        // Other mistakes are quoted, but never what stands before a stray `@`.
+        for (s, quoted) in [("App", "\"App\""), ("app@latest", "\"…@latest\""), ("alice:pa/ss@host", "\"…@host\"")]
+        {
+            let e = Reference::parse(s).expect_err(s);
+            assert!(e.message.contains(quoted) && !e.message.contains("pa/ss"), "{s}: {e}");
+        }
+        assert_eq!(parts(&format!("app:1@{D}")).2.as_deref(), Some("1"), "a tag and a digest are no login");
     }
 
     #[test]

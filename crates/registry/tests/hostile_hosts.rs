@@ -19,33 +19,26 @@ struct Run {
     log: Vec<String>,
 }
 
-struct Dir(std::path::PathBuf);
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+/// The run's folder (tempfile's), removed when dropped.
+type Dir = tempfile::TempDir;
 
 fn start(s: Scenario, timeout_secs: u64) -> Run {
     let hostile = Hostile::start(s).expect("the scripted hosts listen");
-    let dir = std::env::temp_dir().join(format!("squash-hostile-{}-{}", std::process::id(), s.name()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("config.json"), hostile.config_json()).unwrap();
+    let dir = tempfile::Builder::new().prefix(&format!("squash-hostile-{}-", s.name())).tempdir().unwrap();
+    std::fs::write(dir.path().join("config.json"), hostile.config_json()).unwrap();
     let opts = Options {
-        docker_config: Some(dir.clone()),
+        docker_config: Some(dir.path().to_path_buf()),
         verbose: true,
         timeout: Some(Duration::from_secs(timeout_secs)),
         ..Options::default()
     };
-    Run { hostile, _dir: Dir(dir), opts, log: Vec::new() }
+    Run { hostile, _dir: dir, opts, log: Vec::new() }
 }
 
 impl Run {
     fn pull(&mut self) -> Result<Pulled, Error> {
         let r = Reference::parse(&self.hostile.reference()).unwrap();
-        let path = self._dir.0.join("pulled.tar");
+        let path = self._dir.path().join("pulled.tar");
         let mut out = std::fs::File::options().read(true).write(true).create(true).truncate(true).open(path).unwrap();
         let log = &mut self.log;
         pull(&r, &self.opts, &mut out, &mut |l| log.push(l.to_string()))
@@ -53,7 +46,7 @@ impl Run {
 
     fn push(&mut self) -> Result<squash_registry::Pushed, Error> {
         let img = squash_testkit::Image::new(squash_testkit::sample_layers());
-        let path = self._dir.0.join("push.tar");
+        let path = self._dir.path().join("push.tar");
         std::fs::write(&path, img.oci_layout()).unwrap();
         let archive = std::fs::File::open(&path).unwrap();
         let r = Reference::parse(&self.hostile.push_reference()).unwrap();

@@ -180,25 +180,13 @@ export function writeAllSync(fd, chunk, position) {
  * to as it is: renaming a file over it would replace the device itself.
  */
 export function fileOutput(outPath, { describe = (e) => e.message } = {}) {
-  let st = null;
-  try {
-    st = fs.statSync(outPath);
-  } catch {
-    /* not there yet: made under a temporary name */
-  }
-  if (st && st.isDirectory()) {
-    throw ioError(`${outPath} is a folder; give the file to write, e.g. ${path.join(outPath, 'squashed.tar')}`);
-  }
+  const st = checkOutputPath(outPath, describe);
   if (st && !st.isFile()) return deviceOutput(outPath, describe);
-  const tmp = path.join(
-    path.dirname(outPath),
-    `.${path.basename(outPath)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
-  );
-  let fd;
+  let fd, tmp;
   try {
-    fd = fs.openSync(tmp, 'wx');
+    ({ fd, path: tmp } = exclusiveFile(path.dirname(outPath), `.${path.basename(outPath)}.`, '.tmp'));
   } catch (e) {
-    throw ioError(`cannot write ${tmp}: ${describe(e)}`, e);
+    throw ioError(`cannot write ${outPath}: ${describe(e)}`, e);
   }
   const abandon = () => {
     closeQuietly(fd); // closed or not, the file goes
@@ -236,6 +224,68 @@ export function fileOutput(outPath, { describe = (e) => e.message } = {}) {
     },
     abandon,
   };
+}
+
+/**
+ * What can be known of an output path before anything is read: a folder, or a file in a
+ * folder that is not there, is refused (IO errors, worded as the native CLI's). Returns the
+ * path's stat, or null when there is no file yet.
+ */
+export function checkOutputPath(outPath, describe = (e) => e.message) {
+  let st = null;
+  try {
+    st = fs.statSync(outPath);
+  } catch {
+    /* not there yet: made under a temporary name */
+  }
+  if (st && st.isDirectory()) {
+    throw ioError(`${outPath} is a folder; give the file to write, e.g. ${path.join(outPath, 'squashed.tar')}`);
+  }
+  if (st) return st;
+  const dir = path.dirname(outPath);
+  let d;
+  try {
+    d = fs.statSync(dir);
+  } catch (e) {
+    if (e.code === 'ENOENT' || e.code === 'ENOTDIR') {
+      // ENOTDIR: a part of the path above is a file, which the native CLI words alike.
+      if (e.code === 'ENOTDIR') throw ioError(`cannot write ${outPath}: ${notFolderOf(dir)} is not a folder`);
+      throw ioError(`cannot write ${outPath}: there is no folder ${dir}; create it first`, e);
+    }
+    throw ioError(`cannot write ${outPath}: ${dir}: ${describe(e)}`, e);
+  }
+  if (!d.isDirectory()) throw ioError(`cannot write ${outPath}: ${dir} is not a folder`);
+  return null;
+}
+
+/** The first part of `dir` that is a file (what ENOTDIR is about). */
+function notFolderOf(dir) {
+  let at = dir;
+  while (path.dirname(at) !== at) {
+    try {
+      if (!fs.statSync(at).isDirectory()) return at;
+    } catch {
+      /* above it, then */
+    }
+    at = path.dirname(at);
+  }
+  return dir;
+}
+
+/**
+ * A new file `dir/PREFIX<random>SUFFIX`, created exclusively ('wx': O_CREAT|O_EXCL, which
+ * never follows a link planted at that name) under a name no one can predict; a name taken
+ * already is tried again with another. `{ fd, path }`; throws the OS error otherwise.
+ */
+export function exclusiveFile(dir, prefix, suffix, mode = 0o666) {
+  for (let tries = 1; ; tries++) {
+    const p = path.join(dir, `${prefix}${crypto.randomBytes(9).toString('base64url')}${suffix}`);
+    try {
+      return { fd: fs.openSync(p, 'wx', mode), path: p };
+    } catch (e) {
+      if (e.code !== 'EEXIST' || tries >= 16) throw e;
+    }
+  }
 }
 
 /** Closes `fd` (if any) when it can: a descriptor closed already is no error here. */

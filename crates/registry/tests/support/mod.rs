@@ -37,34 +37,28 @@ pub fn tools(test: &str) -> bool {
     true
 }
 
-/// A temporary directory, removed when dropped (a failing test's too, as it unwinds).
-pub struct Scratch(PathBuf);
+/// A temporary directory (tempfile's: a fresh, unpredictable name), removed when dropped, a
+/// failing test's too, as it unwinds.
+pub struct Scratch(tempfile::TempDir);
 
 impl std::ops::Deref for Scratch {
     type Target = Path;
     fn deref(&self) -> &Path {
-        &self.0
+        self.0.path()
     }
 }
 
 impl AsRef<Path> for Scratch {
     fn as_ref(&self) -> &Path {
-        &self.0
+        self.0.path()
     }
 }
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A fresh temporary directory for one test.
+/// A fresh temporary directory for one test, named after it.
 pub fn temp_dir(name: &str) -> Scratch {
-    let d = std::env::temp_dir().join(format!("squash-registry-it-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    Scratch(d)
+    Scratch(
+        tempfile::Builder::new().prefix(&format!("squash-registry-it-{name}-")).tempdir().expect("a temporary folder"),
+    )
 }
 
 fn repo_root() -> PathBuf {

@@ -1,17 +1,18 @@
 //! A real bearer-token setup: docker-registry with `auth: token:` (it verifies RS256 JWTs
 //! whose x5c certificate is in its rootcertbundle), and a small token issuer on loopback
-//! that signs them (ring), with a key and certificate made by openssl.
+//! that signs them (ring) on testkit's scripted server, with a key and certificate made
+//! by openssl.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use serde_json::json;
+use squash_testkit::scripted::{reply, Reply, Request, Server};
 
 use super::{temp_dir, Scratch, PASSWORD, USER};
 
@@ -37,13 +38,12 @@ pub struct TokenRegistry {
     pub asked: Arc<Mutex<Vec<Asked>>>,
     /// Every token handed out, to look for in logs and errors.
     pub issued: Arc<Mutex<Vec<String>>>,
-    stop: Arc<AtomicBool>,
+    _issuer: Server,
     child: Child,
 }
 
 impl Drop for TokenRegistry {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -98,25 +98,12 @@ impl TokenRegistry {
         let key = ring::signature::RsaKeyPair::from_pkcs8(&std::fs::read(dir.join("key.der")).unwrap()).unwrap();
         let cert = base64::engine::general_purpose::STANDARD.encode(std::fs::read(dir.join("cert.der")).unwrap());
 
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let realm = format!("http://{}/token", listener.local_addr().unwrap());
-        let (asked, issued, stop) = (Arc::default(), Arc::default(), Arc::new(AtomicBool::new(false)));
+        let (asked, issued) = (Arc::default(), Arc::default());
         let issuer = Issuer { key, cert, asked: Arc::clone(&asked), issued: Arc::clone(&issued) };
-        let stop2 = Arc::clone(&stop);
-        std::thread::spawn(move || {
-            // Bounded: it ends with the guard (or after ten minutes at most).
-            let deadline = std::time::Instant::now() + Duration::from_secs(600);
-            while !stop2.load(Ordering::SeqCst) && std::time::Instant::now() < deadline {
-                match listener.accept() {
-                    Ok((s, _)) => {
-                        let _ = s.set_nonblocking(false);
-                        issuer.serve(s);
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
-                }
-            }
-        });
+        // The issuer on testkit's scripted server, the one the other registry tests use.
+        let server = Server::start(&["127.0.0.1:0"], Arc::new(move |req: &Request, _: &[String]| issuer.answer(req)))
+            .expect("a loopback port for the token issuer");
+        let realm = format!("http://{}/token", server.addrs[0]);
 
         let addr = format!("127.0.0.1:{}", free_port());
         let log = dir.join("registry.log");
@@ -137,7 +124,7 @@ impl TokenRegistry {
             .stdin(Stdio::null())
             .spawn()
             .unwrap();
-        let reg = TokenRegistry { addr: addr.clone(), dir, log, asked, issued, stop, child };
+        let reg = TokenRegistry { addr: addr.clone(), dir, log, asked, issued, _issuer: server, child };
         for _ in 0..100 {
             if let Ok(mut s) = TcpStream::connect(&addr) {
                 let _ = s.write_all(b"GET /v2/ HTTP/1.0\r\n\r\n");
@@ -168,34 +155,13 @@ struct Issuer {
 }
 
 impl Issuer {
-    /// One request, then the connection is closed.
-    fn serve(&self, stream: TcpStream) {
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-        let mut reader = BufReader::new(&stream);
-        let mut line = String::new();
-        if reader.read_line(&mut line).is_err() {
-            return;
-        }
-        let mut parts = line.split_whitespace();
-        let (method, target) = (parts.next().unwrap_or("").to_string(), parts.next().unwrap_or("").to_string());
-        let (mut auth, mut length) = (None, 0usize);
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
-                break;
-            }
-            let (k, v) = h.split_once(':').unwrap_or(("", ""));
-            match k.trim().to_ascii_lowercase().as_str() {
-                "authorization" => auth = Some(v.trim().to_string()),
-                "content-length" => length = v.trim().parse().unwrap_or(0),
-                _ => {}
-            }
-        }
-        let mut body = vec![0u8; length.min(1 << 16)];
-        let _ = reader.read_exact(&mut body);
+    /// The answer to one token request (GET with a query, or POST with a form).
+    fn answer(&self, req: &Request) -> Reply {
+        let (method, target, body) = (req.method.clone(), &req.target, &req.body);
+        let auth = req.header("authorization").map(str::to_string);
         let query = target.split_once('?').map(|(_, q)| q.to_string()).unwrap_or_default();
         let pairs: Vec<(String, String)> = if method == "POST" {
-            url::form_urlencoded::parse(&body).into_owned().collect()
+            url::form_urlencoded::parse(body).into_owned().collect()
         } else {
             url::form_urlencoded::parse(query.as_bytes()).into_owned().collect()
         };
@@ -207,25 +173,19 @@ impl Issuer {
             method == "POST" && get("grant_type") == ["refresh_token"] && get("refresh_token") == [REFRESH];
         self.asked.lock().unwrap().push(Asked { method: method.clone(), login, scopes: scopes.clone() });
         let (status, answer) = if login == Some(false) || (method == "POST" && !refresh_ok) {
-            ("401 Unauthorized", json!({"details": "incorrect username or password"}))
+            (401, json!({"details": "incorrect username or password"}))
         } else {
             // A login (or refresh token) gets what it asks; anonymous gets nothing.
             let granted = login == Some(true) || refresh_ok;
             let token = self.token(if granted { &scopes } else { &[] });
             self.issued.lock().unwrap().push(token.clone());
             if method == "POST" {
-                ("200 OK", json!({"access_token": token, "expires_in": 300}))
+                (200, json!({"access_token": token, "expires_in": 300}))
             } else {
-                ("200 OK", json!({"token": token, "access_token": token, "expires_in": 300}))
+                (200, json!({"token": token, "access_token": token, "expires_in": 300}))
             }
         };
-        let body = answer.to_string();
-        let mut s = &stream;
-        let _ = write!(
-            s,
-            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
+        reply(status, answer.to_string()).header("Content-Type", "application/json")
     }
 
     /// A JWT granting `scopes` (repository:NAME:ACTIONS), signed RS256 with the x5c chain.

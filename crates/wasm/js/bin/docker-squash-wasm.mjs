@@ -25,6 +25,7 @@ import {
   version,
   fileSource,
   fileOutput,
+  checkOutputPath,
   writeAllSync,
 } from '../node.mjs';
 
@@ -175,8 +176,10 @@ async function inspect(args) {
 
 async function squash(args) {
   const log = makeLog(args.verbose);
-  // Bad options are refused before stdin is spooled.
+  // Bad options, and an output that cannot be written, are refused before stdin is spooled
+  // or a pull starts.
   await checkOptions({ tag: args.tag, compress: args.compress, level: args.level, format: args.format });
+  if (args.destination.kind === 'archive') checkOutputPath(args.destination.path, osMessage);
   let out = null;
   const stopWatching = onSignals(() => {
     if (!out || !out.tmp) return null;

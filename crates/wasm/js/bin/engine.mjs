@@ -8,9 +8,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { PROG, Fail, osMessage } from './fail.mjs';
-import { closeQuietly } from '../node.mjs';
+import { closeQuietly, exclusiveFile } from '../node.mjs';
 
 const PROGRAMS = { docker: 'docker', podman: 'podman' };
 const TRANSPORTS = { docker: 'docker-daemon:', podman: 'containers-storage:' };
@@ -74,10 +73,9 @@ export async function engineSave(loc, spool, log) {
  * `abandon()` removes the file and stops a load that has started.
  */
 export function engineOutput(loc) {
-  const tmp = path.join(os.tmpdir(), `.${PROG}-${process.pid}-load-${Math.random().toString(36).slice(2, 8)}.tar`);
-  let fd;
+  let fd, tmp;
   try {
-    fd = fs.openSync(tmp, 'wx', 0o600);
+    ({ fd, path: tmp } = exclusiveFile(os.tmpdir(), `.${PROG}-load-`, '.tar', 0o600));
   } catch (e) {
     throw new Fail(`cannot create a temporary file in ${os.tmpdir()}: ${osMessage(e)}`);
   }
