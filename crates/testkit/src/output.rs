@@ -142,20 +142,25 @@ impl Parsed {
 /// A numeric header field as the engine reads it: octal after leading spaces and NULs, up to
 /// the next space or NUL (tar-rs stops at the first NUL, so `\0000644\0`, 0644 to Go and
 /// the engine, is no number to it), an empty field 0, or base-256 when the first byte's
-/// high bit is set.
-fn numeric(field: &[u8]) -> u64 {
+/// high bit is set. None when it is no number: no header the engine takes.
+fn numeric(field: &[u8]) -> Option<u64> {
     if field.first().is_some_and(|b| b & 0x80 != 0) {
-        return field[1..].iter().fold(u64::from(field[0] & 0x7f), |n, &b| (n << 8) | u64::from(b));
+        return Some(field[1..].iter().fold(u64::from(field[0] & 0x7f), |n, &b| (n << 8) | u64::from(b)));
     }
     // Leading spaces and NULs skipped; the number ends at the next one (as the engine reads).
     let start = field.iter().position(|&b| b != b' ' && b != 0).unwrap_or(field.len());
     let end = field[start..].iter().position(|&b| b == b' ' || b == 0).map_or(field.len(), |i| start + i);
-    let digits = std::str::from_utf8(&field[start..end]).expect("a numeric field");
+    let digits = std::str::from_utf8(&field[start..end]).ok()?;
     if digits.is_empty() {
-        0
+        Some(0)
     } else {
-        u64::from_str_radix(digits, 8).unwrap_or_else(|_| panic!("not an octal number: {digits:?}"))
+        u64::from_str_radix(digits, 8).ok()
     }
+}
+
+/// A numeric field of a header the engine took, so a number.
+fn number(field: &[u8]) -> u64 {
+    numeric(field).unwrap_or_else(|| panic!("not an octal number: {:?}", String::from_utf8_lossy(field)))
 }
 
 /// Go's reader (Docker's) takes a header whose checksum is the sum of its bytes read as
@@ -171,13 +176,13 @@ fn unsign_checksums(raw: &mut [u8]) {
         let blank = |i: usize| if (148..156).contains(&i) { b' ' } else { h[i] };
         let unsigned: u64 = (0..512).map(|i| u64::from(blank(i))).sum();
         let signed: i64 = (0..512).map(|i| i64::from(blank(i) as i8)).sum();
-        let stored = numeric(&h[148..156]);
+        // A block that is no header Go takes (its checksum or size no number): tar-rs says so.
+        let (Some(stored), Some(size)) = (numeric(&h[148..156]), numeric(&h[124..136])) else { return };
         if stored != unsigned && i64::try_from(stored).ok() == Some(signed) {
             crate::set_checksum(&mut raw[at..at + 512]);
         } else if stored != unsigned {
             return; // not a header Go takes either: tar-rs says so
         }
-        let size = numeric(&raw[at + 124..at + 136]);
         at += 512 + usize::try_from(size.div_ceil(512) * 512).unwrap_or(usize::MAX - at);
     }
 }
@@ -240,8 +245,8 @@ pub fn parse_layer(stored: &[u8]) -> Vec<Parsed> {
         }
         let h = e.header();
         let raw = h.as_bytes();
-        let mode = numeric(&raw[100..108]) as u32 & 0o7777;
-        let (uid, gid, mtime) = (numeric(&raw[108..116]), numeric(&raw[116..124]), numeric(&raw[136..148]));
+        let mode = number(&raw[100..108]) as u32 & 0o7777;
+        let (uid, gid, mtime) = (number(&raw[108..116]), number(&raw[116..124]), number(&raw[136..148]));
         let dev = if matches!(typeflag, b'3' | b'4') {
             (h.device_major().unwrap().unwrap_or(0), h.device_minor().unwrap().unwrap_or(0))
         } else {

@@ -252,6 +252,7 @@ impl<S: TarStream> Walker<S> {
             }
             let header = tar::Header::from_byte_slice(&block[..]);
             verify_checksum(&block)?;
+            verify_numbers(&block, self.pos - BLOCK)?;
             let typeflag = block[156];
             let mut size = header.entry_size().map_err(|_| {
                 Error::corrupt(format!("a tar header has an unreadable size field at offset {}", self.pos - BLOCK))
@@ -348,5 +349,54 @@ fn verify_checksum(block: &[u8; 512]) -> Result<()> {
         Ok(())
     } else {
         Err(Error::corrupt("a tar header's checksum is wrong (not a tar file, or damaged)"))
+    }
+}
+
+/// The numeric fields every header has, read as Go's archive/tar (Docker's) reads them:
+/// base-256 when the first byte's high bit is set, else octal once spaces and NULs are
+/// trimmed from both ends and the rest cut at a NUL. Go refuses a layer with any other
+/// field; so does the squash, rather than copy a header that nothing will load.
+fn verify_numbers(block: &[u8; 512], offset: u64) -> Result<()> {
+    const FIELDS: [(&str, std::ops::Range<usize>); 4] =
+        [("mode", 100..108), ("uid", 108..116), ("gid", 116..124), ("mtime", 136..148)];
+    for (name, range) in FIELDS {
+        let field = &block[range];
+        if field[0] & 0x80 != 0 {
+            continue;
+        }
+        let start = field.iter().position(|&b| b != b' ' && b != 0).unwrap_or(field.len());
+        let end = field.iter().rposition(|&b| b != b' ' && b != 0).map_or(start, |i| i + 1);
+        let digits = &field[start..end.max(start)];
+        let digits = digits.iter().position(|&b| b == 0).map_or(digits, |i| &digits[..i]);
+        if !digits.iter().all(|b| (b'0'..=b'7').contains(b)) {
+            return Err(Error::corrupt(format!(
+                "the tar header at offset {offset} has a {name} field that is not a number ({:?}); Docker's tar \
+                 reader refuses it too (the layer is damaged)",
+                String::from_utf8_lossy(field).trim_matches(['\0', ' '])
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod numbers {
+    use super::*;
+
+    fn header_with(range: std::ops::Range<usize>, value: &[u8]) -> [u8; 512] {
+        let mut h = [0u8; 512];
+        h[range.start..range.start + value.len()].copy_from_slice(value);
+        h
+    }
+
+    #[test]
+    fn numeric_fields_are_taken_as_go_takes_them() {
+        for ok in [&b"0000644\0"[..], b"\x00000644\0", b" 644 ", b"", b"0644\0ju", b"\x80\x01"] {
+            assert!(verify_numbers(&header_with(100..108, ok), 0).is_ok(), "{ok:?}");
+        }
+        for bad in [&b"13.27410"[..], b"0644 x", b"9"] {
+            let e = verify_numbers(&header_with(136..148, bad), 512).unwrap_err();
+            assert!(e.message.contains("mtime field") && e.message.contains("offset 512"), "{}", e.message);
+        }
     }
 }
