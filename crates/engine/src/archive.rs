@@ -144,7 +144,7 @@ impl<'s> Archive<'s> {
         let tags = if tags.is_empty() { image.tags.clone() } else { tags };
         let written = write::write(&planned.job(&cx, image, &tags, opts.format), out, progress)?;
         let mut report = planned.report(written, &tags, opts.format);
-        report.left_out = group.map(|g| left_out(&self.groups[g])).unwrap_or_default();
+        report.left_out = group.map(|g| left_out(&self.groups[g], opts.platform.as_deref())).unwrap_or_default();
         Ok(report)
     }
 

@@ -6,6 +6,7 @@
 use std::cell::RefCell;
 
 use crate::error::{Error, ErrorCode, Result};
+use crate::image::platforms::Platforms;
 use crate::options::{ArchiveFormat, ProgressFn, SquashFrom};
 use crate::read::index::Group;
 use crate::read::manifests::ImageDesc;
@@ -67,7 +68,7 @@ pub(crate) fn squash_index(
     report.manifest_digest = Some(index.digest);
     report.output_bytes = index.output_bytes;
     report.platforms = done;
-    report.left_out = left_out(group);
+    report.left_out = left_out(group, cx.opts.platform.as_deref());
     Ok(report)
 }
 
@@ -112,8 +113,12 @@ fn check_from_everywhere(images: &[ImageDesc], chosen: &[usize], from: &SquashFr
     }
 }
 
-/// What `group` names that no output of it holds, and why.
-pub(crate) fn left_out(group: &Group) -> Vec<LeftOut> {
+/// What `group` names that no output of it holds, and why: its attestations, and those of
+/// its absent platforms that `platform` (`-platform`) would have taken, the others not
+/// having been asked for.
+pub(crate) fn left_out(group: &Group, platform: Option<&str>) -> Vec<LeftOut> {
+    let wanted = Platforms::parse(platform).unwrap_or(Platforms::All);
+    let absent: Vec<String> = group.absent.iter().filter(|a| wanted.wants(a)).cloned().collect();
     let mut out = Vec::new();
     if group.attestations > 0 {
         out.push(LeftOut {
@@ -129,18 +134,18 @@ pub(crate) fn left_out(group: &Group) -> Vec<LeftOut> {
             ),
         });
     }
-    if !group.absent.is_empty() {
+    if !absent.is_empty() {
         out.push(LeftOut {
             kind: "absent".into(),
-            count: group.absent.len(),
-            platforms: group.absent.clone(),
+            count: absent.len(),
+            platforms: absent.clone(),
             reason: format!(
                 "{} platform{} of the index left out, {} blobs not being in the archive (saved or pulled without \
                  them): {}",
-                group.absent.len(),
-                if group.absent.len() == 1 { "" } else { "s" },
-                if group.absent.len() == 1 { "its" } else { "their" },
-                group.absent.join(", ")
+                absent.len(),
+                if absent.len() == 1 { "" } else { "s" },
+                if absent.len() == 1 { "its" } else { "their" },
+                absent.join(", ")
             ),
         });
     }

@@ -230,6 +230,13 @@ fn platforms_whose_blobs_are_absent_are_left_out_named_and_an_error_only_when_as
         "{}",
         e.message
     );
+    // Platforms -platform did not ask for are not "left out": they were not wanted.
+    for (platform, left) in [("linux/amd64,linux/arm64", 0), ("linux/amd64", 0), ("all", 2)] {
+        let o = SquashOptions { platform: Some(platform.into()), ..opts(SquashFrom::Root) };
+        let (_, report) = squash_with(&archive, &o).unwrap();
+        let absent = report.left_out.iter().filter(|l| l.kind == "absent").map(|l| l.count).sum::<usize>();
+        assert_eq!(absent, left, "-platform {platform}: {:?}", report.left_out);
+    }
 }
 
 #[test]
