@@ -184,6 +184,32 @@ fn is_attestation(d: &Descriptor) -> bool {
     typed || unknown
 }
 
+/// The platforms an index's runnable images are for (attestations and entries without a
+/// platform left out), normalized, each once.
+pub(crate) fn platforms(entries: &[Descriptor]) -> Vec<Wanted> {
+    let mut out: Vec<Wanted> = Vec::new();
+    for p in entries.iter().filter(|d| !is_attestation(d)).filter_map(|d| d.platform.as_ref()) {
+        let w = normalize(&p.os, &p.architecture, p.variant.as_deref());
+        if !out.contains(&w) {
+            out.push(w);
+        }
+    }
+    out
+}
+
+/// An image config's platform (`os`, `architecture`, `variant`), normalized.
+pub(crate) fn config_platform(config: &[u8]) -> Option<Wanted> {
+    let v: serde_json::Value = serde_json::from_slice(config).ok()?;
+    let field = |k: &str| v.get(k).and_then(serde_json::Value::as_str);
+    Some(normalize(field("os")?, field("architecture")?, field("variant")))
+}
+
+/// Whether the image for `have` serves those who pull `want`: the same OS and
+/// architecture, and the same variant unless `have` names none.
+pub(crate) fn serves(have: &Wanted, want: &Wanted) -> bool {
+    have.os == want.os && have.arch == want.arch && (have.variant.is_none() || have.variant == want.variant)
+}
+
 /// The entry for `want`; else the platforms the index has (`linux/amd64`, …), for the error.
 pub(crate) fn select<'a>(entries: &'a [Descriptor], want: &Wanted) -> std::result::Result<&'a Descriptor, Vec<String>> {
     let images: Vec<&Descriptor> = entries.iter().filter(|d| !is_attestation(d)).collect();

@@ -35,11 +35,14 @@ struct Image {
     media_type: String,
     blobs: Vec<Descriptor>,
     members: HashMap<String, Member>,
+    /// The platform its config names (none when it names none).
+    platforms: Vec<manifest::Wanted>,
 }
 
 /// `archive`: an OCI-layout tar as squash_engine writes it (`oci-layout`, `index.json` with
 /// one manifest, blobs under blobs/sha256/; a Docker manifest.json beside them is ignored).
-/// Uploads each layer and the config that the destination does not have (HEAD first),
+/// A push that would replace an index at r's tag with fewer platforms is refused first
+/// (unless `opts.platform` names them). Uploads each layer and the config that the destination does not have (HEAD first),
 /// mounting from `mount_from`'s repository when it is on the same registry (falling back to
 /// an upload when the registry does not mount), then PUTs the manifest under r's tag (or
 /// digest). [`MediaTypes::Docker`] rewrites the manifest to Docker schema 2 media types (kept
@@ -84,7 +87,7 @@ pub async fn push_on<H: Host>(
         scopes.push(format!("repository:{f}:pull"));
     }
     let mut c = Client::connect(host, r, opts, scopes, log).await?;
-    let result = push_with(&mut c, archive, &image, r, from, &manifest, &media_type, digest).await;
+    let result = push_with(&mut c, archive, &image, r, from, &manifest, &media_type, digest, opts).await;
     result.map_err(|e| c.scrub(e))
 }
 
@@ -148,7 +151,10 @@ fn read_image(archive: &dyn ReadAt) -> Result<Image> {
         blobs.push(d.clone());
     }
     let media_type = if media_type.is_empty() { OCI_MANIFEST.to_string() } else { media_type };
-    Ok(Image { manifest: bytes, media_type, blobs, members })
+    let config_name = blob_path(&m.config.digest);
+    let config = layout::read_member(archive, &config_name, member(&config_name)?, MANIFEST_MAX)?;
+    let platforms = manifest::config_platform(&config).into_iter().collect();
+    Ok(Image { manifest: bytes, media_type, blobs, members, platforms })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -161,9 +167,11 @@ async fn push_with<H: Host>(
     manifest: &[u8],
     media_type: &str,
     digest: String,
+    opts: &Options,
 ) -> Result<Pushed> {
     let repo = r.repository();
     let mut pushed = Pushed { digest, ..Pushed::default() };
+    crate::overwrite::check(c, r, &image.platforms, opts).await?;
     for d in &image.blobs {
         let entry = (d.digest.clone(), d.size);
         let head = c.url(&format!("/v2/{repo}/blobs/{}", d.digest));

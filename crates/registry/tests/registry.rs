@@ -250,3 +250,49 @@ fn an_index_is_followed_to_the_platform() {
     assert!(e.message.contains("has no image for linux/s390x (its index has: linux/amd64, linux/arm64)"), "{e}");
     assert!(e.message.contains(&format!("{}/multi/app:latest", reg.addr)), "{e}");
 }
+
+#[test]
+fn a_push_never_narrows_a_multi_platform_tag_unless_the_platforms_are_named() {
+    let name = "a_push_never_narrows_a_multi_platform_tag_unless_the_platforms_are_named";
+    if !tools(name) {
+        return;
+    }
+    let reg = Registry::start("narrow");
+    let dir = temp_dir("work-narrow");
+    let (amd, arm) = (image("narrow-amd", "amd64"), image("narrow-arm", "arm64"));
+    let (archive, digests) = multi_platform_archive(&[("amd64", &amd), ("arm64", &arm)]);
+    let path = write(&dir, "multi.tar", &archive);
+    skopeo(&[
+        "copy",
+        "--quiet",
+        "--all",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        &format!("{USER}:{PASSWORD}"),
+        &format!("oci-archive:{}", path.display()),
+        &format!("docker://{}/multi/app:1", reg.addr),
+    ]);
+    let config = reg.docker_config("narrow", PASSWORD);
+    let r = reference(&reg, "multi/app:1");
+    let mut out = out_file(&dir, "amd.tar");
+    pull(&r, &opts(&config), &mut out, &mut |_| {}).unwrap(); // linux/amd64 alone
+    let before = reg.skopeo_manifest("multi/app:1");
+    let asked = reg.requests().len();
+
+    let e = push(&out, &r, None, MediaTypes::Oci, &opts(&config), &mut |_| {}).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Usage, "{e}");
+    assert!(e.message.contains("is an index of 2 platforms (linux/amd64, linux/arm64)"), "{e}");
+    assert!(e.message.contains("on linux/arm64 without an image"), "{e}");
+    assert!(e.message.contains("-platform linux/amd64"), "{e}");
+    assert_eq!(reg.skopeo_manifest("multi/app:1"), before, "the tag keeps both platforms");
+    let sent: Vec<_> = reg.requests()[asked..].iter().filter(|(m, _, _)| m != "GET" && m != "HEAD").cloned().collect();
+    assert!(sent.is_empty(), "nothing is sent before the refusal: {sent:?}");
+
+    // A new tag takes it; so does the tag itself once -platform says it is to hold amd64 alone.
+    push(&out, &reference(&reg, "multi/app:amd"), None, MediaTypes::Oci, &opts(&config), &mut |_| {}).unwrap();
+    let mut named = opts(&config);
+    named.platform = Some("linux/amd64".into());
+    let pushed = push(&out, &r, None, MediaTypes::Oci, &named, &mut |_| {}).unwrap();
+    assert_eq!(pushed.digest, digests["amd64"]);
+    assert_eq!(sha256(&reg.skopeo_manifest("multi/app:1")), digests["amd64"]);
+}
