@@ -39,6 +39,9 @@ pub fn pull(text: &str, args: &Args, log: &mut dyn FnMut(&str)) -> Result<(File,
     log(&say::pulling(&r.to_string()));
     let got = squash_registry::pull(&r, &options(args), &mut file, log).map_err(|e| e.to_string())?;
     log(&say::pulled(&got.digest, got.layers, got.bytes));
+    if !got.platforms.is_empty() {
+        log(&format!("an index: pulled {}", got.platforms.join(", ")));
+    }
     // A Docker schema 2 image is pushed back as one; an OCI image stays OCI.
     let media = if got.media_type.contains("docker") { MediaTypes::Docker } else { MediaTypes::Oci };
     Ok((file, Pulled { reference: r, media }))

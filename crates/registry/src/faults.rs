@@ -194,7 +194,7 @@ fn push_falls_back_from_mount_and_restarts_a_failed_upload() {
     let seen = server.seen();
     // The retried upload began again with a new session (POST without mount).
     assert!(seen.iter().any(|q| q.method == "POST" && !q.target.contains("mount=")), "{seen:?}");
-    let manifest_put = seen.iter().find(|q| q.target == "/v2/dst/app/manifests/v1").unwrap();
+    let manifest_put = seen.iter().find(|q| q.method == "PUT" && q.target == "/v2/dst/app/manifests/v1").unwrap();
     assert_eq!(digest(&manifest_put.body), p.digest);
     // A zstd layer has no Docker type: the Docker push keeps OCI and says so.
     let mut log = Vec::new();

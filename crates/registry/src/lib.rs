@@ -34,7 +34,8 @@
 //! scheme, requests, status → error kind) · `redirect` (each hop checked: where a login may
 //! go, plain HTTP) · `auth` (Basic, Bearer tokens, Auth errors) ·
 //! `retry` (backoff on Network errors) · `manifest` (media types, platforms) · `rewrite`
-//! (Docker media types) · `layout` (the tar) · `pull` · `push` · `overwrite` (a
+//! (Docker media types) · `layout` (the tar) · `pull` · `pull_index` (every platform of a
+//! tag) · `push` · `overwrite` (a
 //! multi-platform tag is never narrowed unasked); `faults` (tests: a scripted
 //! server for what a real registry will not do on cue).
 //!
@@ -67,6 +68,7 @@ mod native;
 mod options;
 mod overwrite;
 mod pull;
+mod pull_index;
 mod push;
 mod redirect;
 mod reference;

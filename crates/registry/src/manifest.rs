@@ -166,6 +166,23 @@ fn normalize(os: &str, arch: &str, variant: Option<&str>) -> Wanted {
     Wanted { os, arch, variant }
 }
 
+/// A platform as an index or config names it, normalized.
+pub(crate) fn wanted(os: &str, arch: &str, variant: Option<&str>) -> Wanted {
+    normalize(os, arch, variant)
+}
+
+impl Wanted {
+    /// An image whose index entry and config name no platform.
+    pub(crate) fn unknown() -> Wanted {
+        Wanted { os: "unknown".into(), arch: "unknown".into(), variant: None }
+    }
+}
+
+/// An index's entries that are images (or indexes), its attestations left out.
+pub(crate) fn runnable(entries: &[Descriptor]) -> Vec<&Descriptor> {
+    entries.iter().filter(|d| !is_attestation(d)).collect()
+}
+
 /// `os/arch[/variant]`.
 pub(crate) fn parse_platform(s: &str) -> Result<Wanted> {
     let parts: Vec<&str> = s.split('/').collect();

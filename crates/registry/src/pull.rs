@@ -11,6 +11,7 @@ use crate::files::TarOut;
 use crate::host::{Host, ResponseBody};
 use crate::layout::{blob_path, TarWriter, OCI_LAYOUT};
 use crate::manifest::{self, Descriptor, Kind, Wanted, ACCEPT, MANIFEST_MAX};
+use crate::pull_index::{pull_index, Choice};
 use crate::reference::Reference;
 use crate::Options;
 
@@ -25,6 +26,9 @@ pub struct Pulled {
     pub layers: usize,
     /// Blob bytes fetched (config and layers, each once).
     pub bytes: u64,
+    /// The platforms pulled when the reference names an index and several were taken
+    /// (then `digest` is the index's); empty for one image.
+    pub platforms: Vec<String>,
 }
 
 /// A manifest as fetched.
@@ -40,7 +44,9 @@ pub(crate) struct Fetched {
 /// `org.opencontainers.image.ref.name` = the tag and `io.containerd.image.name` = the full
 /// reference), `blobs/sha256/<hex>` for the manifest, the config and every layer, each blob
 /// verified against its digest and size as it streams. A Docker schema 2 manifest is stored as
-/// served. An index or manifest list is followed to `opts.platform` (default linux/amd64).
+/// served. An index or manifest list is followed to the one platform `opts.platform`
+/// names; without it (or with `all`, or a list) the index is kept and every platform it
+/// takes pulled ([`crate::pull_index`]).
 /// Layers are streamed to the file, never held in memory; one whose download fails midway is
 /// fetched again from its start.
 pub async fn pull_on<H: Host>(
@@ -50,20 +56,25 @@ pub async fn pull_on<H: Host>(
     out: &mut dyn TarOut,
     log: &mut dyn FnMut(&str),
 ) -> Result<Pulled> {
-    let want = manifest::parse_platform(opts.platform.as_deref().unwrap_or("linux/amd64"))?;
+    let choice = Choice::parse(opts.platform.as_deref())?;
     let scopes = vec![format!("repository:{}:pull", r.repository())];
     let mut c = Client::connect(host, r, opts, scopes, log).await?;
-    let result = pull_with(&mut c, r, &want, out).await;
+    let result = pull_with(&mut c, r, &choice, out).await;
     result.map_err(|e| c.scrub(e))
 }
 
 async fn pull_with<H: Host>(
     c: &mut Client<'_, H>,
     r: &Reference,
-    want: &Wanted,
+    choice: &Choice,
     out: &mut dyn TarOut,
 ) -> Result<Pulled> {
     let mut fetched = fetch_manifest(c, r, r.manifest_key()).await?;
+    let want: &Wanted = match choice {
+        Choice::One(w) => w,
+        _ if fetched.kind == Kind::Index => return pull_index(c, r, fetched, choice, out).await,
+        _ => &Wanted::unknown(), // an image: no index to choose in
+    };
     let mut platform = None;
     // An index names images (or, rarely, further indexes) by platform.
     for _depth in 0..3 {
@@ -142,7 +153,13 @@ async fn pull_with<H: Host>(
         done.push(&d.digest);
     }
     w.finish()?;
-    Ok(Pulled { digest: fetched.digest, media_type: fetched.media_type, layers: m.layers.len(), bytes })
+    Ok(Pulled {
+        digest: fetched.digest,
+        media_type: fetched.media_type,
+        layers: m.layers.len(),
+        bytes,
+        platforms: Vec::new(),
+    })
 }
 
 /// GET /v2/<name>/manifests/<key>, checked against the digest it is fetched by (or the
@@ -231,7 +248,7 @@ async fn manifest_not_found<H: Host>(c: &mut Client<'_, H>, r: &Reference, key: 
 
 /// GET one blob into the tar, hashed and counted as it streams; a failure midway (a
 /// Network error) cuts the tar back to the blob's header and starts the blob again.
-async fn pull_blob<H: Host>(
+pub(crate) async fn pull_blob<H: Host>(
     c: &mut Client<'_, H>,
     r: &Reference,
     d: &Descriptor,

@@ -29,13 +29,16 @@ pub struct Pushed {
     pub existing: Vec<(String, u64)>,
 }
 
-/// The image an archive holds, by where its bytes are.
+/// The image (or index of images) an archive holds, by where its bytes are.
 struct Image {
+    /// The document index.json names: an image manifest, or an index.
     manifest: Vec<u8>,
     media_type: String,
+    /// An index's image manifests (digest, bytes, media type), pushed by digest before it.
+    children: Vec<(String, Vec<u8>, String)>,
     blobs: Vec<Descriptor>,
     members: HashMap<String, Member>,
-    /// The platform its config names (none when it names none).
+    /// The platforms pushed (none known when a lone image's config names none).
     platforms: Vec<manifest::Wanted>,
 }
 
@@ -60,6 +63,10 @@ pub async fn push_on<H: Host>(
     let image = read_image(archive)?;
     let (manifest, media_type) = match media {
         MediaTypes::Oci => (image.manifest.clone(), image.media_type.clone()),
+        MediaTypes::Docker if !image.children.is_empty() => {
+            log("an index is pushed as the squash wrote it, with OCI media types");
+            (image.manifest.clone(), image.media_type.clone())
+        }
         MediaTypes::Docker => match rewrite::to_docker(&image.manifest)? {
             Rewritten::Docker(m) => (m, DOCKER_MANIFEST.to_string()),
             Rewritten::Kept(t) => {
@@ -91,7 +98,8 @@ pub async fn push_on<H: Host>(
     result.map_err(|e| c.scrub(e))
 }
 
-/// index.json's one manifest, read and checked against its digest, and its blobs' places.
+/// index.json's one manifest (or index, and its images' manifests), read and checked
+/// against its digest, and its blobs' places.
 fn read_image(archive: &dyn ReadAt) -> Result<Image> {
     let members = layout::index(archive)?;
     let member = |name: &str| {
@@ -117,44 +125,67 @@ fn read_image(archive: &dyn ReadAt) -> Result<Image> {
             )))
         }
     };
-    crate::reference::parse_digest(&entry.digest).map_err(|e| Error::usage(format!("the archive's manifest: {e}")))?;
-    let name = blob_path(&entry.digest.to_ascii_lowercase());
-    let bytes = layout::read_member(archive, &name, member(&name)?, MANIFEST_MAX)?;
-    let digest = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
-    if !digest.eq_ignore_ascii_case(&entry.digest) {
-        return Err(Error::usage(format!(
-            "the archive's manifest {} has digest {digest}: it is damaged",
-            entry.digest
-        )));
-    }
+    let bytes = read_document(archive, &members, &entry.digest)?;
     let (kind, media_type) = manifest::kind(&entry.media_type, &bytes, "the archive's manifest")
         .or_else(|_| manifest::kind("", &bytes, "the archive's manifest").map_err(|e| Error::usage(e.message)))?;
-    if kind != Kind::Image {
-        return Err(Error::usage(
-            "the archive's index.json names an index: pushing several platforms is not supported",
-        ));
+    let media_type = if media_type.is_empty() { OCI_MANIFEST.to_string() } else { media_type };
+    let mut image =
+        Image { manifest: bytes, media_type, children: Vec::new(), blobs: Vec::new(), members, platforms: Vec::new() };
+    if kind == Kind::Image {
+        let m = manifest::parse_manifest(&image.manifest, "the archive").map_err(|e| Error::usage(e.message))?;
+        let config = add_blobs(archive, &mut image, &m)?;
+        image.platforms = manifest::config_platform(&config).into_iter().collect();
+        return Ok(image);
     }
-    let m = manifest::parse_manifest(&bytes, "the archive").map_err(|e| Error::usage(e.message))?;
-    let mut blobs: Vec<Descriptor> = Vec::new();
+    let entries = manifest::parse_index(&image.manifest, "the archive's index").map_err(|e| Error::usage(e.message))?;
+    for e in manifest::runnable(&entries) {
+        let bytes = read_document(archive, &image.members, &e.digest)?;
+        let m = manifest::parse_manifest(&bytes, "the archive").map_err(|e| Error::usage(e.message))?;
+        let config = add_blobs(archive, &mut image, &m)?;
+        let platform = match &e.platform {
+            Some(p) => Some(manifest::wanted(&p.os, &p.architecture, p.variant.as_deref())),
+            None => manifest::config_platform(&config),
+        };
+        image.platforms.extend(platform);
+        let media = if e.media_type.is_empty() { OCI_MANIFEST.to_string() } else { e.media_type.clone() };
+        image.children.push((e.digest.to_ascii_lowercase(), bytes, media));
+    }
+    Ok(image)
+}
+
+/// A JSON document of the archive by digest, checked against it.
+fn read_document(archive: &dyn ReadAt, members: &HashMap<String, Member>, digest: &str) -> Result<Vec<u8>> {
+    crate::reference::parse_digest(digest).map_err(|e| Error::usage(format!("the archive's manifest: {e}")))?;
+    let name = blob_path(&digest.to_ascii_lowercase());
+    let m = *members.get(&name).ok_or_else(|| Error::usage(format!("the archive has no {name}")))?;
+    let bytes = layout::read_member(archive, &name, m, MANIFEST_MAX)?;
+    let got = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+    if !got.eq_ignore_ascii_case(digest) {
+        return Err(Error::usage(format!("the archive's manifest {digest} has digest {got}: it is damaged")));
+    }
+    Ok(bytes)
+}
+
+/// Adds m's layers and config to the blobs pushed (each once), checking their sizes;
+/// returns the config's bytes.
+fn add_blobs(archive: &dyn ReadAt, image: &mut Image, m: &manifest::Manifest) -> Result<Vec<u8>> {
     for d in m.layers.iter().chain(std::iter::once(&m.config)) {
-        if blobs.iter().any(|b| b.digest == d.digest) {
+        if image.blobs.iter().any(|b| b.digest == d.digest) {
             continue;
         }
         let name = blob_path(&d.digest);
-        let found = member(&name)?;
+        let found = *image.members.get(&name).ok_or_else(|| Error::usage(format!("the archive has no {name}")))?;
         if found.size != d.size {
             return Err(Error::usage(format!(
                 "{name} in the archive is {} bytes, its manifest says {}",
                 found.size, d.size
             )));
         }
-        blobs.push(d.clone());
+        image.blobs.push(d.clone());
     }
-    let media_type = if media_type.is_empty() { OCI_MANIFEST.to_string() } else { media_type };
-    let config_name = blob_path(&m.config.digest);
-    let config = layout::read_member(archive, &config_name, member(&config_name)?, MANIFEST_MAX)?;
-    let platforms = manifest::config_platform(&config).into_iter().collect();
-    Ok(Image { manifest: bytes, media_type, blobs, members, platforms })
+    let name = blob_path(&m.config.digest);
+    let found = *image.members.get(&name).ok_or_else(|| Error::usage(format!("the archive has no {name}")))?;
+    layout::read_member(archive, &name, found, MANIFEST_MAX)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -212,20 +243,40 @@ async fn push_with<H: Host>(
         upload(c, archive, r, d, member, session).await?;
         pushed.uploaded.push(entry);
     }
+    // An index's images first, by digest: a push that fails before the index leaves the
+    // tag as it was.
+    for (digest, bytes, media) in &image.children {
+        put_manifest(c, r, digest, bytes, media).await?;
+        c.note(&format!("{r}: manifest {digest} ({media})"));
+    }
     let key = r.tag().unwrap_or(&pushed.digest).to_string();
-    let url = c.url(&format!("/v2/{repo}/manifests/{key}"));
-    let req = Request::new("PUT", url).header("Content-Type", media_type).body(Body::Bytes(manifest));
+    put_manifest(c, r, &key, manifest, media_type).await?;
+    c.note(&format!("{r}: manifest {} ({media_type})", pushed.digest));
+    Ok(pushed)
+}
+
+/// PUT a manifest (or index) under `key` (a tag or its digest), checking the digest the
+/// registry says it stored.
+async fn put_manifest<H: Host>(
+    c: &mut Client<'_, H>,
+    r: &Reference,
+    key: &str,
+    bytes: &[u8],
+    media: &str,
+) -> Result<()> {
+    let digest = format!("sha256:{}", hex::encode(Sha256::digest(bytes)));
+    let url = c.url(&format!("/v2/{}/manifests/{key}", r.repository()));
+    let req = Request::new("PUT", url).header("Content-Type", media).body(Body::Bytes(bytes));
     let mut resp = c.send(&req).await?;
     if resp.status != 201 && resp.status != 200 {
         let body = read_small(&mut resp).await;
         return Err(c.status_error(&resp, &body, &req));
     }
     let answered = resp.header("docker-content-digest").map(str::to_string);
-    if let Some(a) = answered.filter(|a| a.starts_with("sha256:") && *a != pushed.digest) {
-        return Err(Error::protocol(format!("{} stored the manifest as {a}, not {}", c.host, pushed.digest)));
+    if let Some(a) = answered.filter(|a| a.starts_with("sha256:") && *a != digest) {
+        return Err(Error::protocol(format!("{} stored the manifest as {a}, not {digest}", c.host)));
     }
-    c.note(&format!("{r}: manifest {} ({media_type})", pushed.digest));
-    Ok(pushed)
+    Ok(())
 }
 
 /// An upload session's URL from a 202's Location (relative to the registry, or absolute).

@@ -227,9 +227,10 @@ fn an_index_is_followed_to_the_platform() {
     let r = reference(&reg, "multi/app");
 
     let mut o = opts(&config);
-    let mut out = out_file(&dir, "default.tar");
+    o.platform = Some("linux/amd64".into());
+    let mut out = out_file(&dir, "amd.tar");
     let p = pull(&r, &o, &mut out, &mut |_| {}).unwrap();
-    assert_eq!(p.digest, digests["amd64"], "linux/amd64 by default");
+    assert_eq!(p.digest, digests["amd64"]);
 
     o.platform = Some("linux/arm64".into());
     let mut out = out_file(&dir, "arm.tar");
@@ -275,7 +276,9 @@ fn a_push_never_narrows_a_multi_platform_tag_unless_the_platforms_are_named() {
     let config = reg.docker_config("narrow", PASSWORD);
     let r = reference(&reg, "multi/app:1");
     let mut out = out_file(&dir, "amd.tar");
-    pull(&r, &opts(&config), &mut out, &mut |_| {}).unwrap(); // linux/amd64 alone
+    let mut amd_only = opts(&config);
+    amd_only.platform = Some("linux/amd64".into());
+    pull(&r, &amd_only, &mut out, &mut |_| {}).unwrap(); // linux/amd64 alone
     let before = reg.skopeo_manifest("multi/app:1");
     let asked = reg.requests().len();
 
@@ -295,4 +298,85 @@ fn a_push_never_narrows_a_multi_platform_tag_unless_the_platforms_are_named() {
     let pushed = push(&out, &r, None, MediaTypes::Oci, &named, &mut |_| {}).unwrap();
     assert_eq!(pushed.digest, digests["amd64"]);
     assert_eq!(sha256(&reg.skopeo_manifest("multi/app:1")), digests["amd64"]);
+}
+
+/// The filesystem of the one image in an OCI archive skopeo wrote.
+fn filesystem_of_oci(bytes: &[u8]) -> squash_testkit::Fs {
+    let m = members_of(bytes);
+    let blob = |d: &Value| m[&format!("blobs/sha256/{}", &d.as_str().unwrap()[7..])].clone();
+    let index: Value = serde_json::from_slice(&m["index.json"]).unwrap();
+    let manifest: Value = serde_json::from_slice(&blob(&index["manifests"][0]["digest"])).unwrap();
+    let layers: Vec<Vec<u8>> = manifest["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| squash_testkit::decompress(&blob(&l["digest"])))
+        .collect();
+    squash_testkit::Fs::from_layers(&layers)
+}
+
+#[test]
+fn a_multi_platform_tag_is_pulled_whole_squashed_per_platform_and_pushed_back_as_an_index() {
+    let name = "a_multi_platform_tag_is_pulled_whole_squashed_per_platform_and_pushed_back_as_an_index";
+    if !tools(name) {
+        return;
+    }
+    let reg = Registry::start("whole");
+    let dir = temp_dir("work-whole");
+    let (amd, arm) = (image("whole-amd", "amd64"), image("whole-arm", "arm64"));
+    let (archive, digests) = multi_platform_archive(&[("amd64", &amd), ("arm64", &arm)]);
+    let path = write(&dir, "multi.tar", &archive);
+    skopeo(&[
+        "copy",
+        "--quiet",
+        "--all",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        &format!("{USER}:{PASSWORD}"),
+        &format!("oci-archive:{}", path.display()),
+        &format!("docker://{}/multi/app:1", reg.addr),
+    ]);
+    let config = reg.docker_config("whole", PASSWORD);
+    let r = reference(&reg, "multi/app:1");
+
+    // Pulled whole: the index as served, both platforms, the layers of each once.
+    let mut out = out_file(&dir, "pulled.tar");
+    let p = pull(&r, &opts(&config), &mut out, &mut |_| {}).unwrap();
+    assert_eq!(p.digest, digests["index"]);
+    assert_eq!(p.platforms, ["linux/amd64", "linux/arm64"]);
+    assert_eq!(p.layers, 6);
+    let pulled = members(&mut out);
+    assert!(pulled.contains_key(&format!("blobs/sha256/{}", &digests["arm64"][7..])));
+    let blob_gets = reg.requests().iter().filter(|(m, u, _)| m == "GET" && u.contains("/blobs/")).count();
+    assert_eq!(blob_gets, 8, "two configs and six layers, each fetched once");
+
+    // Squashed (every platform, from root) and pushed over its own tag: an index again.
+    let bytes = std::fs::read(dir.join("pulled.tar")).unwrap();
+    let (squashed, report) = squash_testkit::squash(&bytes, squash_testkit::SquashFrom::Root).unwrap();
+    assert_eq!(report.platforms.len(), 2);
+    let squashed_path = write(&dir, "squashed.tar", &squashed);
+    let file = std::fs::File::open(&squashed_path).unwrap();
+    let pushed = push(&file, &r, None, MediaTypes::Docker, &opts(&config), &mut |_| {}).unwrap();
+    let served = reg.skopeo_manifest("multi/app:1");
+    assert_eq!(sha256(&served), pushed.digest);
+    let index: Value = serde_json::from_slice(&served).unwrap();
+    assert_eq!(index["manifests"].as_array().unwrap().len(), 2, "{index}");
+
+    // Each platform, pulled back by skopeo, has its own filesystem in one layer.
+    for (arch, img) in [("amd64", &amd), ("arm64", &arm)] {
+        let got = dir.join(format!("back-{arch}.tar"));
+        skopeo(&[
+            "copy",
+            "--quiet",
+            "--override-arch",
+            arch,
+            "--src-tls-verify=false",
+            "--src-creds",
+            &format!("{USER}:{PASSWORD}"),
+            &format!("docker://{}/multi/app:1", reg.addr),
+            &format!("oci-archive:{}", got.display()),
+        ]);
+        let want = squash_testkit::Fs::from_layers(&img.layers.iter().map(|l| l.tar.clone()).collect::<Vec<_>>());
+        squash_testkit::assert_same_fs(&want, &filesystem_of_oci(&std::fs::read(&got).unwrap()), arch);
+    }
 }

@@ -313,6 +313,7 @@ struct PulledJs {
     media_type: String,
     layers: usize,
     bytes: u64,
+    platforms: Vec<String>,
 }
 
 /// Pulls `reference` into the host's tar (an OCI layout), as `docker-squash -i docker://…`.
@@ -335,6 +336,7 @@ pub async fn registry_pull(
         media_type: got.media_type,
         layers: got.layers,
         bytes: got.bytes,
+        platforms: got.platforms,
     })
 }
 

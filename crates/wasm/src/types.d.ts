@@ -376,10 +376,13 @@ export interface RegistryOptions {
 /** What a pull fetched: the full reference, the image manifest's digest and media type. */
 export interface RegistryPulled {
   reference: string;
+  /** The image manifest's digest; the index's when several platforms were pulled. */
   digest: string;
   mediaType: string;
   layers: number;
   bytes: number;
+  /** The platforms pulled of an index (all, or those `platform` lists); empty for one image. */
+  platforms: string[];
 }
 
 /** A blob of a push. */
