@@ -92,14 +92,14 @@ pub fn listing(list: &Inspection) -> Vec<String> {
 }
 
 /// What the squash did, layer by layer and in sum. (Its squash point's reason is said
-/// without `-verbose` too, as the original did: hosts print `report.from.reason`.)
+/// without `-verbose` too, as the original did: hosts print `report.from.reason`; and so is
+/// what an index named that the output leaves out: `report.left_out`'s reasons.)
 pub fn summary(report: &SquashReport) -> Vec<String> {
     if !report.platforms.is_empty() {
         let mut lines = Vec::new();
         for p in &report.platforms {
             lines.extend(summary(&p.report).into_iter().map(|l| format!("{}: {l}", p.platform)));
         }
-        lines.extend(report.left_out.iter().map(|l| l.reason.clone()));
         lines.push(format!("index {} tagged {}", report.image_id, tags(&report.tags)));
         return lines;
     }
@@ -123,7 +123,6 @@ pub fn summary(report: &SquashReport) -> Vec<String> {
         "archive: {} layout",
         if report.format == "oci" { "OCI (Docker 25+)" } else { "Docker (before 25)" }
     ));
-    lines.extend(report.left_out.iter().map(|l| l.reason.clone()));
     lines.push(format!("image {} tagged {}", report.image_id, tags(&report.tags)));
     lines
 }

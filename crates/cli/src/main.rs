@@ -149,6 +149,8 @@ fn squash(args: &Args, pending: &signals::Pending, stdout_closed: &Rc<Cell<bool>
             let said = out.commit(pulled.as_ref(), args, &mut |m| log.say(m))?;
             // Always said (the original did): which layer was kept, and why.
             eprintln!("{PROG}: {}", report.from.reason);
+            // Never silent: what the input's index named that the output leaves out.
+            report.left_out.iter().for_each(|l| eprintln!("{PROG}: {}", l.reason));
             if matches!(args.destination, Location::Engine { .. } | Location::Registry { .. }) {
                 // No file to look at: say what was done, and what the engine's load said.
                 eprintln!("{PROG}: {}", say::sizes(&report));

@@ -271,6 +271,11 @@ export interface SquashReport {
   manifestDigest: string | null;
   /** Bytes handed to onChunk. */
   outputBytes: number;
+  /** Squashing an index: each platform's squash, in the index's order (absent for one image;
+   * the fields above then sum them up, `imageId` and `manifestDigest` the new index's). */
+  platforms?: { platform: string; report: SquashReport }[];
+  /** What the input's index named that the output leaves out, and why (absent when nothing). */
+  leftOut?: { kind: 'attestation' | 'absent'; count: number; platforms: string[]; reason: string }[];
 }
 
 /** What `spool` found and wrote. */

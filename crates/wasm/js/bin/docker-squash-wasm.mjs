@@ -235,6 +235,8 @@ async function squash(args) {
   }
   // Always said (as the original and the native CLI do): which layer was kept, and why.
   process.stderr.write(`${PROG}: ${report.from.reason}\n`);
+  // Never silent: what the input's index named that the output leaves out.
+  for (const l of report.leftOut ?? []) process.stderr.write(`${PROG}: ${l.reason}\n`);
   if (args.destination.kind === 'engine' || args.destination.kind === 'registry') {
     // No file to look at: say what was done, and what the engine's load said.
     process.stderr.write(`${PROG}: ${cli.saySizes(report)}\n`);
