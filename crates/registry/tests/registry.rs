@@ -4,8 +4,11 @@
 
 mod support;
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 use squash_registry::{pull, push, ErrorKind, MediaTypes, Options, Reference};
+use squash_testkit::Image;
 use support::*;
 
 fn opts(config: &std::path::Path) -> Options {
@@ -203,14 +206,12 @@ fn missing_repository_tag_and_digest() {
     assert!(e.message.starts_with(&format!("manifest {digest} not found in repository")), "{e}");
 }
 
-#[test]
-fn an_index_is_followed_to_the_platform() {
-    if !tools("an_index_is_followed_to_the_platform") {
-        return;
-    }
-    let reg = Registry::start("index");
-    let dir = temp_dir("work-index");
-    let (amd, arm) = (image("multi-amd", "amd64"), image("multi-arm", "arm64"));
+/// A registry whose `repo` is a two-platform index (amd64, arm64; different layers), put
+/// there by `skopeo copy --all`; with its images and the digests of the index's manifests.
+fn registry_with_index(name: &str, repo: &str) -> (Registry, Scratch, (Image, Image), BTreeMap<String, String>) {
+    let reg = Registry::start(name);
+    let dir = temp_dir(&format!("work-{name}"));
+    let (amd, arm) = (image(&format!("{name}-amd"), "amd64"), image(&format!("{name}-arm"), "arm64"));
     let (archive, digests) = multi_platform_archive(&[("amd64", &amd), ("arm64", &arm)]);
     let path = write(&dir, "multi.tar", &archive);
     skopeo(&[
@@ -221,8 +222,17 @@ fn an_index_is_followed_to_the_platform() {
         "--dest-creds",
         &format!("{USER}:{PASSWORD}"),
         &format!("oci-archive:{}", path.display()),
-        &format!("docker://{}/multi/app:latest", reg.addr),
+        &format!("docker://{}/{repo}", reg.addr),
     ]);
+    (reg, dir, (amd, arm), digests)
+}
+
+#[test]
+fn an_index_is_followed_to_the_platform() {
+    if !tools("an_index_is_followed_to_the_platform") {
+        return;
+    }
+    let (reg, dir, _, digests) = registry_with_index("index", "multi/app:latest");
     let config = reg.docker_config("index", PASSWORD);
     let r = reference(&reg, "multi/app");
 
@@ -258,21 +268,7 @@ fn a_push_never_narrows_a_multi_platform_tag_unless_the_platforms_are_named() {
     if !tools(name) {
         return;
     }
-    let reg = Registry::start("narrow");
-    let dir = temp_dir("work-narrow");
-    let (amd, arm) = (image("narrow-amd", "amd64"), image("narrow-arm", "arm64"));
-    let (archive, digests) = multi_platform_archive(&[("amd64", &amd), ("arm64", &arm)]);
-    let path = write(&dir, "multi.tar", &archive);
-    skopeo(&[
-        "copy",
-        "--quiet",
-        "--all",
-        "--dest-tls-verify=false",
-        "--dest-creds",
-        &format!("{USER}:{PASSWORD}"),
-        &format!("oci-archive:{}", path.display()),
-        &format!("docker://{}/multi/app:1", reg.addr),
-    ]);
+    let (reg, dir, _, digests) = registry_with_index("narrow", "multi/app:1");
     let config = reg.docker_config("narrow", PASSWORD);
     let r = reference(&reg, "multi/app:1");
     let mut out = out_file(&dir, "amd.tar");
@@ -321,21 +317,7 @@ fn a_multi_platform_tag_is_pulled_whole_squashed_per_platform_and_pushed_back_as
     if !tools(name) {
         return;
     }
-    let reg = Registry::start("whole");
-    let dir = temp_dir("work-whole");
-    let (amd, arm) = (image("whole-amd", "amd64"), image("whole-arm", "arm64"));
-    let (archive, digests) = multi_platform_archive(&[("amd64", &amd), ("arm64", &arm)]);
-    let path = write(&dir, "multi.tar", &archive);
-    skopeo(&[
-        "copy",
-        "--quiet",
-        "--all",
-        "--dest-tls-verify=false",
-        "--dest-creds",
-        &format!("{USER}:{PASSWORD}"),
-        &format!("oci-archive:{}", path.display()),
-        &format!("docker://{}/multi/app:1", reg.addr),
-    ]);
+    let (reg, dir, (amd, arm), digests) = registry_with_index("whole", "multi/app:1");
     let config = reg.docker_config("whole", PASSWORD);
     let r = reference(&reg, "multi/app:1");
 
