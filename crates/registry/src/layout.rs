@@ -10,6 +10,17 @@ const BLOCK: u64 = 512;
 /// The layout's version file, as the spec gives it.
 pub(crate) const OCI_LAYOUT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
 
+/// The annotations index.json names a pulled image (or index) by: the tag as
+/// `org.opencontainers.image.ref.name`, the full reference as `io.containerd.image.name`.
+pub(crate) fn name_annotations(r: &crate::reference::Reference) -> serde_json::Map<String, serde_json::Value> {
+    let mut annotations = serde_json::Map::new();
+    if let Some(t) = r.tag() {
+        annotations.insert("org.opencontainers.image.ref.name".into(), t.into());
+    }
+    annotations.insert("io.containerd.image.name".into(), r.to_string().into());
+    annotations
+}
+
 /// `blobs/sha256/<hex>` for `sha256:<hex>`.
 pub(crate) fn blob_path(digest: &str) -> String {
     format!("blobs/sha256/{}", digest.trim_start_matches("sha256:"))

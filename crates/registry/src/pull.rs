@@ -109,11 +109,7 @@ async fn pull_with<H: Host>(
     c.note(&format!("{r}: manifest {} ({}), {} layers", fetched.digest, fetched.media_type, m.layers.len()));
 
     let mut descriptor = json!({"mediaType": fetched.media_type, "digest": fetched.digest, "size": fetched.body.len()});
-    let mut annotations = serde_json::Map::new();
-    if let Some(t) = r.tag() {
-        annotations.insert("org.opencontainers.image.ref.name".into(), json!(t));
-    }
-    annotations.insert("io.containerd.image.name".into(), json!(r.to_string()));
+    let annotations = crate::layout::name_annotations(r);
     if let Some(obj) = descriptor.as_object_mut() {
         if let Some(p) = &platform {
             let mut pj = json!({"architecture": p.architecture, "os": p.os});

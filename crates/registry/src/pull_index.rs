@@ -167,11 +167,7 @@ fn check_size(r: &Reference, entry: &Descriptor, fetched: &Fetched) -> Result<()
 
 /// index.json: the one index, named by r's tag and full reference.
 fn layout_index(r: &Reference, top: &Fetched) -> Result<Vec<u8>> {
-    let mut annotations = serde_json::Map::new();
-    if let Some(t) = r.tag() {
-        annotations.insert("org.opencontainers.image.ref.name".into(), json!(t));
-    }
-    annotations.insert("io.containerd.image.name".into(), json!(r.to_string()));
+    let annotations = crate::layout::name_annotations(r);
     let index = json!({
         "schemaVersion": 2,
         "mediaType": manifest::OCI_INDEX,
